@@ -1,0 +1,23 @@
+"""gastnet: lift 2D human keypoint sequences to 3D poses with GAST-Net (ICRA 2021).
+
+>>> import gastnet, torch
+>>> model = gastnet.create_model("gastnet_rf9").eval()
+>>> model(torch.zeros(1, 9, 17, 2)).shape
+torch.Size([1, 1, 17, 3])
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .model import GASTNet, count_parameters, create_model, get_model_spec, list_models, register_model
+from .skeleton import H36M_17, HUMANEVA_15, Skeleton, get_skeleton, list_skeletons, register_skeleton
+
+try:
+    __version__ = version("gastnet")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "GASTNet", "count_parameters", "create_model", "get_model_spec", "list_models", "register_model",
+    "H36M_17", "HUMANEVA_15", "Skeleton", "get_skeleton", "list_skeletons", "register_skeleton",
+    "__version__",
+]

@@ -1,0 +1,270 @@
+"""GAST-Net: dilated temporal convolutions interleaved with graph attention blocks.
+
+One module holds the parameters; two execution forms read them:
+
+- ``"dilated"`` (layer by layer): any ``T >= receptive_field`` frames in, ``T - RF + 1`` out.
+  Used for evaluation and whole videos (see :meth:`GASTNet.forward_sequence`).
+- ``"strided"`` (one frame): exactly ``RF`` frames in, one frame out; every temporal convolution
+  steps by its own width instead of dilating. Used for training; much cheaper per sample.
+
+Switch with ``model.form = "strided"`` or build the model with ``form=...``; the state dict is the
+same either way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..skeleton import Skeleton, get_skeleton
+from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise
+
+__all__ = ["GASTNet", "TemporalConv", "TemporalBlock", "receptive_field"]
+
+Form = Literal["dilated", "strided"]
+
+
+def receptive_field(filter_widths: Sequence[int]) -> int:
+    """Frames seen by one output frame: the product of the filter widths.
+
+    >>> receptive_field([3, 3, 3])
+    27
+    """
+    return math.prod(filter_widths)
+
+
+class TemporalConv(nn.Module):
+    """Temporal convolution with kernel (width, 1) and no bias on ``(B, T, J, C_in)``.
+
+    The weight has the shape ``(C_out, C_in, width)``. The taps are gathered into the channel
+    axis and multiplied in one matrix product.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, width: int) -> None:
+        super().__init__()
+        self.width = width
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, width))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+
+    def forward(self, x: torch.Tensor, dilation: int = 1, strided: bool = False) -> torch.Tensor:
+        """``(B, T, J, C_in) -> (B, T_out, J, C_out)``.
+
+        Dilated: ``T_out = T - (width - 1) * dilation``. Strided: stride = width, ``T_out = T / width``.
+        """
+        w = self.width
+        if strided:
+            taps = x.unflatten(1, (x.shape[1] // w, w)).transpose(2, 3).flatten(3)
+        elif w == 1:
+            taps = x
+        else:
+            t_out = x.shape[1] - (w - 1) * dilation
+            taps = torch.cat([x[:, k * dilation : k * dilation + t_out] for k in range(w)], dim=-1)
+        return F.linear(taps, self.weight.transpose(1, 2).flatten(1))
+
+
+class TemporalBlock(nn.Module):
+    """Dilated convolution, BN, ReLU, 1 x 1 convolution, BN, ReLU, dropout, plus the cropped input.
+
+    Shapes: ``(B, T, J, D) -> (B, T_out, J, D)``.
+    """
+
+    def __init__(self, channels: int, width: int, dilation: int, causal: bool, dropout: float) -> None:
+        super().__init__()
+        self.width, self.dilation, self.causal = width, dilation, causal
+        self.conv = TemporalConv(channels, channels, width)
+        self.norm = ChannelBatchNorm(channels)
+        self.pointwise = Pointwise(channels, channels, dropout)
+
+    def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
+        w, d = self.width, self.dilation
+        y = self.pointwise(F.relu(self.norm(self.conv(x, d, strided))))
+        if strided:
+            residual = x[:, (w - 1 if self.causal else (w - 1) // 2) :: w]
+        else:
+            start = (w - 1) * d if self.causal else (w - 1) * d // 2
+            residual = x[:, start : start + y.shape[1]]
+        return y + residual
+
+
+class GASTNet(nn.Module):
+    """Graph attention spatio-temporal network lifting 2D keypoint sequences to 3D.
+
+    Args:
+        skeleton: a :class:`~gastnet.skeleton.Skeleton` or a registered name (``"h36m17"``,
+            ``"humaneva15"``); it fixes the number of input joints J and the graphs.
+        filter_widths: temporal filter widths; the receptive field is their product. The number
+            of graph attention blocks equals their count.
+        channels: C, the width after the stem; it doubles in every graph attention block.
+        dropout: dropout rate in the temporal blocks and attention branches.
+        causal: output frame t sees only frames up to t (real-time use).
+        local_graphs: graphs of the local attention, from ``"first_order"`` (A), ``"symmetric"``
+            (A_s) and ``"kinematic"`` (A_c); empty removes the local branch.
+        adaptive_attention: use the data-dependent global attention ``B_k``.
+        learned_attention: use the learned global matrices ``C_k``. Without both the global
+            branch is removed.
+        num_heads: K, heads of the global attention.
+        in_channels: features per input joint (2 for x, y).
+        num_joints_out: joints of the output; ``None`` means J. Otherwise a learned linear joint
+            regressor (J_out x J) maps the J predicted joints to J_out.
+        form: ``"dilated"`` or ``"strided"``, see the module docstring.
+
+    Input ``(B, T, J, in_channels)`` normalised screen coordinates; output
+    ``(B, T - RF + 1, J_out, 3)`` root-relative camera-frame positions (metres when trained on
+    Human3.6M); in the strided form ``T`` must equal the receptive field and one frame comes out.
+    """
+
+    def __init__(
+        self,
+        skeleton: Skeleton | str = "h36m17",
+        filter_widths: Sequence[int] = (3, 3, 3),
+        channels: int = 128,
+        dropout: float = 0.05,
+        causal: bool = False,
+        local_graphs: Sequence[str] = ("symmetric", "kinematic"),
+        adaptive_attention: bool = True,
+        learned_attention: bool = True,
+        num_heads: int = 4,
+        in_channels: int = 2,
+        num_joints_out: int | None = None,
+        form: Form = "dilated",
+    ) -> None:
+        super().__init__()
+        skeleton = get_skeleton(skeleton)
+        filter_widths = tuple(int(w) for w in filter_widths)
+        if not filter_widths or any(w < 1 for w in filter_widths):
+            raise ValueError(f"filter_widths must be positive integers, got {filter_widths}")
+        if not causal and any(w % 2 == 0 for w in filter_widths):
+            raise ValueError(f"a non-causal model needs odd filter widths (a centre tap), got {filter_widths}")
+        self.skeleton = skeleton
+        self.filter_widths = filter_widths
+        self.causal = causal
+        self.in_channels = in_channels
+        self.num_joints_out = num_joints_out or skeleton.num_joints
+        self.config: dict[str, Any] = {
+            "skeleton": skeleton.name if _is_registered(skeleton) else skeleton.to_dict(),
+            "filter_widths": list(filter_widths),
+            "channels": channels,
+            "dropout": dropout,
+            "causal": causal,
+            "local_graphs": list(local_graphs),
+            "adaptive_attention": adaptive_attention,
+            "learned_attention": learned_attention,
+            "num_heads": num_heads,
+            "in_channels": in_channels,
+            "num_joints_out": num_joints_out,
+        }
+
+        def attention_block(width: int) -> GraphAttentionBlock:
+            return GraphAttentionBlock(
+                width, skeleton, local_graphs, adaptive_attention, learned_attention, num_heads, dropout
+            )
+
+        self.input_norm = ChannelBatchNorm(in_channels)
+        self.stem = TemporalConv(in_channels, channels, filter_widths[0])
+        self.stem_norm = ChannelBatchNorm(channels)
+        self.attention_blocks = nn.ModuleList([attention_block(channels)])
+        self.temporal_blocks = nn.ModuleList()
+        width, dilation = 2 * channels, filter_widths[0]
+        for w in filter_widths[1:]:
+            self.temporal_blocks.append(TemporalBlock(width, w, dilation, causal, dropout))
+            self.attention_blocks.append(attention_block(width))
+            width, dilation = 2 * width, dilation * w
+        self.head = nn.Linear(width, 3, bias=False)
+        self.joint_regressor = (
+            nn.Linear(skeleton.num_joints, self.num_joints_out, bias=False)
+            if self.num_joints_out != skeleton.num_joints
+            else None
+        )
+        self.form = form
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], form: Form = "dilated") -> GASTNet:
+        """Rebuild a model from :attr:`config` (e.g. as stored in a checkpoint)."""
+        config = dict(config)
+        if isinstance(config.get("skeleton"), dict):
+            config["skeleton"] = Skeleton.from_dict(config["skeleton"])
+        return cls(**config, form=form)
+
+    @property
+    def form(self) -> Form:
+        return self._form
+
+    @form.setter
+    def form(self, value: Form) -> None:
+        if value not in ("dilated", "strided"):
+            raise ValueError(f"form must be 'dilated' or 'strided', got {value!r}")
+        self._form = value
+
+    @property
+    def num_joints(self) -> int:
+        return self.skeleton.num_joints
+
+    @property
+    def receptive_field(self) -> int:
+        return receptive_field(self.filter_widths)
+
+    @property
+    def padding(self) -> tuple[int, int]:
+        """Frames of edge padding (left, right) that give every input frame an output."""
+        total = self.receptive_field - 1
+        return (total, 0) if self.causal else (total // 2, total - total // 2)
+
+    def _check_input(self, x: torch.Tensor, strided: bool) -> None:
+        j, c, rf = self.num_joints, self.in_channels, self.receptive_field
+        if x.ndim != 4 or x.shape[2] != j or x.shape[3] != c:
+            raise ValueError(f"expected input of shape (B, T, {j}, {c}), got {tuple(x.shape)}")
+        t = x.shape[1]
+        if strided and t != rf:
+            raise ValueError(f"the strided form takes exactly {rf} frames (the receptive field), got {t}")
+        if t < rf:
+            raise ValueError(f"expected at least {rf} frames (the receptive field), got {t}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, T, J, 2) -> (B, T - RF + 1, J_out, 3)`` (one output frame in the strided form)."""
+        return self._run(x, strided=self.form == "strided")
+
+    def _run(self, x: torch.Tensor, strided: bool) -> torch.Tensor:
+        self._check_input(x, strided)
+        x = self.input_norm(x)
+        x = F.relu(self.stem_norm(self.stem(x, 1, strided)))
+        x = self.attention_blocks[0](x)
+        for temporal, attention in zip(self.temporal_blocks, self.attention_blocks[1:]):
+            x = attention(temporal(x, strided))
+        out = self.head(x)  # (B, T', J, 3)
+        if self.joint_regressor is not None:
+            out = self.joint_regressor(out.transpose(-1, -2)).transpose(-1, -2)
+        return out
+
+    def pad_sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """Edge-pad ``(B, T, J, C)`` in time by :attr:`padding` (repeating the first/last frame)."""
+        left, right = self.padding
+        parts = [x[:, :1].expand(-1, left, -1, -1), x, x[:, -1:].expand(-1, right, -1, -1)]
+        return torch.cat(parts, dim=1)
+
+    def forward_sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """Lift a whole sequence, one output per input frame: ``(B, T, J, 2) -> (B, T, J_out, 3)``.
+
+        Uses the dilated form on the edge-padded input (for a causal model, output t only
+        depends on frames up to t).
+        """
+        if x.ndim != 4 or x.shape[1] < 1:
+            raise ValueError(f"expected input of shape (B, T, {self.num_joints}, {self.in_channels}), got {tuple(x.shape)}")
+        return self._run(self.pad_sequence(x), strided=False)
+
+    def extra_repr(self) -> str:
+        return (
+            f"skeleton={self.skeleton.name}, receptive_field={self.receptive_field}, "
+            f"causal={self.causal}, form={self.form!r}"
+        )
+
+
+def _is_registered(skeleton: Skeleton) -> bool:
+    try:
+        return get_skeleton(skeleton.name) == skeleton
+    except ValueError:
+        return False

@@ -1,0 +1,228 @@
+"""Building blocks of GAST-Net's graph attention block.
+
+All layers work on channels-last tensors ``(..., J, C)``: any number of leading axes (batch,
+time), then joints, then feature channels. A 1 x 1 convolution of the paper is therefore a
+:class:`torch.nn.Linear` on the last axis, and BatchNorm normalises every channel over all
+leading axes and joints (:class:`ChannelBatchNorm`), exactly as ``BatchNorm2d`` does on the
+paper's ``(B, C, T, J)`` layout.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..skeleton import Skeleton
+from .graph import graph_matrix
+
+__all__ = [
+    "ChannelBatchNorm",
+    "Pointwise",
+    "SemanticGraphConv",
+    "LocalAttention",
+    "GlobalAttention",
+    "GraphAttentionBlock",
+]
+
+
+class ChannelBatchNorm(nn.BatchNorm1d):
+    """BatchNorm over the last axis of a channels-last tensor ``(..., C)`` (momentum 0.1)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.reshape(-1, x.shape[-1])).view(x.shape)
+
+
+class Pointwise(nn.Module):
+    """1 x 1 convolution without bias, BatchNorm, ReLU and optional dropout: ``(..., C_in) -> (..., C_out)``."""
+
+    def __init__(self, in_channels: int, out_channels: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_channels, out_channels, bias=False)
+        self.norm = ChannelBatchNorm(out_channels)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(F.relu(self.norm(self.linear(x))))
+
+
+class SemanticGraphConv(nn.Module):
+    """Channel-wise semantic graph convolution over the non-zeros of a mask (local attention).
+
+    For each output channel ``c`` a softmax over the source joints of every target joint turns
+    learnable logits (one per channel and non-zero of ``mask``, initialised to 1) into a J x J
+    matrix ``S_c``; then ``y[i, c] = S_c[i, i] (x W0)[i, c] + sum_{j != i} S_c[i, j] (x W1)[j, c]``.
+
+    Args:
+        in_channels, out_channels: feature widths.
+        mask: bool (J, J), True where target joint i (row) may read source joint j (column);
+            the diagonal must be set.
+
+    Shapes: ``(..., J, in_channels) -> (..., J, out_channels)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, mask: torch.Tensor) -> None:
+        super().__init__()
+        mask = torch.as_tensor(mask, dtype=torch.bool)
+        if mask.ndim != 2 or mask.shape[0] != mask.shape[1] or not bool(mask.diagonal().all()):
+            raise ValueError(f"mask must be a square bool matrix with a full diagonal, got shape {tuple(mask.shape)}")
+        self.out_channels = out_channels
+        self.weight = nn.Parameter(torch.empty(2, in_channels, out_channels))
+        nn.init.xavier_uniform_(self.weight, gain=1.414)
+        flat_index = mask.flatten().nonzero().flatten()  # positions of the non-zeros in a J*J row
+        self.logits = nn.Parameter(torch.ones(out_channels, flat_index.numel()))
+        self.register_buffer("flat_index", flat_index, persistent=False)
+        self.register_buffer("eye", torch.eye(mask.shape[0], dtype=torch.bool), persistent=False)
+
+    @property
+    def num_joints(self) -> int:
+        return self.eye.shape[0]
+
+    def attention(self) -> torch.Tensor:
+        """The softmaxed per-channel matrices ``S``: (out_channels, J, J), rows sum to 1."""
+        j = self.num_joints
+        full = self.logits.new_full((self.out_channels, j * j), float("-inf"))
+        full = full.index_copy(1, self.flat_index, self.logits)
+        return torch.softmax(full.view(-1, j, j), dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.out_channels
+        both = x @ self.weight.transpose(0, 1).reshape(self.weight.shape[1], 2 * c)  # (..., J, 2C)
+        h_self, h_neighbours = both[..., :c], both[..., c:]
+        s = self.attention()
+        diagonal = s.diagonal(dim1=1, dim2=2).t()  # (J, C)
+        off_diagonal = s.masked_fill(self.eye, 0.0)  # (C, J, J)
+        return h_self * diagonal + torch.einsum("...jc,cij->...ic", h_neighbours, off_diagonal)
+
+
+class LocalAttention(nn.Module):
+    """Local branch: one semantic graph convolution per graph, then a fusing 1 x 1 convolution.
+
+    Shapes: ``(..., J, C) -> (..., J, C)``.
+    """
+
+    def __init__(self, channels: int, skeleton: Skeleton, graphs: Sequence[str], dropout: float = 0.0) -> None:
+        super().__init__()
+        if not graphs:
+            raise ValueError("LocalAttention needs at least one graph")
+        self.graphs = tuple(graphs)
+        self.convs = nn.ModuleList(SemanticGraphConv(channels, channels, graph_matrix(skeleton, g)) for g in graphs)
+        self.norms = nn.ModuleList(ChannelBatchNorm(channels) for _ in graphs)
+        self.fuse = Pointwise(len(graphs) * channels, channels, dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = [F.relu(norm(conv(x))) for conv, norm in zip(self.convs, self.norms)]
+        return self.fuse(torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])
+
+
+class GlobalAttention(nn.Module):
+    """Global branch: K-head attention ``(B_k + C_k) g_k(x)`` over all joints of a frame.
+
+    ``B_k[i, j] = softmax_j LeakyReLU_0.2(w_f . [theta_k(x_i) || phi_k(x_j)])`` is computed without
+    forming the pairs: ``w_f = [a_k || b_k]`` splits the score into ``a_k . theta_k(x_i)`` plus
+    ``b_k . phi_k(x_j)``, and each of those is one linear map of ``x`` (the weights of theta and
+    phi folded with ``a_k`` and ``b_k``), so the cost is O(J C K) instead of O(J^2 C).
+
+    Args:
+        channels: feature width D (divisible by ``num_heads``).
+        num_joints: J, the size of the learned matrices ``C_k``.
+        num_heads: K.
+        adaptive: use the data-dependent ``B_k``.
+        learned: use the learned ``C_k`` (initialised to zero, added after the softmax).
+
+    Shapes: ``(..., J, D) -> (..., J, D)``.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        num_joints: int,
+        num_heads: int = 4,
+        adaptive: bool = True,
+        learned: bool = True,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if channels % num_heads:
+            raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
+        if not (adaptive or learned):
+            raise ValueError("GlobalAttention needs B_k (adaptive) or C_k (learned) or both")
+        self.num_heads = num_heads
+        self.head_dim = channels // num_heads
+        self.adaptive, self.learned = adaptive, learned
+        if adaptive:
+            self.theta = nn.Linear(channels, channels)
+            self.phi = nn.Linear(channels, channels)
+            self.w_f = nn.Parameter(torch.empty(num_heads, 2 * self.head_dim))
+            bound = 1.0 / math.sqrt(2 * self.head_dim)
+            nn.init.uniform_(self.w_f, -bound, bound)
+        self.g = nn.Linear(channels, channels)
+        for lin in (self.theta, self.phi, self.g) if adaptive else (self.g,):
+            nn.init.kaiming_normal_(lin.weight)
+            nn.init.zeros_(lin.bias)
+        if learned:
+            self.C = nn.Parameter(torch.zeros(num_heads, num_joints, num_joints))
+        self.out = Pointwise(channels, channels, dropout)
+
+    def _folded(self, lin: nn.Linear, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``w_k . lin_k(x) = x . u_k + c_k``: returns u (K, D) and c (K,)."""
+        k, h = self.num_heads, self.head_dim
+        u = torch.einsum("kh,khd->kd", w, lin.weight.view(k, h, -1))
+        c = (w * lin.bias.view(k, h)).sum(-1)
+        return u, c
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        """Pre-softmax scores ``LeakyReLU(w_f . [theta(x_i) || phi(x_j)])``: (..., K, J, J)."""
+        k, h = self.num_heads, self.head_dim
+        u, cu = self._folded(self.theta, self.w_f[:, :h])
+        v, cv = self._folded(self.phi, self.w_f[:, h:])
+        proj = F.linear(x, torch.cat([u, v]), torch.cat([cu, cv])).transpose(-1, -2)  # (..., 2K, J)
+        return F.leaky_relu(proj[..., :k, :, None] + proj[..., k:, None, :], 0.2)
+
+    def attention(self, x: torch.Tensor) -> torch.Tensor:
+        """The matrices ``B_k + C_k`` applied to ``g(x)``: (..., K, J, J) (``B_k`` rows sum to 1)."""
+        if self.adaptive:
+            att = torch.softmax(self.scores(x), dim=-1)
+            return att + self.C if self.learned else att
+        return self.C.expand(*x.shape[:-2], *self.C.shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        values = self.g(x).unflatten(-1, (self.num_heads, self.head_dim)).transpose(-2, -3)  # (..., K, J, h)
+        mixed = (self.attention(x) @ values).transpose(-2, -3).flatten(-2)  # (..., J, D)
+        return self.out(mixed)
+
+
+class GraphAttentionBlock(nn.Module):
+    """Local and global branches beside the input, concatenated and fused: ``(..., J, D) -> (..., J, 2D)``."""
+
+    def __init__(
+        self,
+        channels: int,
+        skeleton: Skeleton,
+        local_graphs: Sequence[str] = ("symmetric", "kinematic"),
+        adaptive_attention: bool = True,
+        learned_attention: bool = True,
+        num_heads: int = 4,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.local = LocalAttention(channels, skeleton, local_graphs, dropout) if local_graphs else None
+        has_global = adaptive_attention or learned_attention
+        self.glob = (
+            GlobalAttention(channels, skeleton.num_joints, num_heads, adaptive_attention, learned_attention, dropout)
+            if has_global
+            else None
+        )
+        branches = 1 + (self.local is not None) + (self.glob is not None)
+        self.fuse = Pointwise(branches * channels, 2 * channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = [x]
+        if self.local is not None:
+            parts.append(self.local(x))
+        if self.glob is not None:
+            parts.append(self.glob(x))
+        return self.fuse(torch.cat(parts, dim=-1))

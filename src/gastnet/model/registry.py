@@ -1,0 +1,111 @@
+"""Named model configurations: ``create_model("gastnet_rf27")``.
+
+Every entry records the architecture (the keyword arguments of :class:`~gastnet.model.GASTNet`)
+and a one-line description. Presets follow the published models (FACTS: receptive fields
+9/27/81/243 with filter widths of 3) and the paper's ablations (Tables I and II).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from .gastnet import GASTNet
+
+__all__ = ["ModelSpec", "register_model", "create_model", "list_models", "get_model_spec", "count_parameters"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered architecture: its name, description and constructor arguments."""
+
+    name: str
+    description: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(name: str, description: str, **config: Any) -> ModelSpec:
+    """Register ``config`` (keyword arguments of :class:`GASTNet`) under ``name``."""
+    if name in _REGISTRY:
+        raise ValueError(f"model {name!r} is already registered")
+    spec = ModelSpec(name, description, dict(config))
+    _REGISTRY[name] = spec
+    return spec
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; expected one of: {', '.join(list_models())}") from None
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered model names matching a shell-style ``pattern``, sorted.
+
+    >>> list_models("gastnet_rf*_causal")
+    ['gastnet_rf243_causal', 'gastnet_rf27_causal', 'gastnet_rf81_causal', 'gastnet_rf9_causal']
+    """
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+
+
+def create_model(name: str, pretrained: bool = False, **overrides: Any) -> GASTNet:
+    """Build the registered model ``name``; ``overrides`` replace entries of its config.
+
+    >>> model = create_model("gastnet_rf27", dropout=0.0)
+    >>> model.receptive_field, count_parameters(model)
+    (27, 6915984)
+    """
+    spec = get_model_spec(name)
+    if pretrained:
+        raise ValueError(f"no pretrained weights are registered for {name!r} yet")
+    return GASTNet(**{**spec.config, **overrides})
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameter elements (buffers such as BatchNorm statistics are not counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+_PAPER_WIDTHS = {9: ((3, 3), 128), 27: ((3, 3, 3), 128), 81: ((3, 3, 3, 3), 64), 243: ((3, 3, 3, 3, 3), 32)}
+
+for _rf, (_widths, _channels) in _PAPER_WIDTHS.items():
+    register_model(
+        f"gastnet_rf{_rf}",
+        f"Human3.6M-17, receptive field {_rf}, widths {_widths}, C={_channels} (paper)",
+        skeleton="h36m17", filter_widths=_widths, channels=_channels, dropout=0.05,
+    )
+    register_model(
+        f"gastnet_rf{_rf}_causal",
+        f"Human3.6M-17, causal (real-time), receptive field {_rf}, C={_channels}",
+        skeleton="h36m17", filter_widths=_widths, channels=_channels, dropout=0.05, causal=True,
+    )
+
+register_model(
+    "gastnet_rf27_humaneva",
+    "HumanEva-I-15, receptive field 27, C=128, dropout 0.5 (paper)",
+    skeleton="humaneva15", filter_widths=(3, 3, 3), channels=128, dropout=0.5,
+)
+
+# Ablations on the receptive-field-27 model: Table I adds components one by one, Table II removes one.
+_ABLATIONS = {
+    "plain": ("temporal convolutions + first-order graph (Table I, first row)", ("first_order",), False, False),
+    "ac": ("kinematic graph A_c only, no global attention (Table I)", ("kinematic",), False, False),
+    "ac_as": ("A_c and A_s, no global attention (Table I)", ("symmetric", "kinematic"), False, False),
+    "ac_as_bk": ("A_c, A_s and adaptive B_k (Table I)", ("symmetric", "kinematic"), True, False),
+    "no_ac": ("full model without A_c (Table II)", ("symmetric",), True, True),
+    "no_as": ("full model without A_s (Table II)", ("kinematic",), True, True),
+}
+for _suffix, (_text, _graphs, _adaptive, _learned) in _ABLATIONS.items():
+    register_model(
+        f"gastnet_rf27_ablation_{_suffix}",
+        f"Human3.6M-17, RF 27 ablation: {_text}",
+        skeleton="h36m17", filter_widths=(3, 3, 3), channels=128, dropout=0.05,
+        local_graphs=_graphs, adaptive_attention=_adaptive, learned_attention=_learned,
+    )
