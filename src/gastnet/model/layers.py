@@ -89,13 +89,17 @@ class SemanticGraphConv(nn.Module):
         return torch.softmax(full.view(-1, j, j), dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        c = self.out_channels
-        both = x @ self.weight.transpose(0, 1).reshape(self.weight.shape[1], 2 * c)  # (..., J, 2C)
-        h_self, h_neighbours = both[..., :c], both[..., c:]
+        c, j = self.out_channels, self.num_joints
+        flat = x.reshape(-1, x.shape[-1])  # (N * J, C_in)
+        h_self = (flat @ self.weight[0]).view(*x.shape[:-1], c)
+        # neighbour features channel-major, (C, N, J), straight from the matrix product, so that
+        # each channel's J x J matrix applies as one batched product without a transposing copy
+        h_neighbours = (self.weight[1].t() @ flat.t()).view(c, -1, j)
         s = self.attention()
         diagonal = s.diagonal(dim1=1, dim2=2).t()  # (J, C)
         off_diagonal = s.masked_fill(self.eye, 0.0)  # (C, J, J)
-        return h_self * diagonal + torch.einsum("...jc,cij->...ic", h_neighbours, off_diagonal)
+        neighbours = torch.bmm(h_neighbours, off_diagonal.transpose(1, 2))  # (C, N, J)
+        return h_self * diagonal + neighbours.permute(1, 2, 0).view(x.shape[:-1] + (c,))
 
 
 class LocalAttention(nn.Module):
