@@ -1,6 +1,12 @@
-"""Camera maths: screen normalisation (more camera models join here).
+"""Camera maths, all in one place: rotations, world <-> camera, projection, screen normalisation.
 
-Functions accept numpy arrays or torch tensors and keep the type.
+Every function accepts numpy arrays or torch tensors (and keeps the type), broadcasts over
+leading axes and is differentiable in torch.
+
+Conventions (Human3.6M / VideoPose3D): a camera's ``orientation`` is a unit quaternion
+``(w, x, y, z)`` that rotates camera coordinates into world coordinates and ``translation`` is
+the camera centre in world coordinates, so ``X_world = rotate(q, X_cam) + t``. The camera looks
+along +z, x to the right and y down in the image. Lengths are metres, image coordinates pixels.
 """
 
 from __future__ import annotations
@@ -10,23 +16,107 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-__all__ = ["normalize_screen_coordinates", "image_coordinates"]
+__all__ = [
+    "quaternion_rotate",
+    "quaternion_conjugate",
+    "world_to_camera",
+    "camera_to_world",
+    "project_to_2d",
+    "normalize_screen_coordinates",
+    "image_coordinates",
+]
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
 
-def _like(points: ArrayT, values: list[float]) -> ArrayT:
+def _like(points: ArrayT, values) -> ArrayT:
     """``values`` as an array of the same kind, dtype and device as ``points``."""
     if isinstance(points, torch.Tensor):
-        return points.new_tensor(values)
+        return torch.as_tensor(values, dtype=points.dtype, device=points.device)
     return np.asarray(values, dtype=points.dtype)
 
 
-def _check_size(points: ArrayT, width: float, height: float) -> None:
-    if points.shape[-1] != 2:
-        raise ValueError(f"expected pixel coordinates of shape (..., 2), got {tuple(points.shape)}")
-    if not (width > 0 and height > 0):
-        raise ValueError(f"image size must be positive, got {width} x {height}")
+def _cat(parts: list[ArrayT], axis: int) -> ArrayT:
+    return torch.cat(parts, dim=axis) if isinstance(parts[0], torch.Tensor) else np.concatenate(parts, axis=axis)
+
+
+def _cross(a: ArrayT, b: ArrayT) -> ArrayT:
+    if isinstance(a, torch.Tensor):
+        a, b = torch.broadcast_tensors(a, b)
+        return torch.linalg.cross(a, b, dim=-1)
+    return np.cross(a, b)
+
+
+def _check_last(x: ArrayT, size: int, what: str) -> None:
+    if x.shape[-1] != size:
+        raise ValueError(f"expected {what} of shape (..., {size}), got {tuple(x.shape)}")
+
+
+def quaternion_conjugate(q: ArrayT) -> ArrayT:
+    """The inverse rotation of a unit quaternion ``(w, x, y, z)``: ``(w, -x, -y, -z)``."""
+    _check_last(q, 4, "quaternions")
+    return q * _like(q, [1.0, -1.0, -1.0, -1.0])
+
+
+def quaternion_rotate(q: ArrayT, v: ArrayT) -> ArrayT:
+    """Rotate vectors ``v`` (..., 3) by unit quaternions ``q`` (..., 4) in ``(w, x, y, z)`` order.
+
+    >>> q = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])  # 90 degrees about z
+    >>> np.round(quaternion_rotate(q, np.array([1.0, 0.0, 0.0])), 6).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    _check_last(q, 4, "quaternions")
+    _check_last(v, 3, "vectors")
+    w, u = q[..., :1], q[..., 1:]
+    uv = _cross(u, v)
+    return v + 2 * (w * uv + _cross(u, uv))
+
+
+def world_to_camera(points: ArrayT, orientation: ArrayT, translation: ArrayT) -> ArrayT:
+    """World coordinates (..., 3) to camera coordinates: ``rotate(conj(q), X - t)``."""
+    return quaternion_rotate(quaternion_conjugate(orientation), points - translation)
+
+
+def camera_to_world(points: ArrayT, orientation: ArrayT, translation: ArrayT) -> ArrayT:
+    """Camera coordinates (..., 3) to world coordinates: ``rotate(q, X) + t``.
+
+    >>> q, t = np.array([0.5, -0.5, 0.5, -0.5]), np.array([1.0, 2.0, 3.0])
+    >>> x = np.array([0.3, -0.2, 4.0])
+    >>> np.allclose(world_to_camera(camera_to_world(x, q, t), q, t), x)
+    True
+    """
+    return quaternion_rotate(orientation, points) + translation
+
+
+def project_to_2d(
+    points: ArrayT,
+    focal_length: ArrayT,
+    center: ArrayT,
+    radial_distortion: ArrayT | None = None,
+    tangential_distortion: ArrayT | None = None,
+) -> ArrayT:
+    """Project camera-frame points (..., 3) to the image (..., 2) with lens distortion.
+
+    With ``(u, v) = (x / z, y / z)`` and ``r^2 = u^2 + v^2``: the radial factor is
+    ``1 + k1 r^2 + k2 r^4 + k3 r^6``, the tangential term ``p . (u, v)`` scales the point too and
+    ``p r^2`` is added (VideoPose3D's form, which made the standard Human3.6M 2D files); then
+    ``f * (u', v') + c``. Units follow ``focal_length`` and ``center`` (pixels, or normalised
+    screen units). Without distortion it is a plain pinhole projection.
+
+    >>> project_to_2d(np.array([0.5, -0.25, 2.0]), np.array([1000.0, 1000.0]), np.array([500.0, 400.0])).tolist()
+    [750.0, 275.0]
+    """
+    _check_last(points, 3, "camera-frame points")
+    uv = points[..., :2] / points[..., 2:]
+    if radial_distortion is None and tangential_distortion is None:
+        return focal_length * uv + center
+    k = radial_distortion if radial_distortion is not None else _like(points, [0.0, 0.0, 0.0])
+    p = tangential_distortion if tangential_distortion is not None else _like(points, [0.0, 0.0])
+    r2 = (uv**2).sum(-1, keepdims=True) if isinstance(uv, np.ndarray) else (uv**2).sum(-1, keepdim=True)
+    powers = _cat([r2, r2**2, r2**3], axis=-1)
+    radial = 1 + (k * powers).sum(-1)[..., None]
+    tangential = (p * uv).sum(-1)[..., None]
+    return focal_length * (uv * (radial + tangential) + p * r2) + center
 
 
 def normalize_screen_coordinates(points: ArrayT, width: float, height: float) -> ArrayT:
@@ -37,7 +127,9 @@ def normalize_screen_coordinates(points: ArrayT, width: float, height: float) ->
     >>> normalize_screen_coordinates(np.array([[0.0, 0.0], [1000.0, 500.0]]), 1000, 1000).tolist()
     [[-1.0, -1.0], [1.0, 0.0]]
     """
-    _check_size(points, width, height)
+    _check_last(points, 2, "pixel coordinates")
+    if not (width > 0 and height > 0):
+        raise ValueError(f"image size must be positive, got {width} x {height}")
     return points / width * 2 - _like(points, [1.0, height / width])
 
 
@@ -47,5 +139,7 @@ def image_coordinates(points: ArrayT, width: float, height: float) -> ArrayT:
     >>> image_coordinates(np.array([[1.0, 0.0]]), 1000, 1000).tolist()
     [[1000.0, 500.0]]
     """
-    _check_size(points, width, height)
+    _check_last(points, 2, "normalised coordinates")
+    if not (width > 0 and height > 0):
+        raise ValueError(f"image size must be positive, got {width} x {height}")
     return (points + _like(points, [1.0, height / width])) * width / 2
