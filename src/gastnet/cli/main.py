@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import gastnet
+from gastnet.cli.research import add_commands as add_research_commands
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="gastnet_rf27", help="model name (default: %(default)s)")
     p.add_argument("--frames", type=int, default=100, help="length of the example (default: %(default)s)")
     p.set_defaults(func=_cmd_demo)
+
+    add_research_commands(sub)
     return parser
 
 

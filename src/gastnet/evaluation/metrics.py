@@ -1,0 +1,88 @@
+"""Pose error metrics, one place for all: MPJPE (Protocol #1), P-MPJPE (Protocol #2), N-MPJPE, MPJVE.
+
+Inputs are torch tensors or numpy arrays of poses ``(..., J, 3)`` in any unit (the errors come in
+that unit); MPJVE needs a time axis: ``(..., T, J, 3)``. With ``reduction="none"`` a metric
+returns one error per pose (the mean over joints), shape ``(...)``, so that callers can weight
+frames; ``"mean"`` averages everything into a scalar.
+
+>>> import torch
+>>> g = torch.zeros(1, 2, 3); p = g.clone(); p[0, 1, 0] = 3.0
+>>> float(mpjpe(p, g))
+1.5
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+
+__all__ = ["mpjpe", "p_mpjpe", "n_mpjpe", "mpjve", "procrustes_align"]
+
+Reduction = Literal["mean", "none"]
+
+
+def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
+    return x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x, dtype=np.float64))
+
+
+def _check(pred: torch.Tensor, target: torch.Tensor) -> None:
+    if pred.shape != target.shape or pred.shape[-1] != 3 or pred.ndim < 2:
+        raise ValueError(f"expected two pose arrays of the same shape (..., J, 3), got {tuple(pred.shape)} and {tuple(target.shape)}")
+
+
+def _reduce(per_pose: torch.Tensor, reduction: Reduction) -> torch.Tensor:
+    return per_pose.mean() if reduction == "mean" else per_pose
+
+
+def mpjpe(pred, target, reduction: Reduction = "mean") -> torch.Tensor:
+    """Mean per-joint position error: the mean Euclidean distance between matching joints."""
+    pred, target = _as_tensor(pred), _as_tensor(target)
+    _check(pred, target)
+    return _reduce((pred - target).norm(dim=-1).mean(-1), reduction)
+
+
+def procrustes_align(pred, target) -> torch.Tensor:
+    """``pred`` moved onto ``target`` by the best similarity transform (scale, rotation, translation).
+
+    Per pose, the rotation comes from the SVD of the cross-covariance, corrected so that it is
+    never a reflection. Shapes ``(..., J, 3)``.
+    """
+    pred, target = _as_tensor(pred), _as_tensor(target)
+    _check(pred, target)
+    mu_p, mu_t = pred.mean(-2, keepdim=True), target.mean(-2, keepdim=True)
+    p, t = pred - mu_p, target - mu_t
+    u, s, vh = torch.linalg.svd(p.transpose(-1, -2) @ t)  # H = P^T T = U S V^T
+    v = vh.transpose(-1, -2)
+    sign = torch.sign(torch.linalg.det(v @ u.transpose(-1, -2)))
+    d = torch.ones_like(s)
+    d[..., -1] = torch.where(sign == 0, torch.ones_like(sign), sign)
+    rotation = v @ torch.diag_embed(d) @ u.transpose(-1, -2)  # maps centred pred onto centred target
+    scale = (s * d).sum(-1) / (p**2).sum((-1, -2))
+    return scale[..., None, None] * p @ rotation.transpose(-1, -2) + mu_t
+
+
+def p_mpjpe(pred, target, reduction: Reduction = "mean") -> torch.Tensor:
+    """Protocol #2: MPJPE after per-pose rigid alignment with scale (Procrustes)."""
+    return mpjpe(procrustes_align(pred, target), target, reduction)
+
+
+def n_mpjpe(pred, target, reduction: Reduction = "mean") -> torch.Tensor:
+    """MPJPE after scaling each predicted pose by its least-squares optimal factor."""
+    pred, target = _as_tensor(pred), _as_tensor(target)
+    _check(pred, target)
+    scale = (pred * target).sum((-1, -2), keepdim=True) / (pred**2).sum((-1, -2), keepdim=True)
+    return mpjpe(scale * pred, target, reduction)
+
+
+def mpjve(pred, target, reduction: Reduction = "mean") -> torch.Tensor:
+    """Mean per-joint velocity error: MPJPE of the first differences over time (axis -3).
+
+    Per-pose output has one entry fewer along time than the input.
+    """
+    pred, target = _as_tensor(pred), _as_tensor(target)
+    _check(pred, target)
+    if pred.ndim < 3 or pred.shape[-3] < 2:
+        raise ValueError(f"MPJVE needs poses over time (..., T >= 2, J, 3), got {tuple(pred.shape)}")
+    return mpjpe(pred.diff(dim=-3), target.diff(dim=-3), reduction)

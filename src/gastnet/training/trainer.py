@@ -1,0 +1,265 @@
+"""The training loop: the paper's recipe, checkpoints that resume exactly, and multi-process training.
+
+Run it with ``gastnet train CONFIG --out DIR``; on several GPUs or nodes start the same command
+with ``torchrun`` (PyTorch DistributedDataParallel: NCCL on GPUs, gloo on CPUs). Every epoch is
+a fixed function of the seed and the epoch number (order, flips, noise), the optimiser state and
+the random-number state travel in the checkpoint, so ``--resume`` gives the same weights as an
+uninterrupted run.
+
+Files in the output folder: ``checkpoint_last.pt``, ``checkpoint_best.pt`` (lowest test MPJPE),
+``metrics.jsonl`` (one line per epoch), ``curves.png`` (with matplotlib), ``config.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from ..data.mocap import get_dataset_spec
+from ..data.sources import load_pose_data
+from ..data.windows import PoseSequence, WindowLoader, build_sequences
+from ..evaluation.evaluate import evaluate_sequences
+from ..evaluation.metrics import mpjpe
+from ..fileio import atomic_path
+from ..model.gastnet import GASTNet
+from ..model.registry import create_model
+from ..model.checkpoint import load_checkpoint, save_checkpoint
+from .config import Config
+
+__all__ = ["Trainer", "TrainingData", "load_training_data"]
+
+log = logging.getLogger(__name__)
+
+LAST, BEST = "checkpoint_last.pt", "checkpoint_best.pt"
+
+
+@dataclass
+class TrainingData:
+    train: list[PoseSequence]
+    test: list[PoseSequence]
+    source: str  # where the 2D came from
+
+
+def load_training_data(config: Config, data_dir: str | os.PathLike[str] | None = None) -> TrainingData:
+    """Train and test sequences for ``config`` (checks every file before returning)."""
+    spec = get_dataset_spec(config.data.dataset)
+    train_subjects = config.data.train_subjects or list(spec.train_subjects)
+    test_subjects = config.data.test_subjects or list(spec.test_subjects)
+    actions = config.data.actions or spec.actions
+    mocap, keypoints, source = load_pose_data(
+        spec.name, config.data.keypoints, data_dir, subjects=list(dict.fromkeys(train_subjects + test_subjects))
+    )
+    ds = config.data.downsample
+    return TrainingData(
+        train=build_sequences(mocap, keypoints, train_subjects, actions, ds),
+        test=build_sequences(mocap, keypoints, test_subjects, actions, ds),
+        source=source,
+    )
+
+
+def _resolve_device(name: str) -> torch.device:
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    if name == "auto":
+        name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    elif name == "cuda":
+        name = f"cuda:{local_rank}"
+    return torch.device(name)
+
+
+class Trainer:
+    """Trains the model described by ``config`` and writes everything to ``out_dir``.
+
+    Args:
+        config: the run's configuration (on ``resume`` the checkpoint's own config is used
+            instead, with the fields of ``overrides`` applied).
+        out_dir: output folder; a folder that already holds a run is only continued with ``resume``.
+        data_dir: data folder (default: ``$GASTNET_DATA`` or ``../shared/data``).
+        resume: continue from ``out_dir/checkpoint_last.pt``.
+        progress: show a progress bar.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        out_dir: str | os.PathLike[str],
+        data_dir: str | os.PathLike[str] | None = None,
+        resume: bool = False,
+        progress: bool = True,
+        checkpoint: dict[str, Any] | None = None,
+    ) -> None:
+        self.out_dir = Path(out_dir)
+        self.resume = resume
+        self.progress = progress
+        last = self.out_dir / LAST
+        self.checkpoint = checkpoint
+        if resume and self.checkpoint is None:
+            if not last.is_file():
+                raise ValueError(f"nothing to resume: {last} does not exist")
+            self.checkpoint = load_checkpoint(last)
+        if not resume and last.exists():
+            raise ValueError(f"{self.out_dir} already holds a training run; pass --resume to continue it or choose another --out")
+        self.config = config
+        self.data_dir = data_dir
+        self.world_size = int(os.environ.get("WORLD_SIZE", 1))
+        self.rank = int(os.environ.get("RANK", 0))
+        if config.train.batch_size % self.world_size:
+            raise ValueError(f"batch_size {config.train.batch_size} must divide evenly over {self.world_size} processes")
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def _barrier(self) -> None:
+        if self.world_size > 1:
+            dist.barrier()
+
+    def _rng_states(self) -> list[torch.Tensor]:
+        state = torch.get_rng_state()
+        if self.world_size == 1:
+            return [state]
+        states: list[Any] = [None] * self.world_size
+        dist.all_gather_object(states, state)
+        return states
+
+    def _write_logs(self, history: list[dict[str, Any]]) -> None:
+        with atomic_path(self.out_dir / "metrics.jsonl") as tmp:
+            tmp.write_text("".join(json.dumps(row) + "\n" for row in history))
+        try:
+            from ..visualization.curves import plot_training_curves
+        except ImportError:  # matplotlib is optional
+            return
+        plot_training_curves(history, self.out_dir / "curves.png")
+
+    def _evaluate(self, model: GASTNet, sequences: list[PoseSequence]) -> float:
+        limit = self.config.train.eval_sequences
+        flip = model.skeleton if self.config.eval.flip else None
+        table = evaluate_sequences(model, sequences[:limit] if limit else sequences, flip)
+        return table.average["mpjpe"]
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self) -> list[dict[str, Any]]:
+        """Train until ``train.epochs`` (or ``train.max_steps``); returns the metrics history."""
+        cfg, tc = self.config, self.config.train
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
+        device = _resolve_device(tc.device)
+        if self.world_size > 1 and not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        data = load_training_data(cfg, self.data_dir)
+        if self.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.out_dir / "config.json") as tmp:
+                tmp.write_text(json.dumps(cfg.to_dict(), indent=2))
+            log.info("%s", data.source)
+
+        torch.manual_seed(tc.seed)
+        model = create_model(cfg.model.name, **cfg.model.overrides, form="strided").to(device)
+        loader = WindowLoader(
+            data.train, model.receptive_field, tc.batch_size // self.world_size, causal=model.causal,
+            flip_skeleton=model.skeleton if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
+            rank=self.rank, world_size=self.world_size,
+        )
+        optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, amsgrad=tc.amsgrad)
+        state: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "loss_sum": 0.0, "loss_count": 0,
+                                 "history": [], "best": math.inf}
+        torch.manual_seed(tc.seed + 1 + self.rank)  # dropout differs between processes
+        if self.checkpoint is not None:
+            ckpt = self.checkpoint
+            model.load_state_dict(ckpt["state_dict"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            state.update(ckpt["state"])
+            states = ckpt["rng_states"]
+            if len(states) == self.world_size:
+                torch.set_rng_state(states[self.rank])
+        trainable = torch.nn.parallel.DistributedDataParallel(model) if self.world_size > 1 else model
+        if self.is_main:
+            log.info("training %s (%d parameters, receptive field %d) on %d windows per epoch, %d batches",
+                     cfg.model.name, sum(p.numel() for p in model.parameters()), model.receptive_field,
+                     loader.num_samples, len(loader) * self.world_size)
+
+        def save(name: str) -> None:
+            rng_states = self._rng_states()  # collective: every process takes part
+            if self.is_main:
+                save_checkpoint(self.out_dir / name, model, optimizer=optimizer.state_dict(), state=state,
+                                rng_states=rng_states, config=cfg.to_dict())
+            self._barrier()
+
+        if state["step"] == 0 and not state["history"] and tc.eval_every:
+            if self.is_main:
+                state["history"].append({"epoch": 0, "step": 0, "test_mpjpe_mm": self._evaluate(model, data.test)})
+                self._write_logs(state["history"])
+            self._barrier()
+
+        stop = False
+        while state["epoch"] < tc.epochs and not stop:
+            epoch = state["epoch"]
+            lr = tc.lr * tc.lr_decay**epoch
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            trainable.train()
+            start_time, start_batch = time.perf_counter(), state["batch"]
+            bar = tqdm(loader.epoch(epoch, start_batch), total=len(loader), initial=start_batch, unit="batch",
+                       desc=f"epoch {epoch + 1}/{tc.epochs}", disable=not (self.progress and self.is_main), leave=False,
+                       mininterval=1.0)
+            for x, y in bar:
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                loss = mpjpe(trainable(x), y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                state["step"] += 1
+                state["batch"] += 1
+                loss_value = loss.item()
+                state["loss_sum"] += loss_value * len(x)
+                state["loss_count"] += len(x)
+                seconds = time.perf_counter() - start_time
+                samples = (state["batch"] - start_batch) * loader.batch_size * self.world_size
+                bar.set_postfix(loss=f"{1000 * loss_value:.1f}mm", samples_s=f"{samples / seconds:.0f}", refresh=False)
+                if tc.max_steps and state["step"] >= tc.max_steps:
+                    stop = True
+                    break
+                if tc.checkpoint_every and state["step"] % tc.checkpoint_every == 0:
+                    save(LAST)
+            bar.close()
+            finished = state["batch"] >= len(loader)
+            row: dict[str, Any] = {
+                "epoch": epoch + 1 if finished else round(epoch + state["batch"] / len(loader), 4),
+                "step": state["step"],
+                "lr": lr,
+                "train_mpjpe_mm": 1000 * state["loss_sum"] / max(state["loss_count"], 1),
+                "samples_per_s": (state["batch"] - start_batch) * loader.batch_size * self.world_size
+                / max(time.perf_counter() - start_time, 1e-9),
+            }
+            if finished:
+                state.update(epoch=epoch + 1, batch=0, loss_sum=0.0, loss_count=0)
+            due = tc.eval_every and (stop or state["epoch"] % tc.eval_every == 0 or state["epoch"] == tc.epochs)
+            improved = False
+            if self.is_main:
+                if due:
+                    row["test_mpjpe_mm"] = self._evaluate(model, data.test)
+                    improved = row["test_mpjpe_mm"] < state["best"]
+                    state["best"] = min(state["best"], row["test_mpjpe_mm"])
+                state["history"].append(row)
+                self._write_logs(state["history"])
+                log.info("epoch %s: %s", row["epoch"], ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
+            if self.world_size > 1:
+                shared = [state["best"], state["history"], improved]
+                dist.broadcast_object_list(shared, src=0)
+                state["best"], state["history"], improved = shared
+            save(LAST)
+            if improved:
+                save(BEST)
+        return state["history"]

@@ -1,0 +1,1 @@
+"""Plots and renders (matplotlib, an optional extra: ``pip install gastnet[plot]``)."""
