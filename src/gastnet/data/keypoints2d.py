@@ -9,6 +9,7 @@ CPN, your own detector); detections longer than the mocap are trimmed to its len
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ def load_keypoints_2d(path: str | os.PathLike[str], expected_joints: int | None 
                 raise ValueError(f"{path}: expected keys 'positions_2d' and 'metadata', missing {sorted(missing)}")
             positions = data["positions_2d"].item()
             metadata = data["metadata"].item()
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as err:
         raise ValueError(f"{path}: not a readable npz file ({err})") from None
     if not isinstance(positions, dict) or not all(isinstance(v, dict) for v in positions.values()):
         raise ValueError(f"{path}: positions_2d must be a dict {{subject: {{action: [arrays per camera]}}}}")

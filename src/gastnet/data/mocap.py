@@ -8,6 +8,7 @@ the original 32 joints and are reduced to the standard 17 on loading.
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,7 @@ def load_mocap(path: str | os.PathLike[str], dataset: str | DatasetSpec) -> Moca
             if "positions_3d" not in data:
                 raise ValueError(f"{path}: expected the key 'positions_3d', found {list(data.keys())}")
             raw = data["positions_3d"].item()
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as err:
         raise ValueError(f"{path}: not a readable npz file ({err})") from None
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
         raise ValueError(f"{path}: positions_3d must be a dict {{subject: {{action: array}}}}")
@@ -158,10 +159,8 @@ def load_mocap(path: str | os.PathLike[str], dataset: str | DatasetSpec) -> Moca
             pose = np.asarray(pose)
             joints_ok = pose.ndim == 3 and pose.shape[2] == 3 and pose.shape[1] in {spec.raw_joints, spec.skeleton.num_joints}
             if not joints_ok:
-                raise ValueError(
-                    f"{path}: {subject}/{action} has shape {pose.shape}; expected (N, {spec.raw_joints}, 3) "
-                    f"or (N, {spec.skeleton.num_joints}, 3)"
-                )
+                counts = " or ".join(f"(N, {j}, 3)" for j in sorted({spec.raw_joints, spec.skeleton.num_joints}, reverse=True))
+                raise ValueError(f"{path}: {subject}/{action} has shape {pose.shape}; expected {counts}")
             if not np.isfinite(pose).all():
                 raise ValueError(f"{path}: {subject}/{action} contains NaN or infinite values")
             if pose.shape[1] != spec.skeleton.num_joints:

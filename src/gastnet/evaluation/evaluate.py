@@ -166,7 +166,8 @@ def evaluate_checkpoint(
 ) -> EvaluationTable:
     """Evaluate a training checkpoint on a dataset's test subjects with the standard protocols.
 
-    ``dataset`` and ``downsample`` default to those the checkpoint was trained with. Human3.6M
+    ``dataset``, ``downsample``, the subjects and actions default to those of the checkpoint's
+    training run (its test split) or else the dataset's standard protocol. Human3.6M
     tables are per action; HumanEva-I tables per action and subject.
     """
     payload = load_checkpoint(checkpoint)
@@ -175,11 +176,13 @@ def evaluate_checkpoint(
     spec = get_dataset_spec(dataset or trained.get("dataset", "h36m"))
     if model.num_joints != spec.skeleton.num_joints:
         raise ValueError(f"the checkpoint's model takes {model.num_joints} joints, {spec.name} has {spec.skeleton.num_joints}")
+    same = trained.get("dataset") == spec.name  # then the training run's test split is the default
     if downsample is None:
-        downsample = int(trained.get("downsample", 1)) if trained.get("dataset") == spec.name else 1
-    subjects = list(subjects or spec.test_subjects)
+        downsample = int(trained.get("downsample", 1)) if same else 1
+    subjects = list(subjects or (same and trained.get("test_subjects")) or spec.test_subjects)
+    actions = (same and trained.get("actions")) or spec.actions
     mocap, points, source = load_pose_data(spec.name, keypoints, data_dir, subjects)
-    sequences = build_sequences(mocap, points, subjects, spec.actions, downsample)
+    sequences = build_sequences(mocap, points, subjects, actions, downsample)
     info = {
         "checkpoint": str(checkpoint), "model": payload["model_config"], "dataset": spec.name,
         "keypoints": keypoints, "source": source, "subjects": subjects, "downsample": downsample,

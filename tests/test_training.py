@@ -1,0 +1,158 @@
+"""Configs, the training loop (determinism, exact resume, DDP), checkpoints and the research CLI."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import shared_file
+
+from gastnet.cli.main import main
+from gastnet.evaluation import evaluate_checkpoint
+from gastnet.model import list_models
+from gastnet.model.checkpoint import load_checkpoint, model_from_checkpoint
+from gastnet.training import Trainer, load_config
+from gastnet.training.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = [
+    'model.name="gastnet_rf9"', "model.channels=8", 'data.train_subjects=["S1"]', 'data.test_subjects=["S9"]',
+    "train.batch_size=32", "train.epochs=2", "train.eval_sequences=2", "train.threads=1",
+]
+
+
+def tiny_config(*extra: str) -> Config:
+    return load_config(None, [*TINY, *extra])
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_configs_parse_and_name_registered_models(path):
+    config = load_config(path)
+    assert config.model.name in list_models()
+    assert config.data.dataset in ("h36m", "humaneva")
+
+
+def test_paper_recipes_in_the_configs():
+    rf27 = load_config(REPO / "configs" / "h36m_rf27.toml")
+    assert (rf27.train.epochs, rf27.train.batch_size, rf27.train.lr, rf27.train.lr_decay, rf27.data.downsample) == (80, 128, 1e-3, 0.95, 5)
+    assert load_config(REPO / "configs" / "h36m_rf243.toml").data.downsample == 1
+    he = load_config(REPO / "configs" / "humaneva_rf27.toml")
+    assert (he.train.batch_size, he.train.lr_decay, he.train.epochs, he.data.dataset) == (32, 0.98, 200, "humaneva")
+
+
+def test_config_overrides_and_errors(tmp_path):
+    config = load_config(REPO / "configs" / "h36m_rf27.toml", ["train.epochs=3", "model.channels=64", "data.keypoints=cpn"])
+    assert config.train.epochs == 3 and config.model.overrides == {"channels": 64} and config.data.keypoints == "cpn"
+    assert Config.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match=r"unknown keys in \[train\]: \['epoch'\]"):
+        load_config(None, ["train.epoch=3"])
+    with pytest.raises(ValueError, match="must be an integer"):
+        load_config(None, ["train.epochs=many"])
+    with pytest.raises(ValueError, match="section.key=value"):
+        load_config(None, ["epochs=3"])
+    (tmp_path / "bad.toml").write_text("[train\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        load_config(tmp_path / "bad.toml")
+
+
+def test_training_is_deterministic_and_resumes_exactly(tiny_h36m, tmp_path):
+    whole = Trainer(tiny_config(), tmp_path / "whole", data_dir=tiny_h36m, progress=False)
+    history = whole.run()
+    assert [row["epoch"] for row in history] == [0, 1, 2]
+    assert history[-1]["test_mpjpe_mm"] < history[0]["test_mpjpe_mm"]
+
+    Trainer(tiny_config("train.max_steps=11"), tmp_path / "split", data_dir=tiny_h36m, progress=False).run()
+    first = load_checkpoint(tmp_path / "split" / "checkpoint_last.pt")
+    assert first["state"]["step"] == 11 and 0 < first["state"]["batch"] < 22  # stopped inside epoch 1
+    resumed = Trainer(tiny_config(), tmp_path / "split", data_dir=tiny_h36m, resume=True, progress=False)
+    resumed.run()
+
+    a = load_checkpoint(tmp_path / "whole" / "checkpoint_last.pt")
+    b = load_checkpoint(tmp_path / "split" / "checkpoint_last.pt")
+    assert a["state"]["step"] == b["state"]["step"]
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    final = [json.loads(line) for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert final[-1]["train_mpjpe_mm"] == pytest.approx(history[-1]["train_mpjpe_mm"], rel=1e-9)
+    assert (tmp_path / "whole" / "curves.png").stat().st_size > 1000
+    assert (tmp_path / "whole" / "checkpoint_best.pt").is_file()
+
+
+def test_runs_are_never_overwritten(tiny_h36m, tmp_path):
+    Trainer(tiny_config("train.max_steps=2"), tmp_path / "run", data_dir=tiny_h36m, progress=False).run()
+    with pytest.raises(ValueError, match="already holds a training run"):
+        Trainer(tiny_config(), tmp_path / "run", data_dir=tiny_h36m)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        Trainer(tiny_config(), tmp_path / "other", data_dir=tiny_h36m, resume=True)
+
+
+def test_missing_data_fails_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="no data_3d_h36m.npz"):
+        Trainer(tiny_config(), tmp_path / "run", data_dir=tmp_path).run()
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ValueError, match="does not exist"):
+        Trainer(tiny_config(), tmp_path / "run", data_dir=tmp_path / "nowhere").run()
+
+
+def test_checkpoint_rebuilds_its_model_and_evaluates(tiny_h36m, tmp_path, capsys):
+    Trainer(tiny_config("train.max_steps=5"), tmp_path / "run", data_dir=tiny_h36m, progress=False).run()
+    ckpt = tmp_path / "run" / "checkpoint_last.pt"
+    model = model_from_checkpoint(ckpt)
+    assert model.receptive_field == 9 and model.config["channels"] == 8 and not model.training
+    table = evaluate_checkpoint(ckpt, data_dir=tiny_h36m)
+    assert [g["action"] for g in table.groups] == ["Directions", "Walking"]
+    assert table.info["frames"] == 4 * (60 + 45) and table.info["flip"]
+
+    args = ["evaluate", str(ckpt), "--data-dir", str(tiny_h36m), "--out", str(tmp_path / "eval")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "| Protocol #1 (MPJPE) |" in out and "downsampling 1" in out
+    saved = json.loads((tmp_path / "eval" / "eval_h36m_gt.json").read_text())
+    assert saved["average"]["mpjpe"] == pytest.approx(table.average["mpjpe"])
+    assert main(args) == 2  # refuses to replace the results
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_train_command_and_bad_checkpoint(tiny_h36m, tmp_path, capsys):
+    config = tmp_path / "tiny.toml"
+    config.write_text('[model]\nname = "gastnet_rf9"\nchannels = 8\n[data]\ntrain_subjects = ["S1"]\ntest_subjects = ["S9"]\n'
+                      "[train]\nepochs = 1\nbatch_size = 64\nthreads = 1\n")
+    assert main(["train", str(config), "--out", str(tmp_path / "run"), "--data-dir", str(tiny_h36m), "--no-progress"]) == 0
+    assert "finished: epoch 1" in capsys.readouterr().out
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    assert main(["evaluate", str(tmp_path / "junk.pt")]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+
+
+def test_distributed_training_with_two_gloo_processes(tiny_h36m, tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517", "-m", "gastnet",
+           "train", "--out", str(out), "--data-dir", str(tiny_h36m), "--no-progress", "--set", *TINY, "train.epochs=1",
+           "data.downsample=1"]
+    cmd.insert(cmd.index("train") + 1, str(REPO / "configs" / "smoke.toml"))
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ckpt = load_checkpoint(out / "checkpoint_last.pt")
+    assert len(ckpt["rng_states"]) == 2  # both processes' random state travels in the checkpoint
+    # S1: (120 + 90) frames x 4 cameras x 2 (flips) = 1680 windows, 840 per process in batches of 16
+    assert ckpt["state"]["step"] == 53
+    history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert history[-1]["test_mpjpe_mm"] < history[0]["test_mpjpe_mm"]
+
+
+def test_smoke_run_on_the_shared_human36m_data(tmp_path):
+    """The CI smoke run: a tiny model trains, checkpoints, resumes and beats the untrained model."""
+    data = shared_file("h36m", "data_3d_h36m.npz").parents[1]
+    config = REPO / "configs" / "smoke.toml"
+    out = tmp_path / "smoke"
+    Trainer(load_config(config, ["train.max_steps=150"]), out, data_dir=data, progress=False).run()
+    Trainer(load_config(config), out, data_dir=data, resume=True, progress=False).run()
+    history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert history[-1]["step"] == 300
+    table = evaluate_checkpoint(out / "checkpoint_last.pt", data_dir=data, subjects=["S9"])
+    untrained = history[0]["test_mpjpe_mm"]
+    assert table.average["mpjpe"] < 0.5 * untrained, (table.average, untrained)
