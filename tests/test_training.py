@@ -156,3 +156,15 @@ def test_smoke_run_on_the_shared_human36m_data(tmp_path):
     table = evaluate_checkpoint(out / "checkpoint_last.pt", data_dir=data, subjects=["S9"])
     untrained = history[0]["test_mpjpe_mm"]
     assert table.average["mpjpe"] < 0.5 * untrained, (table.average, untrained)
+
+
+def test_ablate_trains_and_tabulates_each_variant(tiny_h36m, tmp_path, capsys):
+    args = ["ablate", "--table", "2", "--out", str(tmp_path / "abl"), "--data-dir", str(tiny_h36m), "--no-progress",
+            "--set", "model.channels=8", 'data.train_subjects=["S1"]', 'data.test_subjects=["S9"]', "train.epochs=1",
+            "train.batch_size=64", "train.eval_every=0", "train.threads=1"]
+    assert main(args) == 0
+    rows = json.loads((tmp_path / "abl" / "ablation_table2.json").read_text())
+    assert [r["model"] for r in rows] == ["gastnet_rf27", "gastnet_rf27_ablation_no_ac", "gastnet_rf27_ablation_no_as"]
+    no_ac = model_from_checkpoint(tmp_path / "abl" / "gastnet_rf27_ablation_no_ac" / "checkpoint_last.pt")
+    assert no_ac.attention_blocks[0].local.graphs == ("symmetric",)
+    assert "| gastnet_rf27_ablation_no_as |" in capsys.readouterr().out
