@@ -114,9 +114,12 @@ class EvaluationTable:
         return "\n".join(lines)
 
 
+_TABLE_ORDER = H36M_ACTION_ORDER + ("Jog", "Box")  # HumanEva-I: Walking, Jog, Box
+
+
 def _group_order(key: tuple[str, ...]) -> tuple:
     action = key[0]
-    rank = H36M_ACTION_ORDER.index(action) if action in H36M_ACTION_ORDER else len(H36M_ACTION_ORDER)
+    rank = _TABLE_ORDER.index(action) if action in _TABLE_ORDER else len(_TABLE_ORDER)
     return (rank, *key)
 
 
