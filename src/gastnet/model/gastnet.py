@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..skeleton import Skeleton, get_skeleton
-from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise
+from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise, derived
 
 __all__ = ["GASTNet", "TemporalConv", "TemporalBlock", "receptive_field"]
 
@@ -64,7 +64,8 @@ class TemporalConv(nn.Module):
         else:
             t_out = x.shape[1] - (w - 1) * dilation
             taps = torch.cat([x[:, k * dilation : k * dilation + t_out] for k in range(w)], dim=-1)
-        return F.linear(taps, self.weight.transpose(1, 2).flatten(1))
+        weight = derived(self, "flat", [self.weight], lambda: self.weight.transpose(1, 2).flatten(1))
+        return F.linear(taps, weight)
 
 
 class TemporalBlock(nn.Module):

@@ -10,7 +10,8 @@ paper's ``(B, C, T, J)`` layout.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +21,7 @@ from ..skeleton import Skeleton
 from .graph import graph_matrix
 
 __all__ = [
+    "derived",
     "ChannelBatchNorm",
     "Pointwise",
     "SemanticGraphConv",
@@ -27,6 +29,26 @@ __all__ = [
     "GlobalAttention",
     "GraphAttentionBlock",
 ]
+
+
+def derived(module: nn.Module, name: str, sources: Sequence[torch.Tensor], compute: Callable[[], Any]) -> Any:
+    """``compute()``, a value derived from parameters only, cached while they do not change.
+
+    The cache is used in eval mode without autograd (inference, where the same derived weights,
+    such as softmaxed graph matrices, would otherwise be recomputed for every frame); it is keyed
+    on the storage and version counter of ``sources``, so in-place updates and loaded state
+    dicts invalidate it. In training it always recomputes.
+    """
+    if module.training or torch.is_grad_enabled():
+        return compute()
+    key = tuple((t.data_ptr(), t._version, t.dtype, t.device) for t in sources)
+    cache = module.__dict__.setdefault("_derived_cache", {})
+    hit = cache.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = compute()
+    cache[name] = (key, value)
+    return value
 
 
 class ChannelBatchNorm(nn.BatchNorm1d):
@@ -88,6 +110,11 @@ class SemanticGraphConv(nn.Module):
         full = full.index_copy(1, self.flat_index, self.logits)
         return torch.softmax(full.view(-1, j, j), dim=-1)
 
+    def _split_attention(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Self-loop weights (J, C) and transposed neighbour matrices (C, J_source, J_target)."""
+        s = self.attention()
+        return s.diagonal(dim1=1, dim2=2).t(), s.masked_fill(self.eye, 0.0).transpose(1, 2)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c, j = self.out_channels, self.num_joints
         flat = x.reshape(-1, x.shape[-1])  # (N * J, C_in)
@@ -95,10 +122,8 @@ class SemanticGraphConv(nn.Module):
         # neighbour features channel-major, (C, N, J), straight from the matrix product, so that
         # each channel's J x J matrix applies as one batched product without a transposing copy
         h_neighbours = (self.weight[1].t() @ flat.t()).view(c, -1, j)
-        s = self.attention()
-        diagonal = s.diagonal(dim1=1, dim2=2).t()  # (J, C)
-        off_diagonal = s.masked_fill(self.eye, 0.0)  # (C, J, J)
-        neighbours = torch.bmm(h_neighbours, off_diagonal.transpose(1, 2))  # (C, N, J)
+        diagonal, off_diagonal = derived(self, "split", [self.logits], self._split_attention)
+        neighbours = torch.bmm(h_neighbours, off_diagonal)  # (C, N, J)
         return h_self * diagonal + neighbours.permute(1, 2, 0).view(x.shape[:-1] + (c,))
 
 
@@ -178,12 +203,19 @@ class GlobalAttention(nn.Module):
         c = (w * lin.bias.view(k, h)).sum(-1)
         return u, c
 
-    def scores(self, x: torch.Tensor) -> torch.Tensor:
-        """Pre-softmax scores ``LeakyReLU(w_f . [theta(x_i) || phi(x_j)])``: (..., K, J, J)."""
-        k, h = self.num_heads, self.head_dim
+    def _score_projection(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Weight (2K, D) and bias (2K,) giving the i-terms (first K) and j-terms (last K) of the scores."""
+        h = self.head_dim
         u, cu = self._folded(self.theta, self.w_f[:, :h])
         v, cv = self._folded(self.phi, self.w_f[:, h:])
-        proj = F.linear(x, torch.cat([u, v]), torch.cat([cu, cv])).transpose(-1, -2)  # (..., 2K, J)
+        return torch.cat([u, v]), torch.cat([cu, cv])
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        """Pre-softmax scores ``LeakyReLU(w_f . [theta(x_i) || phi(x_j)])``: (..., K, J, J)."""
+        k = self.num_heads
+        sources = [self.w_f, self.theta.weight, self.theta.bias, self.phi.weight, self.phi.bias]
+        weight, bias = derived(self, "scores", sources, self._score_projection)
+        proj = F.linear(x, weight, bias).transpose(-1, -2)  # (..., 2K, J)
         return F.leaky_relu(proj[..., :k, :, None] + proj[..., k:, None, :], 0.2)
 
     def attention(self, x: torch.Tensor) -> torch.Tensor:

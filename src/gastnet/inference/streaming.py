@@ -1,0 +1,133 @@
+"""Real-time lifting: push one frame of 2D keypoints, get that frame's 3D pose at once.
+
+A causal GAST-Net's output at frame t depends on frames t - RF + 1 .. t. Instead of re-running
+that whole window for every frame, :class:`StreamingLifter` keeps, for every temporal
+convolution, a ring buffer of the activations it still needs (``(w - 1) * dilation + 1`` frames)
+and computes only the newest frame of every layer: the work per frame is one frame's worth of
+each layer, whatever the receptive field. The taps of each layer are gathered into a compact
+window and run through the model's own modules in the strided form, so the weights and the
+maths are exactly the model's.
+
+Before the receptive field has filled, the first frame stands in for the missing past, as the
+whole-sequence causal model does with edge padding: the outputs match
+``model.forward_sequence`` frame for frame.
+
+>>> import torch, gastnet
+>>> lifter = StreamingLifter(gastnet.create_model("gastnet_rf27_causal"))
+>>> lifter.push(torch.zeros(17, 2)).shape
+torch.Size([17, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..model.gastnet import GASTNet
+
+__all__ = ["StreamingLifter"]
+
+
+@dataclass
+class _RingBuffer:
+    """The last ``length`` frames of one layer's input: (1, length, J, C)."""
+
+    frames: torch.Tensor
+    position: int = 0  # slot of the newest frame
+
+    @classmethod
+    def filled_with(cls, frame: torch.Tensor, length: int) -> _RingBuffer:
+        return cls(frame.expand(1, length, *frame.shape[2:]).clone())
+
+    def push(self, frame: torch.Tensor) -> None:
+        self.position = (self.position + 1) % self.frames.shape[1]
+        self.frames[:, self.position] = frame[:, 0]
+
+    def taps(self, width: int, dilation: int) -> torch.Tensor:
+        """Frames t - (width - 1) * dilation, ..., t - dilation, t, oldest first: (1, width, J, C)."""
+        length = self.frames.shape[1]
+        index = [(self.position - (width - 1 - k) * dilation) % length for k in range(width)]
+        return self.frames[:, index]
+
+
+@dataclass
+class _Stream:
+    buffers: list[_RingBuffer] = field(default_factory=list)
+    frames_seen: int = 0
+
+
+class StreamingLifter:
+    """Frame-by-frame 3D lifting with a causal GAST-Net, one state per track.
+
+    Args:
+        model: a causal :class:`~gastnet.model.GASTNet` (zero frames of look-ahead).
+        device: where to run (default: the model's device).
+
+    ``push(keypoints, track=...)`` takes one frame of normalised 2D keypoints ``(J, 2)`` and returns
+    its root-relative 3D pose ``(J_out, 3)``. Tracks are independent; ``reset(track)`` forgets one
+    (a person who left), ``reset()`` all of them.
+    """
+
+    def __init__(self, model: GASTNet, device: str | torch.device | None = None) -> None:
+        if not model.causal:
+            raise ValueError("streaming needs a causal model (output t may not see later frames); "
+                             "use a '_causal' model such as gastnet_rf27_causal")
+        self.model = model.eval()
+        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        self.model.to(self.device)
+        self._streams: dict[Hashable, _Stream] = {}
+
+    @property
+    def receptive_field(self) -> int:
+        return self.model.receptive_field
+
+    @property
+    def tracks(self) -> list[Hashable]:
+        return list(self._streams)
+
+    def reset(self, track: Hashable | None = None) -> None:
+        """Forget the history of ``track`` (or of every track when None)."""
+        if track is None:
+            self._streams.clear()
+        else:
+            self._streams.pop(track, None)
+
+    def frames_seen(self, track: Hashable = 0) -> int:
+        stream = self._streams.get(track)
+        return stream.frames_seen if stream else 0
+
+    @torch.inference_mode()
+    def push(self, keypoints: torch.Tensor | np.ndarray, track: Hashable = 0) -> torch.Tensor:
+        """Lift one frame: ``(J, 2)`` normalised screen coordinates -> ``(J_out, 3)`` (on the CPU)."""
+        m = self.model
+        x = torch.as_tensor(keypoints, dtype=torch.float32, device=self.device)
+        if x.shape != (m.num_joints, m.in_channels):
+            raise ValueError(f"expected one frame of shape ({m.num_joints}, {m.in_channels}), got {tuple(x.shape)}")
+        stream = self._streams.setdefault(track, _Stream())
+        first = stream.frames_seen == 0
+        stream.frames_seen += 1
+        widths = m.filter_widths
+
+        def through(layer: int, frame: torch.Tensor, dilation: int) -> torch.Tensor:
+            """Feed ``frame`` (1, 1, J, C) to layer's buffer and return that layer's taps."""
+            if first:
+                stream.buffers.append(_RingBuffer.filled_with(frame, (widths[layer] - 1) * dilation + 1))
+            else:
+                stream.buffers[layer].push(frame)
+            return stream.buffers[layer].taps(widths[layer], dilation)
+
+        h = m.input_norm(x[None, None])  # (1, 1, J, 2)
+        taps = through(0, h, 1)
+        h = torch.relu(m.stem_norm(m.stem(taps, 1, strided=True)))
+        h = m.attention_blocks[0](h)
+        dilation = widths[0]
+        for i, (temporal, attention) in enumerate(zip(m.temporal_blocks, m.attention_blocks[1:]), start=1):
+            h = attention(temporal(through(i, h, dilation), strided=True))
+            dilation *= widths[i]
+        out = m.head(h)
+        if m.joint_regressor is not None:
+            out = m.joint_regressor(out.transpose(-1, -2)).transpose(-1, -2)
+        return out[0, 0].cpu()
