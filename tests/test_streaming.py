@@ -60,3 +60,18 @@ def test_cached_inference_weights_follow_parameter_updates():
         expected = other.eval()(x)
     torch.testing.assert_close(after, expected, atol=0, rtol=0)
     assert not torch.allclose(before, after)
+
+
+@pytest.mark.parametrize("name", ["gastnet_rf27", "gastnet_rf81_causal", "gastnet_rf27_ablation_plain", "gastnet_rf27_humaneva"])
+def test_folding_batchnorms_keeps_the_outputs(name):
+    from gastnet.model.fusion import fuse_batchnorm
+
+    model = randomize(create_model(name)).eval()
+    fused = fuse_batchnorm(model)
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in fused.modules())
+    x = torch.randn(2, model.receptive_field + 6, model.num_joints, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(fused.forward_sequence(x), model.forward_sequence(x), atol=1e-5, rtol=1e-5)
+        fused.form = "strided"
+        torch.testing.assert_close(fused(x[:, : model.receptive_field]), model(x[:, : model.receptive_field]), atol=1e-5, rtol=1e-5)
+    assert model.input_norm.running_var.ne(1).any()  # the original is untouched

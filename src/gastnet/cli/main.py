@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import gastnet
+from gastnet.cli.deploy import add_commands as add_deploy_commands
 from gastnet.cli.research import add_commands as add_research_commands
 
 
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     add_research_commands(sub)
+    add_deploy_commands(sub)
     return parser
 
 

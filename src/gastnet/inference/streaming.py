@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..model.fusion import fuse_batchnorm
 from ..model.gastnet import GASTNet
 
 __all__ = ["StreamingLifter"]
@@ -65,19 +66,19 @@ class StreamingLifter:
     Args:
         model: a causal :class:`~gastnet.model.GASTNet` (zero frames of look-ahead).
         device: where to run (default: the model's device).
+        fuse: fold the BatchNorms into the layers before them (faster, same outputs).
 
     ``push(keypoints, track=...)`` takes one frame of normalised 2D keypoints ``(J, 2)`` and returns
     its root-relative 3D pose ``(J_out, 3)``. Tracks are independent; ``reset(track)`` forgets one
     (a person who left), ``reset()`` all of them.
     """
 
-    def __init__(self, model: GASTNet, device: str | torch.device | None = None) -> None:
+    def __init__(self, model: GASTNet, device: str | torch.device | None = None, fuse: bool = True) -> None:
         if not model.causal:
             raise ValueError("streaming needs a causal model (output t may not see later frames); "
                              "use a '_causal' model such as gastnet_rf27_causal")
-        self.model = model.eval()
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
-        self.model.to(self.device)
+        self.model = (fuse_batchnorm(model) if fuse else model.eval()).to(self.device)
         self._streams: dict[Hashable, _Stream] = {}
 
     @property

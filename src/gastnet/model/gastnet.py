@@ -50,6 +50,7 @@ class TemporalConv(nn.Module):
         self.width = width
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, width))
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        self.bias: nn.Parameter | None = None  # only set when a BatchNorm is folded in (see fusion.py)
 
     def forward(self, x: torch.Tensor, dilation: int = 1, strided: bool = False) -> torch.Tensor:
         """``(B, T, J, C_in) -> (B, T_out, J, C_out)``.
@@ -65,7 +66,7 @@ class TemporalConv(nn.Module):
             t_out = x.shape[1] - (w - 1) * dilation
             taps = torch.cat([x[:, k * dilation : k * dilation + t_out] for k in range(w)], dim=-1)
         weight = derived(self, "flat", [self.weight], lambda: self.weight.transpose(1, 2).flatten(1))
-        return F.linear(taps, weight)
+        return F.linear(taps, weight, self.bias)
 
 
 class TemporalBlock(nn.Module):

@@ -41,7 +41,8 @@ def derived(module: nn.Module, name: str, sources: Sequence[torch.Tensor], compu
     """
     if module.training or torch.is_grad_enabled():
         return compute()
-    key = tuple((t.data_ptr(), t._version, t.dtype, t.device) for t in sources)
+    # inference tensors carry no version counter; they cannot change outside inference mode
+    key = tuple((t.data_ptr(), -1 if t.is_inference() else t._version, t.dtype, t.device) for t in sources)
     cache = module.__dict__.setdefault("_derived_cache", {})
     hit = cache.get(name)
     if hit is not None and hit[0] == key:
@@ -98,6 +99,7 @@ class SemanticGraphConv(nn.Module):
         self.logits = nn.Parameter(torch.ones(out_channels, flat_index.numel()))
         self.register_buffer("flat_index", flat_index, persistent=False)
         self.register_buffer("eye", torch.eye(mask.shape[0], dtype=torch.bool), persistent=False)
+        self.bias: nn.Parameter | None = None  # only set when a BatchNorm is folded in (see fusion.py)
 
     @property
     def num_joints(self) -> int:
@@ -124,7 +126,8 @@ class SemanticGraphConv(nn.Module):
         h_neighbours = (self.weight[1].t() @ flat.t()).view(c, -1, j)
         diagonal, off_diagonal = derived(self, "split", [self.logits], self._split_attention)
         neighbours = torch.bmm(h_neighbours, off_diagonal)  # (C, N, J)
-        return h_self * diagonal + neighbours.permute(1, 2, 0).view(x.shape[:-1] + (c,))
+        out = h_self * diagonal + neighbours.permute(1, 2, 0).view(x.shape[:-1] + (c,))
+        return out if self.bias is None else out + self.bias
 
 
 class LocalAttention(nn.Module):
