@@ -38,6 +38,11 @@ def receptive_field(filter_widths: Sequence[int]) -> int:
     return math.prod(filter_widths)
 
 
+def _end(frames: int, step: int) -> int | None:
+    """Slice end that drops the last ``frames * step`` frames (None drops nothing)."""
+    return -frames * step if frames else None
+
+
 class TemporalConv(nn.Module):
     """Temporal convolution with kernel (width, 1) and no bias on ``(B, T, J, C_in)``.
 
@@ -62,9 +67,8 @@ class TemporalConv(nn.Module):
             taps = x.unflatten(1, (x.shape[1] // w, w)).transpose(2, 3).flatten(3)
         elif w == 1:
             taps = x
-        else:
-            t_out = x.shape[1] - (w - 1) * dilation
-            taps = torch.cat([x[:, k * dilation : k * dilation + t_out] for k in range(w)], dim=-1)
+        else:  # tap k reads frames k*d .. T - (w-1-k)*d - 1; slicing without the length keeps T symbolic for export
+            taps = torch.cat([x[:, k * dilation : _end(w - 1 - k, dilation)] for k in range(w)], dim=-1)
         weight = derived(self, "flat", [self.weight], lambda: self.weight.transpose(1, 2).flatten(1))
         return F.linear(taps, weight, self.bias)
 
@@ -89,7 +93,7 @@ class TemporalBlock(nn.Module):
             residual = x[:, (w - 1 if self.causal else (w - 1) // 2) :: w]
         else:
             start = (w - 1) * d if self.causal else (w - 1) * d // 2
-            residual = x[:, start : start + y.shape[1]]
+            residual = x[:, start : _end((w - 1) * d - start, 1)]
         return y + residual
 
 
