@@ -62,6 +62,92 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _live_model(args: argparse.Namespace):
+    from ..model.checkpoint import model_from_checkpoint
+    from ..model.registry import create_model
+
+    if args.checkpoint:
+        return model_from_checkpoint(args.checkpoint), f"checkpoint {args.checkpoint}"
+    return create_model(args.model).eval(), f"{args.model} with RANDOM weights (no pretrained weights ship yet)"
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
+    import statistics
+    import time
+
+    from ..fileio import atomic_path
+    from ..inference.live import live_poses
+    from ..inference.streaming import StreamingLifter
+    from ..video.detectors import MediaPipePoseDetector
+    from ..video.draw import draw_skeleton_2d, render_pose_3d, side_by_side
+    from ..video.reader import open_source, require_cv2
+
+    cv2 = require_cv2()
+    torch.set_num_threads(args.threads)  # batch-1 lifting gains nothing from more threads, which fight the detector's
+    if args.no_display and not args.out:
+        raise ValueError("--no-display needs --out FILE.mp4 to record the view")
+    if not args.no_display and not os.environ.get("DISPLAY"):
+        raise ValueError("no screen here (DISPLAY is unset): use --no-display --out FILE.mp4")
+    if (args.source is None) == (args.camera is None):
+        raise ValueError("give a VIDEO or --camera N (one of them)")
+    model, described = _live_model(args)
+    lifter = StreamingLifter(model)
+    source = open_source(args.camera if args.camera is not None else args.source)
+    detector = MediaPipePoseDetector()
+    print(f"live: {source.name} ({source.width}x{source.height} at {source.fps:.0f} fps), MediaPipe Pose -> "
+          f"{described}, causal, receptive field {lifter.receptive_field}")
+    frames = iter(source)
+    if args.max_frames:
+        frames = (f for _, f in zip(range(args.max_frames), frames))
+    timings: dict[str, list[float]] = {"detect": [], "lift": [], "render": []}
+    found = 0
+    start = last_report = time.perf_counter()
+    recording = atomic_path(args.out) if args.out else contextlib.nullcontext()
+    with source, recording as tmp:
+        writer = None
+        for item in live_poses(frames, detector, lifter, source.width, source.height):
+            t0 = time.perf_counter()
+            view = item.frame.copy()
+            if item.keypoints is not None:
+                found += 1
+                draw_skeleton_2d(view, item.keypoints, model.skeleton, item.scores)
+            canvas = cv2.cvtColor(side_by_side(view, render_pose_3d(item.pose, model.skeleton, azimuth_deg=args.azimuth)),
+                                  cv2.COLOR_RGB2BGR)
+            if args.out:
+                if writer is None:
+                    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+                    writer = cv2.VideoWriter(str(tmp), fourcc, source.fps, (canvas.shape[1], canvas.shape[0]))
+                writer.write(canvas)
+            if not args.no_display:
+                cv2.imshow("gastnet live", canvas)
+                if cv2.waitKey(1) & 0xFF == ord("q"):
+                    break
+            item.seconds["render"] = time.perf_counter() - t0
+            for key, value in item.seconds.items():
+                timings[key].append(value)
+            now = time.perf_counter()
+            if now - last_report > 2.0:
+                print(f"  frame {item.index + 1}: {(item.index + 1) / (now - start):.1f} fps, latency "
+                      f"{1000 * (item.seconds['detect'] + item.seconds['lift']):.1f} ms")
+                last_report = now
+        if writer is not None:
+            writer.release()
+    total = time.perf_counter() - start
+    n = len(timings["detect"])
+    if n == 0:
+        raise ValueError("the source gave no frames")
+    mean = {k: 1000 * statistics.fmean(v) for k, v in timings.items()}
+    latency = sorted(1000 * (d + l) for d, l in zip(timings["detect"], timings["lift"]))
+    print(f"{n} frames, a person in {found}; {n / total:.1f} fps end to end (with rendering)")
+    print(f"per frame: detection {mean['detect']:.1f} ms, lifting {mean['lift']:.1f} ms, rendering {mean['render']:.1f} ms;"
+          f" latency (detection + lifting) median {latency[n // 2]:.1f} ms, 95th percentile {latency[int(0.95 * (n - 1))]:.1f} ms")
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="the paper's speed table (Table V) on this machine, plus streaming")
     p.add_argument("--rf", type=int, nargs="+", default=[27, 81, 243], choices=[9, 27, 81, 243])
@@ -80,3 +166,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output file (default: SOURCE_FORM.onnx / .pt)")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("live", help="real-time 3D poses from a camera or video (2D detection + streaming lifting)")
+    p.add_argument("source", nargs="?", help="a video file (or use --camera)")
+    p.add_argument("--camera", type=int, help="camera index, e.g. 0")
+    p.add_argument("--model", default="gastnet_rf27_causal", help="a causal registered model (default: %(default)s)")
+    p.add_argument("--checkpoint", help="a trained causal checkpoint (instead of --model)")
+    p.add_argument("--no-display", action="store_true", help="headless: no window (record with --out)")
+    p.add_argument("--out", help="record the view (video and 3D side by side) to this mp4")
+    p.add_argument("--max-frames", type=int, help="stop after this many frames")
+    p.add_argument("--azimuth", type=float, default=30.0, help="viewing angle of the 3D panel, degrees")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads for lifting (default: %(default)s)")
+    p.set_defaults(func=cmd_live)

@@ -1,0 +1,1 @@
+"""Video input, 2D pose detection backends and OpenCV drawing (extra: ``pip install gastnet[video]``)."""

@@ -1,0 +1,93 @@
+"""Frames from a video file, a camera or an image folder, as RGB uint8 arrays (H, W, 3)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["VideoSource", "open_source", "require_cv2"]
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+def require_cv2():
+    try:
+        import cv2
+    except ImportError:
+        raise ValueError("video input needs OpenCV: pip install 'gastnet[video]'") from None
+    return cv2
+
+
+@dataclass
+class VideoSource:
+    """An opened source. Iterate for frames; ``fps``, ``width``, ``height``, ``frame_count`` (None if unknown)."""
+
+    name: str
+    fps: float
+    width: int
+    height: int
+    frame_count: int | None
+    _capture: object | None = None
+    _images: list[Path] | None = None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        cv2 = require_cv2()
+        if self._images is not None:
+            for path in self._images:
+                frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+                if frame is None or frame.size == 0:
+                    raise ValueError(f"cannot read image {path}")
+                yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            return
+        while True:
+            ok, frame = self._capture.read()
+            if not ok:
+                break
+            yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
+    """Open a video file, a camera (an int index) or a folder of images (sorted by name).
+
+    Raises ValueError for a missing or unreadable source, an empty video or zero-size frames.
+    """
+    cv2 = require_cv2()
+    if isinstance(source, int):
+        capture = cv2.VideoCapture(source)
+        if not capture.isOpened():
+            raise ValueError(f"cannot open camera {source}")
+        w, h = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        return VideoSource(f"camera {source}", capture.get(cv2.CAP_PROP_FPS) or 30.0, w, h, None, capture)
+    path = Path(source)
+    if not path.exists():
+        raise ValueError(f"input {path} does not exist")
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not images:
+            raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder {path}")
+        first = cv2.imread(str(images[0]), cv2.IMREAD_COLOR)
+        if first is None or first.size == 0:
+            raise ValueError(f"cannot read image {images[0]}")
+        return VideoSource(str(path), 30.0, first.shape[1], first.shape[0], len(images), _images=images)
+    capture = cv2.VideoCapture(str(path))
+    ok, frame = capture.read() if capture.isOpened() else (False, None)
+    if not ok or frame is None or frame.size == 0:
+        capture.release()
+        raise ValueError(f"cannot read any frame from {path}: not a video, or an empty one")
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    return VideoSource(str(path), capture.get(cv2.CAP_PROP_FPS) or 30.0, frame.shape[1], frame.shape[0], count, capture)
