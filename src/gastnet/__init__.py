@@ -8,6 +8,7 @@ torch.Size([1, 1, 17, 3])
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .inference.pipeline import lift
 from .model import GASTNet, count_parameters, create_model, get_model_spec, list_models, register_model
 from .skeleton import H36M_17, HUMANEVA_15, Skeleton, get_skeleton, list_skeletons, register_skeleton
 
@@ -17,6 +18,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "lift",
     "GASTNet", "count_parameters", "create_model", "get_model_spec", "list_models", "register_model",
     "H36M_17", "HUMANEVA_15", "Skeleton", "get_skeleton", "list_skeletons", "register_skeleton",
     "__version__",

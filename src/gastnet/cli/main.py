@@ -9,6 +9,7 @@ from pathlib import Path
 
 import gastnet
 from gastnet.cli.deploy import add_commands as add_deploy_commands
+from gastnet.cli.practice import add_commands as add_practice_commands
 from gastnet.cli.research import add_commands as add_research_commands
 
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_research_commands(sub)
     add_deploy_commands(sub)
+    add_practice_commands(sub)
     return parser
 
 

@@ -1,5 +1,7 @@
-"""Inference: streaming lifting and (later) whole videos."""
+"""Inference: whole recordings (lift), streaming, the live loop, speed measurement and export."""
 
+from .lift import LiftResult, lift_tracks
+from .pipeline import lift
 from .streaming import StreamingLifter
 
-__all__ = ["StreamingLifter"]
+__all__ = ["LiftResult", "StreamingLifter", "lift", "lift_tracks"]

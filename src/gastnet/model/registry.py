@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from .gastnet import GASTNet
+from .weights import get_weights
 
 __all__ = ["ModelSpec", "register_model", "create_model", "list_models", "get_model_spec", "count_parameters"]
 
@@ -58,14 +59,24 @@ def list_models(pattern: str = "*") -> list[str]:
 def create_model(name: str, pretrained: bool = False, **overrides: Any) -> GASTNet:
     """Build the registered model ``name``; ``overrides`` replace entries of its config.
 
+    With ``pretrained=True`` the shipped weights are loaded (offline) and the model is returned in
+    eval mode with ``model.weights`` holding their metadata; the architecture cannot be overridden.
+
     >>> model = create_model("gastnet_rf27", dropout=0.0)
     >>> model.receptive_field, count_parameters(model)
     (27, 6915984)
     """
     spec = get_model_spec(name)
-    if pretrained:
-        raise ValueError(f"no pretrained weights are registered for {name!r} yet")
-    return GASTNet(**{**spec.config, **overrides})
+    if not pretrained:
+        return GASTNet(**{**spec.config, **overrides})
+    weights = get_weights(name)
+    changed = {k: v for k, v in overrides.items() if k != "dropout" and spec.config.get(k) != v}
+    if changed:
+        raise ValueError(f"pretrained weights fix the architecture of {name!r}; cannot override {sorted(changed)}")
+    model = GASTNet(**{**spec.config, **overrides})
+    model.load_state_dict(weights.state_dict())
+    model.weights = weights  # metadata travels with the model
+    return model.eval()
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:

@@ -1,0 +1,61 @@
+"""Practitioner commands: lift."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+
+def _image_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--image-size must look like 1920x1080, got {text!r}") from None
+    return w, h
+
+
+def cmd_lift(args: argparse.Namespace) -> int:
+    from ..inference.pipeline import lift
+
+    out = Path(args.out)
+    formats = tuple(f.strip() for f in args.formats.split(","))
+    unknown = set(formats) - {"npz", "json", "csv"}
+    if unknown:
+        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv")
+    targets = [out / f"poses.{f}" for f in formats]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise ValueError(f"{', '.join(existing)} already exist; pass --overwrite or choose another --out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notes below say the same
+        result = lift(args.input, layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps,
+                      model=args.model, checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
+                      progress=True)
+    paths = result.save(out, formats)
+    for note in result.notes:
+        print(note)
+    for p in result.people:
+        print(f"person {p.track_id}: frames {p.frames[0]}-{p.frames[-1]} ({len(p.frames)})")
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lift", help="3D poses from a video, image folder or 2D keypoint file")
+    p.add_argument("input", help="video (mp4, avi, mov), image folder, or keypoint file/folder (COCO, MMPose, "
+                                 "OpenPose, GAST-Net JSON, VideoPose3D npz, npy)")
+    p.add_argument("--out", default="gastnet_out", help="output folder (default: %(default)s)")
+    p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv (default: %(default)s)")
+    p.add_argument("--layout", help="keypoint layout when the file does not say: coco, h36m, mediapipe, "
+                                    "openpose25, openpose18, halpe26")
+    p.add_argument("--image-size", help="WIDTHxHEIGHT of the video the keypoints come from, e.g. 1920x1080")
+    p.add_argument("--fps", type=float, help="frame rate of keypoint input (default 30)")
+    p.add_argument("--model", help="registered model (default: the shipped pretrained one)")
+    p.add_argument("--checkpoint", help="a training checkpoint instead of --model")
+    p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
+    p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.set_defaults(func=cmd_lift)

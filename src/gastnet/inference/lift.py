@@ -1,0 +1,155 @@
+"""Lift whole recordings: 2D tracks (from a keypoint file, an array or a video) to 3D poses.
+
+Coordinate and unit contract of the results (all metres, Human3.6M-17 joints):
+
+- ``poses_camera`` (T, 17, 3): root-relative positions in the camera frame: x right, y down,
+  z away from the camera; the pelvis is at the origin in every frame.
+- ``poses_world`` (T, 17, 3): an upright frame: z up (the person's mean head-over-ankles
+  direction), x the camera's horizontal axis, y = z x x (away from the camera); the pelvis is at
+  x = y = 0 in every frame and the lowest joint of the whole track touches the floor z = 0.
+- ``keypoints_2d`` (T, 17, 2) pixels and ``scores`` (T, 17): the 2D that was lifted, after gap
+  filling (filled joints have score 0).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..camera import normalize_screen_coordinates
+from ..evaluation.evaluate import predict_sequence
+from ..fileio import atomic_path, save_npz
+from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
+from ..model.gastnet import GASTNet
+from ..skeleton import H36M_17
+from .smoothing import smooth
+
+__all__ = ["LiftedPerson", "LiftResult", "lift_tracks", "upright_world"]
+
+
+def upright_world(poses_camera: np.ndarray) -> np.ndarray:
+    """Camera-frame poses (T, 17, 3) to the upright world frame of the module docstring."""
+    up = (poses_camera[:, 9] - (poses_camera[:, 3] + poses_camera[:, 6]) / 2).mean(0)
+    up = -up if up[1] > 0 else up  # y points down in the camera frame
+    z = up / (np.linalg.norm(up) + 1e-12)
+    x = np.array([1.0, 0.0, 0.0]) - z[0] * z
+    x /= np.linalg.norm(x) + 1e-12
+    y = np.cross(z, x)
+    world = poses_camera @ np.stack([x, y, z]).T
+    world = world - world[:, :1] * np.array([1.0, 1.0, 0.0])
+    world[..., 2] -= world[..., 2].min()
+    return world
+
+
+@dataclass
+class LiftedPerson:
+    track_id: int
+    frames: np.ndarray  # (T,) frame indices in the input
+    keypoints_2d: np.ndarray  # (T, 17, 2) pixels
+    scores: np.ndarray  # (T, 17)
+    poses_camera: np.ndarray  # (T, 17, 3) metres
+    poses_world: np.ndarray  # (T, 17, 3) metres
+    fill: FillReport
+
+
+@dataclass
+class LiftResult:
+    """Everything a lift produced; :meth:`save` writes it."""
+
+    people: list[LiftedPerson]
+    num_frames: int
+    image_size: tuple[int, int]
+    fps: float
+    model: dict
+    notes: list[str] = field(default_factory=list)
+
+    def _padded(self, name: str, width: int) -> np.ndarray:
+        out = np.full((len(self.people), self.num_frames, 17, width), np.nan, np.float32)
+        for i, p in enumerate(self.people):
+            out[i, p.frames] = getattr(p, name)
+        return out
+
+    def save(self, out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("npz",)) -> list[Path]:
+        """Write ``poses.npz`` (arrays (P, N, 17, C) over all N input frames, NaN where a person is
+        absent), and on request ``poses.json`` / ``poses.csv``; every file atomically."""
+        out_dir = Path(out_dir)
+        paths = []
+        scores = np.full((len(self.people), self.num_frames, 17), np.nan, np.float32)
+        for i, p in enumerate(self.people):
+            scores[i, p.frames] = p.scores
+        meta = {"units": "metres (3D), pixels (2D)", "joint_names": list(H36M_17.joint_names),
+                "parents": list(H36M_17.parents), "image_size": list(self.image_size), "fps": self.fps,
+                "model": self.model, "notes": self.notes}
+        if "npz" in formats:
+            paths.append(save_npz(
+                out_dir / "poses.npz", poses_world=self._padded("poses_world", 3), poses_camera=self._padded("poses_camera", 3),
+                keypoints_2d=self._padded("keypoints_2d", 2), scores=scores,
+                track_ids=np.array([p.track_id for p in self.people]), meta=np.array(json.dumps(meta)),
+            ))
+        if "json" in formats:
+            doc = {**meta, "people": [{"track_id": p.track_id, "frames": p.frames.tolist(),
+                                       "poses_world": np.round(p.poses_world, 5).tolist(),
+                                       "poses_camera": np.round(p.poses_camera, 5).tolist(),
+                                       "keypoints_2d": np.round(p.keypoints_2d, 2).tolist()} for p in self.people]}
+            with atomic_path(out_dir / "poses.json") as tmp:
+                tmp.write_text(json.dumps(doc))
+            paths.append(out_dir / "poses.json")
+        if "csv" in formats:
+            lines = ["frame,track_id,joint,x_world,y_world,z_world,x_camera,y_camera,z_camera,u,v,score"]
+            for p in self.people:
+                for t, frame in enumerate(p.frames):
+                    for j, name in enumerate(H36M_17.joint_names):
+                        w, c, k = p.poses_world[t, j], p.poses_camera[t, j], p.keypoints_2d[t, j]
+                        lines.append(f"{frame},{p.track_id},{name},{w[0]:.5f},{w[1]:.5f},{w[2]:.5f},"
+                                     f"{c[0]:.5f},{c[1]:.5f},{c[2]:.5f},{k[0]:.2f},{k[1]:.2f},{p.scores[t, j]:.3f}")
+            with atomic_path(out_dir / "poses.csv") as tmp:
+                tmp.write_text("\n".join(lines) + "\n")
+            paths.append(out_dir / "poses.csv")
+        return paths
+
+
+def lift_tracks(
+    tracks: list[PersonTrack],
+    image_size: tuple[int, int],
+    model: GASTNet,
+    num_frames: int | None = None,
+    fps: float = 30.0,
+    flip: bool = True,
+    smoothing: str | None = None,
+) -> LiftResult:
+    """Fill every track's gaps, lift it whole (edge padding, flip averaging) and place it upright.
+
+    ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting. A warning says how
+    much of each track was filled.
+    """
+    w, h = image_size
+    if not (w > 0 and h > 0):
+        raise ValueError(f"image size must be positive, got {w} x {h}")
+    if model.num_joints != 17:
+        raise ValueError(f"lifting detector keypoints needs a Human3.6M-17 model, this one takes {model.num_joints} joints")
+    people, notes = [], []
+    for track in tracks:
+        filled, report = fill_gaps(track)
+        if report.filled_fraction > 0:
+            note = (f"track {track.track_id}: filled {100 * report.filled_fraction:.1f}% of its joint positions "
+                    f"({report.missing_frames} frames without a detection"
+                    + (f"; never seen, replaced by a standing stand-in: {', '.join(report.stand_in_joints)}" if report.stand_in_joints else "")
+                    + ")")
+            notes.append(note)
+            warnings.warn(note, stacklevel=2)
+        if (filled.keypoints < 0).any():
+            notes.append(f"track {track.track_id}: some keypoints lie outside the image (negative coordinates)")
+        keypoints = smooth(filled.keypoints, smoothing, fps)
+        inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
+        with torch.no_grad():
+            poses = predict_sequence(model, inputs, H36M_17 if flip else None).numpy().astype(np.float64)
+        poses = poses - poses[:, :1]
+        people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, upright_world(poses), report))
+    n = num_frames if num_frames is not None else max((int(p.frames[-1]) + 1 for p in people), default=0)
+    return LiftResult(people, n, (int(w), int(h)), fps, model.config, notes)

@@ -1,0 +1,108 @@
+"""``gastnet.lift``: one call from a video, an image folder, a keypoint file or an array to 3D poses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..keypoints.convert import coco_to_h36m
+from ..keypoints.files import KeypointFile, read_keypoints
+from ..keypoints.layouts import to_h36m
+from ..keypoints.tracks import PersonTrack, link_detections
+from ..model.checkpoint import model_from_checkpoint
+from ..model.gastnet import GASTNet
+from ..model.registry import create_model
+from ..model.weights import list_pretrained
+from .lift import LiftResult, lift_tracks
+
+__all__ = ["lift", "load_lifter", "detect_video", "VIDEO_SUFFIXES", "DEFAULT_MODEL"]
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+DEFAULT_MODEL = "gastnet_rf27"
+
+
+def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLike[str] | None = None) -> tuple[GASTNet, str]:
+    """The model to lift with, and a line saying what it is (pretrained weights when they exist)."""
+    if isinstance(model, GASTNet):
+        return model.eval(), "the given model"
+    if checkpoint is not None:
+        return model_from_checkpoint(checkpoint), f"checkpoint {checkpoint}"
+    if model is None:
+        pretrained = list_pretrained()
+        model = next((m for m in pretrained if m.startswith("gastnet_rf27")), pretrained[0] if pretrained else DEFAULT_MODEL)
+    if model in list_pretrained():
+        return create_model(model, pretrained=True), f"{model} (pretrained)"
+    return create_model(model).eval(), f"{model} with RANDOM weights (no pretrained weights for it)"
+
+
+def detect_video(source, progress: bool = False) -> tuple[KeypointFile, float]:
+    """2D people in every frame of a video or image folder (MediaPipe Pose, one person), linked into tracks."""
+    from ..video.detectors import MediaPipePoseDetector
+    from ..video.reader import open_source
+
+    video = open_source(source)
+    detector = MediaPipePoseDetector()
+    frames = []
+    with video:
+        for frame in tqdm(video, total=video.frame_count, desc="detect 2D", unit="frame", disable=not progress):
+            frames.append([coco_to_h36m(p.keypoints, p.scores) for p in detector.detect(frame)])
+    detector.close()
+    if not frames:
+        raise ValueError(f"{video.name}: no frames")
+    tracks = link_detections(frames)
+    if not tracks:
+        raise ValueError(f"{video.name}: nobody was detected in {len(frames)} frames")
+    return KeypointFile(tracks, len(frames), (video.width, video.height), "video (MediaPipe Pose)"), video.fps
+
+
+def lift(
+    source: str | os.PathLike[str] | np.ndarray,
+    *,
+    layout: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    fps: float | None = None,
+    model: str | GASTNet | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    flip: bool = True,
+    smoothing: str | None = None,
+    progress: bool = False,
+) -> LiftResult:
+    """Lift a recording to 3D.
+
+    Args:
+        source: a video (mp4, avi, mov, ...), a folder of images, a keypoint file or folder (see
+            :func:`gastnet.keypoints.files.read_keypoints`), or an array (T, J, 2|3) of one person.
+        layout: joint layout of keypoint input when the file does not tell (``coco``, ``h36m``,
+            ``mediapipe``, ``openpose25``, ``openpose18``, ``halpe26``).
+        image_size: (width, height) in pixels, needed for keypoints unless the file carries it.
+        fps: frame rate (smoothing and the output's metadata); videos know their own.
+        model, checkpoint: a registered model name, a model, or a training checkpoint; by
+            default the shipped pretrained model.
+        flip: test-time flip averaging.
+        smoothing: ``"one-euro"`` or ``"savgol"`` on the 2D before lifting (off by default).
+
+    Returns a :class:`~gastnet.inference.lift.LiftResult` (see its module for the coordinate contract).
+    """
+    net, described = load_lifter(model, checkpoint)
+    video_fps = None
+    if isinstance(source, np.ndarray):
+        arr = np.asarray(source, dtype=np.float64)
+        if arr.ndim != 3 or arr.shape[-1] not in (2, 3):
+            raise ValueError(f"expected keypoints (T, J, 2) or (T, J, 3), got shape {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError("keypoints contain NaN or infinite values")
+        kp, sc = to_h36m(arr[..., :2], arr[..., 2] if arr.shape[-1] == 3 else None, layout or "h36m")
+        data = KeypointFile([PersonTrack(0, np.arange(len(kp)), kp, sc)], len(kp), None, "array")
+    elif Path(source).suffix.lower() in VIDEO_SUFFIXES or (Path(source).is_dir() and not any(Path(source).glob("*.json"))):
+        data, video_fps = detect_video(source, progress)
+    else:
+        data = read_keypoints(source, layout)
+    size = image_size or data.image_size
+    if size is None:
+        raise ValueError(f"the {data.format} input does not say the image size; pass image_size=(width, height)")
+    result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing)
+    result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} people; lifted with {described}")
+    return result

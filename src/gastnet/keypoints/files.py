@@ -1,0 +1,194 @@
+"""Read 2D keypoint files of common detectors into Human3.6M-17 tracks (pixels).
+
+Supported (detected from the file):
+
+- COCO results JSON: ``[{"image_id", "keypoints": [x, y, v] * 17, "score"}, ...]`` (one entry per
+  person and frame; frames are the sorted image ids), or a folder of per-frame JSON files.
+- MMPose / RTMPose predictions: ``[{"frame_id", "instances": [{"keypoints", "keypoint_scores"}]}]``
+  or ``{"meta_info": ..., "instance_info": [...]}``; 17 (COCO) or 26 (Halpe) joints.
+- OpenPose JSON folders (``*_keypoints.json``, ``{"people": [{"pose_keypoints_2d"}]}``),
+  BODY_25 or COCO-18 (told apart by the joint count).
+- The GAST-Net authors' JSON: ``{"label", "label_index", "data": [{"frame_index", "skeleton":
+  [{"pose": [x0, y0, x1, y1, ...], "score": [...]}]}]}`` in COCO-17 order.
+- VideoPose3D's custom npz (``positions_2d = {video: {"custom": [(T, 17, 2)]}}`` with
+  ``metadata["video_metadata"][video] = {"w", "h"}``), COCO layout.
+- Plain ``.npy`` / ``.npz`` arrays (T, J, 2) or (T, J, 3) with scores, one person; the layout
+  must be given (``layout=``) unless the joint count decides it (33 MediaPipe, 25 BODY_25,
+  18 COCO-18, 26 Halpe).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .layouts import LAYOUTS, to_h36m
+from .tracks import PersonTrack, link_detections
+
+__all__ = ["KeypointFile", "read_keypoints"]
+
+_BY_JOINTS = {33: "mediapipe", 25: "openpose25", 18: "openpose18", 26: "halpe26"}
+
+
+@dataclass
+class KeypointFile:
+    """Tracks read from a file, with what the file says about the video (size may be None)."""
+
+    tracks: list[PersonTrack]
+    num_frames: int
+    image_size: tuple[int, int] | None
+    format: str
+
+
+def _person(values, layout: str, scores=None) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.asarray(values, dtype=np.float64)
+    joints = LAYOUTS[layout]
+    if scores is None:
+        if arr.size != joints * 3 and arr.size != joints * 2:
+            raise ValueError(f"expected {joints} keypoints of the {layout} layout, got {arr.size} numbers")
+        arr = arr.reshape(joints, -1)
+        kp, sc = arr[:, :2], (arr[:, 2] if arr.shape[1] == 3 else np.ones(joints))
+    else:
+        kp, sc = arr.reshape(joints, 2), np.asarray(scores, dtype=np.float64).reshape(joints)
+    if not np.isfinite(kp).all():
+        raise ValueError("keypoints contain NaN or infinite values")
+    return to_h36m(kp, np.clip(sc, 0.0, 1.0), layout)
+
+
+def _layout_for(count: int, given: str | None) -> str:
+    if given:
+        if LAYOUTS.get(given) != count:
+            raise ValueError(f"layout {given!r} has {LAYOUTS.get(given)} joints, the file has {count}")
+        return given
+    if count in _BY_JOINTS:
+        return _BY_JOINTS[count]
+    if count == 17:
+        return "coco"
+    raise ValueError(f"no known layout has {count} joints; expected one of {sorted(set(LAYOUTS.values()))}")
+
+
+def _frames_to_file(frames: list[list], fmt: str, size=None) -> KeypointFile:
+    tracks = link_detections(frames)
+    if not tracks:
+        raise ValueError(f"the {fmt} file holds no people")
+    return KeypointFile(tracks, len(frames), size, fmt)
+
+
+def _read_json(path: Path, layout: str | None) -> KeypointFile:
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    if isinstance(data, dict) and "data" in data and "label" in data:  # the GAST-Net authors' layout
+        entries = sorted(data["data"], key=lambda d: d["frame_index"])
+        n = entries[-1]["frame_index"] + 1 if entries else 0
+        frames: list[list] = [[] for _ in range(n)]
+        for entry in entries:
+            for person in entry["skeleton"]:
+                frames[entry["frame_index"]].append(_person(person["pose"], layout or "coco", person.get("score")))
+        return _frames_to_file(frames, "gastnet-json")
+    if isinstance(data, dict) and "instance_info" in data:
+        data = data["instance_info"]
+    if isinstance(data, dict) and "people" in data:
+        return _read_openpose([data], layout, "openpose-json")
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "instances" in data[0]:  # MMPose
+        frames = []
+        for entry in sorted(data, key=lambda d: d.get("frame_id", 0)):
+            people = []
+            for inst in entry["instances"]:
+                kp = np.asarray(inst["keypoints"], dtype=np.float64)
+                people.append(_person(kp, _layout_for(len(kp), layout), inst.get("keypoint_scores")))
+            frames.append(people)
+        return _frames_to_file(frames, "mmpose")
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "keypoints" in data[0]:  # COCO results
+        ids = sorted({d["image_id"] for d in data})
+        index = {image_id: i for i, image_id in enumerate(ids)}
+        frames = [[] for _ in ids]
+        for d in data:
+            frames[index[d["image_id"]]].append(_person(d["keypoints"], _layout_for(len(d["keypoints"]) // 3, layout)))
+        return _frames_to_file(frames, "coco-results")
+    raise ValueError(f"{path}: not a keypoint layout gastnet knows (COCO results, MMPose, OpenPose, GAST-Net JSON)")
+
+
+def _read_openpose(pages: list[dict], layout: str | None, fmt: str) -> KeypointFile:
+    frames = []
+    for page in pages:
+        people = []
+        for person in page.get("people", []):
+            values = person.get("pose_keypoints_2d", [])
+            if len(values) == 0:
+                continue
+            people.append(_person(values, _layout_for(len(values) // 3, layout)))
+        frames.append(people)
+    return _frames_to_file(frames, fmt)
+
+
+def _read_folder(path: Path, layout: str | None) -> KeypointFile:
+    files = sorted(path.glob("*.json"))
+    if not files:
+        raise ValueError(f"no JSON files in folder {path}")
+    pages = []
+    for f in files:
+        try:
+            pages.append(json.loads(f.read_text()))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{f}: not valid JSON ({err})") from None
+    if all(isinstance(p, dict) and "people" in p for p in pages):
+        return _read_openpose(pages, layout, "openpose-json")
+    if all(isinstance(p, list) for p in pages):  # COCO results, one file per frame
+        frames = [[_person(d["keypoints"], _layout_for(len(d["keypoints"]) // 3, layout)) for d in p] for p in pages]
+        return _frames_to_file(frames, "coco-results")
+    raise ValueError(f"{path}: expected a folder of OpenPose or per-frame COCO JSON files")
+
+
+def _read_array(path: Path, layout: str | None) -> KeypointFile:
+    size = None
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=True) as data:
+            if "positions_2d" in data:  # VideoPose3D custom
+                positions = data["positions_2d"].item()
+                meta = data["metadata"].item() if "metadata" in data else {}
+                video = next(iter(positions))
+                arr = np.asarray(positions[video]["custom"][0])
+                info = meta.get("video_metadata", {}).get(video)
+                size = (int(info["w"]), int(info["h"])) if info else None
+                layout = layout or meta.get("layout_name", "coco")
+            else:
+                key = "keypoints" if "keypoints" in data else list(data.keys())[0]
+                arr = np.asarray(data[key])
+                if "image_size" in data:
+                    size = tuple(int(v) for v in data["image_size"])
+    else:
+        arr = np.load(path, allow_pickle=False)
+    if arr.ndim != 3 or arr.shape[-1] not in (2, 3) or arr.shape[0] == 0:
+        raise ValueError(f"{path}: expected an array (T, J, 2) or (T, J, 3) with scores, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{path}: keypoints contain NaN or infinite values")
+    name = _layout_for(arr.shape[1], layout) if layout or arr.shape[1] != 17 else None
+    if name is None:
+        raise ValueError(f"{path}: 17 joints could be COCO or Human3.6M order; say which with layout='coco' or 'h36m'")
+    scores = arr[..., 2] if arr.shape[-1] == 3 else None
+    kp, sc = to_h36m(arr[..., :2], scores, name)
+    track = PersonTrack(0, np.arange(len(kp)), kp, np.clip(sc, 0, 1))
+    return KeypointFile([track], len(kp), size, f"array ({name})")
+
+
+def read_keypoints(path: str | os.PathLike[str], layout: str | None = None) -> KeypointFile:
+    """Read a keypoint file or folder (see the module docstring) into Human3.6M-17 tracks.
+
+    Raises ValueError naming the problem: unknown format, wrong joint count, NaN, no people.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"keypoint input {path} does not exist")
+    if path.is_dir():
+        return _read_folder(path, layout)
+    if path.suffix.lower() == ".json":
+        return _read_json(path, layout)
+    if path.suffix.lower() in (".npy", ".npz"):
+        return _read_array(path, layout)
+    raise ValueError(f"{path}: unknown keypoint file type {path.suffix!r}; expected .json, .npy, .npz or a folder")

@@ -1,0 +1,1 @@
+"""Pretrained weight files (float16 state dicts) and their index; see gastnet.model.weights."""

@@ -1,0 +1,170 @@
+"""Keypoint file formats, tracking and gap filling, smoothing, and lifting whole recordings."""
+
+import json
+
+import numpy as np
+import pytest
+
+import gastnet
+from gastnet.cli.main import main
+from gastnet.inference.lift import upright_world
+from gastnet.inference.smoothing import one_euro, savitzky_golay
+from gastnet.keypoints.files import read_keypoints
+from gastnet.keypoints.layouts import COCO_FROM, to_h36m
+from gastnet.keypoints.tracks import PersonTrack, fill_gaps, link_detections
+
+
+def coco_person(offset: float, frame: int = 0) -> np.ndarray:
+    """COCO-17 keypoints (17, 3) of a standing figure at x = offset, moving 2 px per frame."""
+    k = np.arange(17)
+    xy = np.stack([offset + 3.0 * (k % 3) + 2.0 * frame, 50.0 + 10.0 * k], axis=1)
+    return np.concatenate([xy, np.full((17, 1), 0.9)], axis=1)
+
+
+def test_coco_results_with_two_people_become_two_stable_tracks(tmp_path):
+    entries = []
+    for frame in range(4):
+        people = [coco_person(100, frame), coco_person(400, frame)]
+        if frame % 2:
+            people.reverse()  # the detector's order changes; identities must not
+        entries += [{"image_id": 10 + frame, "category_id": 1, "keypoints": p.ravel().tolist(), "score": 0.9} for p in people]
+    (tmp_path / "coco.json").write_text(json.dumps(entries))
+    data = read_keypoints(tmp_path / "coco.json")
+    assert data.format == "coco-results" and data.num_frames == 4 and len(data.tracks) == 2
+    first, second = data.tracks
+    expected, _ = to_h36m(coco_person(100, 3)[:, :2], None, "coco")
+    np.testing.assert_allclose(first.keypoints[3], expected)
+    assert (second.keypoints[:, 0, 0] > 300).all()  # the right-hand person stays track 1
+
+
+def test_openpose_folders_body25_and_coco18(tmp_path):
+    for name, layout, joints in (("b25", "openpose25", 25), ("c18", "openpose18", 18)):
+        folder = tmp_path / name
+        folder.mkdir()
+        coco = coco_person(200)
+        values = np.zeros((joints, 3))
+        values[list(COCO_FROM[layout])] = coco  # place the COCO joints at their OpenPose indices
+        for frame in range(3):
+            page = {"version": 1.3, "people": [{"pose_keypoints_2d": values.ravel().tolist()}]}
+            (folder / f"video_{frame:012d}_keypoints.json").write_text(json.dumps(page))
+        data = read_keypoints(folder)
+        assert data.format == "openpose-json" and len(data.tracks[0]) == 3
+        np.testing.assert_allclose(data.tracks[0].keypoints[0], to_h36m(coco[:, :2], None, "coco")[0])
+
+
+def test_mmpose_gastnet_json_and_videopose3d_npz(tmp_path):
+    coco = coco_person(150)
+    mmpose = [{"frame_id": f, "instances": [{"keypoints": coco[:, :2].tolist(), "keypoint_scores": coco[:, 2].tolist()}]}
+              for f in range(5)]
+    (tmp_path / "mm.json").write_text(json.dumps({"meta_info": {}, "instance_info": mmpose}))
+    assert read_keypoints(tmp_path / "mm.json").format == "mmpose"
+    gast = {"label": "x", "label_index": 0, "data": [
+        {"frame_index": f, "skeleton": [{"pose": coco[:, :2].ravel().tolist(), "score": coco[:, 2].tolist()}]} for f in range(6)]}
+    (tmp_path / "gast.json").write_text(json.dumps(gast))
+    data = read_keypoints(tmp_path / "gast.json")
+    assert data.format == "gastnet-json" and data.num_frames == 6
+    positions = {"clip": {"custom": [np.repeat(coco[None, :, :2], 7, 0).astype(np.float32)]}}
+    metadata = {"layout_name": "coco", "num_joints": 17, "keypoints_symmetry": [[1, 3], [2, 4]],
+                "video_metadata": {"clip": {"w": 640, "h": 480}}}
+    np.savez_compressed(tmp_path / "vp3d.npz", positions_2d=positions, metadata=metadata)
+    data = read_keypoints(tmp_path / "vp3d.npz")
+    assert data.image_size == (640, 480) and len(data.tracks[0]) == 7
+
+
+def test_plain_arrays_need_an_unambiguous_layout(tmp_path):
+    mediapipe = np.random.default_rng(0).uniform(0, 500, size=(5, 33, 3))
+    np.save(tmp_path / "mp.npy", mediapipe)
+    assert read_keypoints(tmp_path / "mp.npy").format == "array (mediapipe)"
+    np.save(tmp_path / "k17.npy", np.zeros((5, 17, 2)))
+    with pytest.raises(ValueError, match="COCO or Human3.6M"):
+        read_keypoints(tmp_path / "k17.npy")
+    assert read_keypoints(tmp_path / "k17.npy", layout="h36m").format == "array (h36m)"
+    np.save(tmp_path / "k16.npy", np.zeros((5, 16, 2)))
+    with pytest.raises(ValueError, match="no known layout has 16 joints"):
+        read_keypoints(tmp_path / "k16.npy")
+    bad = np.zeros((5, 17, 2))
+    bad[2, 3] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    with pytest.raises(ValueError, match="NaN"):
+        read_keypoints(tmp_path / "nan.npy", layout="coco")
+    with pytest.raises(ValueError, match="layout 'coco' has 17 joints, the file has 33"):
+        read_keypoints(tmp_path / "mp.npy", layout="coco")
+
+
+def test_gaps_are_interpolated_and_unseen_legs_get_a_stand_in():
+    frames = np.array([0, 1, 3, 4])  # frame 2 missing
+    kp = np.zeros((4, 17, 2))
+    kp[:, :, 0] = frames[:, None] * 10.0
+    kp[:, 8, 1] = -40.0  # thorax above the pelvis
+    scores = np.full((4, 17), 0.9)
+    scores[1, 5] = 0.1  # one unreliable knee
+    filled, report = fill_gaps(PersonTrack(3, frames, kp, scores))
+    assert filled.frames.tolist() == [0, 1, 2, 3, 4] and report.missing_frames == 1
+    np.testing.assert_allclose(filled.keypoints[2, :, 0], 20.0)  # interpolated between frames 1 and 3
+    np.testing.assert_allclose(filled.keypoints[1, 5, 0], 10.0)  # from frames 0 and 3: (0 + 30) ... at t=1
+    assert filled.scores[2].max() == 0 and report.interpolated_joints == 17 + 1
+    upper_body = scores.copy()
+    upper_body[:, [2, 3, 5, 6]] = 0.0  # knees and ankles never seen
+    filled, report = fill_gaps(PersonTrack(0, frames, kp, upper_body))
+    assert report.stand_in_joints == ["right_knee", "right_ankle", "left_knee", "left_ankle"]
+    np.testing.assert_allclose(filled.keypoints[0, 3] - filled.keypoints[0, 1], [0.0, 80.0])  # two spine lengths down
+
+
+def test_tracks_end_after_a_long_absence():
+    person = (np.zeros((17, 2)), np.ones(17))
+    frames = [[person]] * 3 + [[]] * 20 + [[person]] * 2
+    tracks = link_detections(frames, max_gap=5)
+    assert [t.frames.tolist() for t in tracks] == [[0, 1, 2], [23, 24]]
+
+
+def test_smoothing_filters():
+    rng = np.random.default_rng(0)
+    still = 100 + 2.0 * rng.normal(size=(300, 2))  # a joint at rest, jittering by 2 px
+    steady = one_euro(still, fps=50)
+    assert steady[50:].std() < 0.35 * still.std()
+    ramp = np.arange(100.0)[:, None] * 10  # moving fast: 500 px/s
+    assert np.abs(one_euro(ramp, fps=50)[20:] - ramp[20:]).max() < 15.0  # the cutoff rises: lag of 1.5 frames
+    clean = np.sin(np.linspace(0, 3, 200))[:, None]
+    noisy = clean + 0.05 * rng.normal(size=clean.shape)
+    assert np.abs(savitzky_golay(noisy, 9, 2) - clean).mean() < 0.6 * np.abs(noisy - clean).mean()
+    with pytest.raises(ValueError, match="odd"):
+        savitzky_golay(noisy, 8, 2)
+
+
+def test_upright_world_frame_contract():
+    from gastnet.examples import synthetic_walk_3d
+
+    pose = synthetic_walk_3d(30)  # y up, facing -z
+    camera = pose * np.array([1.0, -1.0, 1.0])  # camera frame: y down
+    tilt = np.deg2rad(20)  # the camera looks down 20 degrees
+    rot = np.array([[1, 0, 0], [0, np.cos(tilt), -np.sin(tilt)], [0, np.sin(tilt), np.cos(tilt)]])
+    world = upright_world((camera @ rot.T) - (camera @ rot.T)[:, :1])
+    assert world[..., 2].min() == pytest.approx(0.0)
+    np.testing.assert_allclose(world[:, 0, :2], 0.0, atol=1e-12)
+    assert (world[:, 10, 2] > world[:, 3, 2] + 1.2).all()  # head well above the ankle: upright
+    lengths = lambda p: np.linalg.norm(p[:, 1:] - p[:, [0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15]], axis=-1)
+    np.testing.assert_allclose(lengths(world), lengths(pose), atol=1e-9)  # a rigid change of frame
+
+
+def test_lift_api_and_command(tmp_path, capsys):
+    from gastnet.examples import synthetic_walk_2d
+
+    keypoints = synthetic_walk_2d(50, (640, 480))
+    with pytest.raises(ValueError, match="image size"):
+        gastnet.lift(keypoints, model="gastnet_rf9")
+    result = gastnet.lift(keypoints, image_size=(640, 480), model="gastnet_rf9", smoothing="one-euro")
+    person = result.people[0]
+    assert person.poses_camera.shape == person.poses_world.shape == (50, 17, 3)
+    np.save(tmp_path / "walk.npy", keypoints)
+    args = ["lift", str(tmp_path / "walk.npy"), "--layout", "h36m", "--image-size", "640x480", "--model", "gastnet_rf9",
+            "--formats", "npz,json,csv", "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    with np.load(tmp_path / "out" / "poses.npz") as data:
+        assert data["poses_world"].shape == (1, 50, 17, 3) and data["keypoints_2d"].shape == (1, 50, 17, 2)
+    doc = json.loads((tmp_path / "out" / "poses.json").read_text())
+    assert doc["joint_names"][10] == "head" and len(doc["people"][0]["frames"]) == 50
+    assert len((tmp_path / "out" / "poses.csv").read_text().splitlines()) == 1 + 50 * 17
+    assert main(args) == 2 and "already exist" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{nope")
+    assert main(["lift", str(tmp_path / "bad.json"), "--image-size", "10x10", "--out", str(tmp_path / "bad")]) == 2
+    assert "not valid JSON" in capsys.readouterr().err and not (tmp_path / "bad").exists()
