@@ -36,11 +36,14 @@ def test_models_lists_the_registry(capsys):
     assert names == gastnet.list_models("gastnet_rf*_causal") and len(names) == 4
 
 
-def test_demo_writes_poses_for_every_frame(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--frames", "40", "--model", "gastnet_rf9"]) == 0
-    with np.load(tmp_path / "demo_poses.npz") as data:
-        assert data["keypoints_2d"].shape == (40, 17, 2)
-        assert data["poses_3d"].shape == (40, 17, 3)
-        assert np.isfinite(data["poses_3d"]).all()
-    assert "random" in capsys.readouterr().out
-    assert [p.name for p in tmp_path.iterdir()] == ["demo_poses.npz"]  # no temporary files left
+def test_demo_lifts_the_shipped_sample_and_renders(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--model", "gastnet_rf9", "--step", "10"]) == 0
+    with np.load(tmp_path / "poses.npz") as data:
+        assert data["keypoints_2d"].shape == (1, 200, 17, 2)
+        assert data["poses_world"].shape == (1, 200, 17, 3)
+        assert np.isfinite(data["poses_world"]).all()
+    out = capsys.readouterr().out
+    assert "CMU mocap 131_01" in out and "MPJPE" in out and "RANDOM" in out
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["demo.gif", "demo_sheet.png", "poses.json", "poses.npz"]  # no temporary files left
+    assert (tmp_path / "demo.gif").read_bytes()[:6] == b"GIF89a"

@@ -39,24 +39,38 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import torch
+    import warnings
 
-    from gastnet.camera import normalize_screen_coordinates
-    from gastnet.examples import synthetic_walk_2d
-    from gastnet.fileio import save_npz
+    from gastnet.evaluation.metrics import mpjpe, p_mpjpe
+    from gastnet.examples import load_demo_sample
+    from gastnet.inference.pipeline import lift
 
-    torch.manual_seed(0)
-    width = height = 1000
-    keypoints = synthetic_walk_2d(args.frames, (width, height))
-    model = gastnet.create_model(args.model).eval()
-    inputs = torch.from_numpy(normalize_screen_coordinates(keypoints, width, height))[None]
-    with torch.no_grad():
-        poses = model.forward_sequence(inputs)[0].numpy()
-    out = save_npz(Path(args.out) / "demo_poses.npz", keypoints_2d=keypoints, poses_3d=poses)
-    print(f"lifted a built-in synthetic walk: {args.frames} frames of {model.num_joints} joints "
-          f"with {args.model} (receptive field {model.receptive_field})")
-    print("note: the weights are random (no pretrained weights ship yet), so the 3D poses are not meaningful")
-    print(f"wrote {out}: keypoints_2d {keypoints.shape} pixels, poses_3d {poses.shape}")
+    sample = load_demo_sample()
+    out = Path(args.out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = lift(sample["keypoints_2d"], layout="h36m", image_size=tuple(int(v) for v in sample["image_size"]),
+                      fps=float(sample["fps"]), model=args.model)
+    paths = result.save(out, ("npz", "json"))
+    person = result.people[0]
+    print(f"demo input: {sample['source']}")
+    for note in result.notes:
+        print(note)
+    error = 1000 * float(mpjpe(person.poses_camera, sample["poses_3d"]))
+    aligned = 1000 * float(p_mpjpe(person.poses_camera, sample["poses_3d"]))
+    print(f"error against the motion capture: MPJPE {error:.1f} mm, P-MPJPE {aligned:.1f} mm "
+          f"(a different subject and skeleton than the training data)")
+    try:
+        from gastnet.visualization.render import contact_sheet, render_animation
+    except ImportError:
+        print("no renders: matplotlib is missing (pip install 'gastnet[plot]')")
+    else:
+        keypoints, world = result._padded("keypoints_2d", 2), result._padded("poses_world", 3)
+        size = result.image_size
+        paths.append(render_animation(out / "demo.gif", keypoints[:, :: args.step], world[:, :: args.step], size,
+                                      result.fps / args.step, progress=True))
+        paths.append(contact_sheet(out / "demo_sheet.png", keypoints, world, size))
+    print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -75,10 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a registered model name (see 'gastnet models')")
     p.set_defaults(func=_cmd_info)
 
-    p = sub.add_parser("demo", help="lift a built-in example sequence and save the result")
-    p.add_argument("--out", default="gastnet_out", help="output folder (default: %(default)s)")
-    p.add_argument("--model", default="gastnet_rf27", help="model name (default: %(default)s)")
-    p.add_argument("--frames", type=int, default=100, help="length of the example (default: %(default)s)")
+    p = sub.add_parser("demo", help="lift the built-in example (a real walk, 4 s), render it, save the poses")
+    p.add_argument("--out", default="gastnet_demo", help="output folder (default: %(default)s)")
+    p.add_argument("--model", default=None, help="model name (default: the shipped pretrained model)")
+    p.add_argument("--step", type=int, default=2, help="render every n-th frame (default: %(default)s)")
     p.set_defaults(func=_cmd_demo)
 
     add_research_commands(sub)

@@ -147,9 +147,27 @@ def lift_tracks(
             notes.append(f"track {track.track_id}: some keypoints lie outside the image (negative coordinates)")
         keypoints = smooth(filled.keypoints, smoothing, fps)
         inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
-        with torch.no_grad():
-            poses = predict_sequence(model, inputs, H36M_17 if flip else None).numpy().astype(np.float64)
+        poses = _lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
         poses = poses - poses[:, :1]
         people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, upright_world(poses), report))
+    rate = getattr(model, "frame_rate", None)
+    if rate and round(fps / rate) > 1:
+        notes.append(f"the model was trained at {rate:g} fps: every {round(fps / rate)}th frame feeds its temporal "
+                     f"window, in {round(fps / rate)} interleaved passes, so that every frame gets a pose")
     n = num_frames if num_frames is not None else max((int(p.frames[-1]) + 1 for p in people), default=0)
     return LiftResult(people, n, (int(w), int(h)), fps, model.config, notes)
+
+
+def _lift_at_model_rate(model: GASTNet, inputs: np.ndarray, fps: float, flip) -> np.ndarray:
+    """Poses (T, 17, 3) for every frame, with the temporal window spaced at the model's frame rate.
+
+    A model trained at 10 fps sees 2.7 s in 27 frames; fed 50 fps video it would see 0.5 s. Taking
+    every ``stride``-th frame, starting at each of the ``stride`` phases, restores its time scale.
+    """
+    rate = getattr(model, "frame_rate", None)
+    stride = max(1, round(fps / rate)) if rate else 1
+    out = np.empty(inputs.shape[:-1] + (3,))
+    with torch.no_grad():
+        for phase in range(min(stride, len(inputs))):
+            out[phase::stride] = predict_sequence(model, inputs[phase::stride], flip).numpy()
+    return out

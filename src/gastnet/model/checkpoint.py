@@ -44,4 +44,9 @@ def model_from_checkpoint(checkpoint: dict[str, Any] | str | os.PathLike[str]) -
     payload = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
     model = GASTNet.from_config(payload["model_config"])
     model.load_state_dict(payload["state_dict"])
+    data = payload.get("config", {}).get("data", {})
+    if data.get("dataset"):
+        from ..data.mocap import get_dataset_spec  # the training data's frame rate, after downsampling
+
+        model.frame_rate = get_dataset_spec(data["dataset"]).fps / data.get("downsample", 1)
     return model.eval()

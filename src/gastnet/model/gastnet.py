@@ -187,6 +187,7 @@ class GASTNet(nn.Module):
             else None
         )
         self.form = form
+        self.frame_rate: float | None = None  # frames per second the weights were trained at, when known
 
     @classmethod
     def from_config(cls, config: dict[str, Any], form: Form = "dilated") -> GASTNet:

@@ -76,6 +76,7 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> GASTN
     model = GASTNet(**{**spec.config, **overrides})
     model.load_state_dict(weights.state_dict())
     model.weights = weights  # metadata travels with the model
+    model.frame_rate = weights.meta.get("frame_rate")
     return model.eval()
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .skeleton import H36M_17
+from ..skeleton import H36M_17
 
-__all__ = ["synthetic_walk_3d", "synthetic_walk_2d"]
+__all__ = ["synthetic_walk_3d", "synthetic_walk_2d", "load_demo_sample"]
 
 # Rest pose, metres, y up, person facing -z (towards the camera). Offsets from the parent joint.
 _REST_OFFSETS = np.array(
@@ -72,3 +72,17 @@ def synthetic_walk_2d(num_frames: int = 100, image_size: tuple[int, int] = (1000
     u = focal * cam[..., 0] / cam[..., 2] + w / 2
     v = -focal * cam[..., 1] / cam[..., 2] + h / 2  # image y grows downwards
     return np.stack([u, v], axis=-1).astype(np.float32)
+
+
+def load_demo_sample() -> dict[str, np.ndarray]:
+    """The demo's 2D input: a real walk (CMU motion capture, subject 131) seen by a Human3.6M camera.
+
+    Returns ``keypoints_2d`` (T, 17, 2) pixels, ``poses_3d`` (T, 17, 3) the matching root-relative
+    camera-frame joints in metres (for checking the lift), ``image_size`` (width, height), ``fps``
+    and ``source`` (how it was made: ``tools/make_demo_sample.py``).
+    """
+    from importlib import resources
+
+    with resources.as_file(resources.files("gastnet.examples").joinpath("cmu_walk_2d.npz")) as path:
+        with np.load(path) as data:
+            return {key: data[key] for key in data.files}
