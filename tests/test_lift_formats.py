@@ -157,13 +157,16 @@ def test_lift_api_and_command(tmp_path, capsys):
     assert person.poses_camera.shape == person.poses_world.shape == (50, 17, 3)
     np.save(tmp_path / "walk.npy", keypoints)
     args = ["lift", str(tmp_path / "walk.npy"), "--layout", "h36m", "--image-size", "640x480", "--model", "gastnet_rf9",
-            "--formats", "npz,json,csv", "--out", str(tmp_path / "out")]
+            "--formats", "npz,json,csv,bvh", "--out", str(tmp_path / "out")]
     assert main(args) == 0
     with np.load(tmp_path / "out" / "poses.npz") as data:
         assert data["poses_world"].shape == (1, 50, 17, 3) and data["keypoints_2d"].shape == (1, 50, 17, 2)
     doc = json.loads((tmp_path / "out" / "poses.json").read_text())
     assert doc["joint_names"][10] == "head" and len(doc["people"][0]["frames"]) == 50
     assert len((tmp_path / "out" / "poses.csv").read_text().splitlines()) == 1 + 50 * 17
+    from gastnet.animation import read_bvh
+
+    assert len(read_bvh(tmp_path / "out" / "poses_0.bvh").motion) == 50
     assert main(args) == 2 and "already exist" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text("{nope")
     assert main(["lift", str(tmp_path / "bad.json"), "--image-size", "10x10", "--out", str(tmp_path / "bad")]) == 2

@@ -79,14 +79,18 @@ def read_bvh(path: str | os.PathLike[str]) -> BvhMotion:
 
 
 def euler_to_matrix(angles_deg: np.ndarray, order: str) -> np.ndarray:
-    """Rotation matrices (..., 3, 3) from angles (..., 3) in degrees composed in ``order`` (e.g. "ZYX")."""
+    """Rotation matrices (..., 3, 3) from angles (..., 3) in degrees composed in ``order`` (e.g. "ZYX").
+
+    >>> np.round(euler_to_matrix(np.array([90.0, 0, 0]), "YXZ") @ np.array([0.0, 0, 1]), 6).tolist()
+    [1.0, 0.0, 0.0]
+    """
     out = np.broadcast_to(np.eye(3), angles_deg.shape[:-1] + (3, 3)).copy()
     for k, axis in enumerate(order):
         a = np.deg2rad(angles_deg[..., k])
         c, s = np.cos(a), np.sin(a)
         m = np.zeros(a.shape + (3, 3))
         i = "XYZ".index(axis)
-        j, l = [n for n in range(3) if n != i]
+        j, l = (i + 1) % 3, (i + 2) % 3  # cyclic, so that every axis turns right-handed
         m[..., i, i] = 1
         m[..., j, j], m[..., l, l] = c, c
         m[..., j, l], m[..., l, j] = -s, s

@@ -22,10 +22,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     formats = tuple(f.strip() for f in args.formats.split(","))
-    unknown = set(formats) - {"npz", "json", "csv"}
+    unknown = set(formats) - {"npz", "json", "csv", "bvh"}
     if unknown:
-        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv")
-    targets = [out / f"poses.{f}" for f in formats]
+        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
+    targets = [out / f"poses.{f}" for f in formats if f != "bvh"] + (list(out.glob("poses_*.bvh")) if "bvh" in formats else [])
     existing = [str(t) for t in targets if t.exists()]
     if existing and not args.overwrite:
         raise ValueError(f"{', '.join(existing)} already exist; pass --overwrite or choose another --out")
@@ -48,7 +48,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="video (mp4, avi, mov), image folder, or keypoint file/folder (COCO, MMPose, "
                                  "OpenPose, GAST-Net JSON, VideoPose3D npz, npy)")
     p.add_argument("--out", default="gastnet_out", help="output folder (default: %(default)s)")
-    p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv (default: %(default)s)")
+    p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv, bvh (default: %(default)s)")
     p.add_argument("--layout", help="keypoint layout when the file does not say: coco, h36m, mediapipe, "
                                     "openpose25, openpose18, halpe26")
     p.add_argument("--image-size", help="WIDTHxHEIGHT of the video the keypoints come from, e.g. 1920x1080")

@@ -77,7 +77,8 @@ class LiftResult:
 
     def save(self, out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("npz",)) -> list[Path]:
         """Write ``poses.npz`` (arrays (P, N, 17, C) over all N input frames, NaN where a person is
-        absent), and on request ``poses.json`` / ``poses.csv``; every file atomically."""
+        absent), and on request ``poses.json``, ``poses.csv`` and ``poses_<track>.bvh`` (one per
+        person, Y up, metres); every file atomically."""
         out_dir = Path(out_dir)
         paths = []
         scores = np.full((len(self.people), self.num_frames, 17), np.nan, np.float32)
@@ -100,6 +101,11 @@ class LiftResult:
             with atomic_path(out_dir / "poses.json") as tmp:
                 tmp.write_text(json.dumps(doc))
             paths.append(out_dir / "poses.json")
+        if "bvh" in formats:
+            from ..animation.bvh import write_bvh
+
+            for p in self.people:  # one file per person, rotations solved from the world-frame positions
+                paths.append(write_bvh(out_dir / f"poses_{p.track_id}.bvh", p.poses_world, H36M_17, self.fps, up_axis="z"))
         if "csv" in formats:
             lines = ["frame,track_id,joint,x_world,y_world,z_world,x_camera,y_camera,z_camera,u,v,score"]
             for p in self.people:
