@@ -91,7 +91,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     table = evaluate_checkpoint(args.checkpoint, args.dataset, args.keypoints, args.data_dir, args.downsample,
                                 flip=not args.no_flip, progress=True)
     info = table.info
-    out_dir = Path(args.out) if args.out else Path(args.checkpoint).parent
+    out_dir = Path(args.out) if args.out else (Path(args.checkpoint).parent if Path(args.checkpoint).is_file() else Path("."))
     paths = _write_table(table, out_dir, f"eval_{info['dataset']}_{info['keypoints']}", args.overwrite)
     print(f"{info['dataset']}: {', '.join(info['subjects'])}; {info['frames']} frames per camera view pooled; "
           f"downsampling {info['downsample']}; flip averaging {'on' if info['flip'] else 'off'}; {info['source']}")
@@ -146,7 +146,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="Protocol #1/#2, N-MPJPE and MPJVE tables for a checkpoint")
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="a training checkpoint, or the name of a model with shipped weights")
     p.add_argument("--dataset", choices=["h36m", "humaneva"], help="default: the dataset the checkpoint was trained on")
     p.add_argument("--keypoints", default="gt", help="2D source: data_2d_<dataset>_<keypoints>.npz (default: gt)")
     p.add_argument("--downsample", type=int, help="keep every n-th frame (default: as in training)")

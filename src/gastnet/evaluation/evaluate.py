@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ from ..data.sources import load_pose_data
 from ..data.windows import PoseSequence, build_sequences, flip_poses
 from ..model.checkpoint import load_checkpoint, model_from_checkpoint
 from ..model.gastnet import GASTNet
+from ..model.registry import create_model
+from ..model.weights import list_pretrained
 from ..skeleton import Skeleton
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
@@ -167,14 +170,18 @@ def evaluate_checkpoint(
     subjects: Sequence[str] | None = None,
     progress: bool = False,
 ) -> EvaluationTable:
-    """Evaluate a training checkpoint on a dataset's test subjects with the standard protocols.
+    """Evaluate a training checkpoint (or a model with shipped weights, by name) with the standard protocols.
 
     ``dataset``, ``downsample``, the subjects and actions default to those of the checkpoint's
     training run (its test split) or else the dataset's standard protocol. Human3.6M
     tables are per action; HumanEva-I tables per action and subject.
     """
-    payload = load_checkpoint(checkpoint)
-    model = model_from_checkpoint(payload)
+    if not Path(checkpoint).is_file() and str(checkpoint) in list_pretrained():
+        model = create_model(str(checkpoint), pretrained=True)
+        payload = {"model_config": model.config, "config": model.weights.meta.get("train_config", {})}
+    else:
+        payload = load_checkpoint(checkpoint)
+        model = model_from_checkpoint(payload)
     trained = payload.get("config", {}).get("data", {})
     spec = get_dataset_spec(dataset or trained.get("dataset", "h36m"))
     if model.num_joints != spec.skeleton.num_joints:

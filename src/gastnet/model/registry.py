@@ -99,6 +99,14 @@ for _rf, (_widths, _channels) in _PAPER_WIDTHS.items():
         skeleton="h36m17", filter_widths=_widths, channels=_channels, dropout=0.05, causal=True,
     )
 
+# Narrow variants that train on a CPU in hours (see configs/cpu/); the architecture is the paper's.
+for _suffix, _causal in (("", False), ("_causal", True)):
+    register_model(
+        f"gastnet_rf27_c32{_suffix}",
+        f"Human3.6M-17, receptive field 27, C=32 (narrow, CPU-trainable){', causal' if _causal else ''}",
+        skeleton="h36m17", filter_widths=(3, 3, 3), channels=32, dropout=0.05, causal=_causal,
+    )
+
 register_model(
     "gastnet_rf27_humaneva",
     "HumanEva-I-15, receptive field 27, C=128, dropout 0.5 (paper)",
