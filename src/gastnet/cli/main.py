@@ -14,8 +14,12 @@ from gastnet.cli.research import add_commands as add_research_commands
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
+    from gastnet.model.weights import list_pretrained
+
+    pretrained = set(list_pretrained())
     for name in gastnet.list_models(args.pattern):
-        print(f"{name:34s} {gastnet.get_model_spec(name).description}")
+        mark = " [pretrained]" if name in pretrained else ""
+        print(f"{name:34s} {gastnet.get_model_spec(name).description}{mark}")
     return 0
 
 
