@@ -137,3 +137,20 @@ def test_live_command_on_the_shared_video(tmp_path, capsys):
         count += 1
     assert count == 20
     assert [p.name for p in tmp_path.iterdir()] == ["live.mp4"]
+
+
+def test_lifting_the_two_person_video_keeps_identities(tmp_path, capsys):
+    pytest.importorskip("mediapipe", reason="video detection needs the video extra (MediaPipe)")
+    video = shared_file("video", "walk_apart_2persons.avi")
+    from gastnet.cli.main import main
+
+    assert main(["lift", str(video), "--out", str(tmp_path), "--model", "gastnet_rf9", "--people", "2"]) == 0
+    assert "2 people" in capsys.readouterr().out
+    with np.load(tmp_path / "poses.npz") as data:
+        keypoints, ids = data["keypoints_2d"], data["track_ids"]
+    assert ids.tolist() == [0, 1] and keypoints.shape[:2] == (2, 87)
+    for person in keypoints:  # each track moves smoothly: no identity swaps between the two walkers
+        pelvis = person[:, 0]
+        seen = np.isfinite(pelvis).all(-1)
+        assert seen.sum() > 40
+        assert np.abs(np.diff(pelvis[seen, 0])).max() < 80  # pixels per frame

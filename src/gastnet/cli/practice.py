@@ -31,14 +31,30 @@ def cmd_lift(args: argparse.Namespace) -> int:
         raise ValueError(f"{', '.join(existing)} already exist; pass --overwrite or choose another --out")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes below say the same
+        timings: dict[str, float] = {}
         result = lift(args.input, layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps,
                       model=args.model, checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
-                      progress=True)
+                      max_people=args.people, progress=True, timings=timings)
     paths = result.save(out, formats)
+    if args.render:
+        import time
+
+        from ..visualization.render import contact_sheet, render_animation
+
+        start = time.perf_counter()
+        keypoints, world = result._padded("keypoints_2d", 2), result._padded("poses_world", 3)
+        paths.append(render_animation(out / f"render{args.render}", keypoints, world, result.image_size, result.fps,
+                                      progress=True))
+        paths.append(contact_sheet(out / "sheet.png", keypoints, world, result.image_size))
+        timings["render"] = time.perf_counter() - start
     for note in result.notes:
         print(note)
     for p in result.people:
         print(f"person {p.track_id}: frames {p.frames[0]}-{p.frames[-1]} ({len(p.frames)})")
+    frames = result.num_frames
+    stages = ", ".join(f"{k} {frames / v:.1f} fps" for k, v in timings.items() if v > 0)
+    total = sum(timings.values())
+    print(f"speed over {frames} frames: {stages}; all stages {frames / max(total, 1e-9):.1f} fps")
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -57,5 +73,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", help="a training checkpoint instead of --model")
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
+    p.add_argument("--people", type=int, default=4, help="most people per video frame (default: %(default)s)")
+    p.add_argument("--render", choices=[".mp4", ".gif"], help="also render the 2D and 3D side by side, and a contact sheet")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(func=cmd_lift)

@@ -158,8 +158,9 @@ def lift_tracks(
         people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, upright_world(poses), report))
     rate = getattr(model, "frame_rate", None)
     if rate and round(fps / rate) > 1:
-        notes.append(f"the model was trained at {rate:g} fps: every {round(fps / rate)}th frame feeds its temporal "
-                     f"window, in {round(fps / rate)} interleaved passes, so that every frame gets a pose")
+        step = round(fps / rate)
+        notes.append(f"the model was trained at {rate:g} fps: its temporal window takes frames {step} apart, "
+                     f"in {step} interleaved passes, so that every frame gets a pose")
     n = num_frames if num_frames is not None else max((int(p.frames[-1]) + 1 for p in people), default=0)
     return LiftResult(people, n, (int(w), int(h)), fps, model.config, notes)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..keypoints.convert import mediapipe_to_coco
 
-__all__ = ["Detection", "PoseDetector", "MediaPipePoseDetector"]
+__all__ = ["Detection", "PoseDetector", "MediaPipePoseDetector", "MultiPersonDetector"]
 
 
 @dataclass
@@ -68,3 +68,40 @@ class MediaPipePoseDetector:
 
     def close(self) -> None:
         self._pose.close()
+
+
+class MultiPersonDetector:
+    """Several people with a one-person backend: find a person, hide them, look again.
+
+    Each slot is its own backend instance (for MediaPipe: its own tracker), run on the frame with
+    the people of the earlier slots painted over (their keypoint box grown by ``margin``). Slots
+    stop at the first that finds nobody. Identities across frames come from the tracker in
+    :func:`gastnet.keypoints.tracks.link_detections`, not from the slot order.
+    """
+
+    def __init__(self, max_people: int = 4, margin: float = 0.25, backend=MediaPipePoseDetector) -> None:
+        if max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {max_people}")
+        self.slots = [backend() for _ in range(max_people)]
+        self.margin = margin
+
+    def detect(self, frame: np.ndarray) -> list[Detection]:
+        found: list[Detection] = []
+        work = frame
+        for slot in self.slots:
+            people = slot.detect(work)
+            if not people:
+                break
+            found.append(people[0])
+            if slot is not self.slots[-1]:
+                work = work.copy() if work is frame else work
+                x0, y0, x1, y1 = people[0].box
+                dx, dy = self.margin * (x1 - x0), self.margin * (y1 - y0)
+                h, w = frame.shape[:2]
+                work[max(0, int(y0 - dy)) : min(h, int(y1 + dy)), max(0, int(x0 - dx)) : min(w, int(x1 + dx))] = 127
+        return found
+
+    def close(self) -> None:
+        for slot in self.slots:
+            if hasattr(slot, "close"):
+                slot.close()

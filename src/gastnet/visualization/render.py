@@ -54,8 +54,8 @@ def _draw(t, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets):
     for p in range(len(lines2)):
         for line2, line3, (c, q) in zip(lines2[p], lines3[p], skeleton.bones()):
             k, w = keypoints_2d[p, t], poses_world[p, t] + offsets[p]
-            line2.set_data([k[c, 0], k[q, 0]], [k[c, 1], k[q, 1]])
-            line3.set_data_3d([w[c, 0], w[q, 0]], [w[c, 1], w[q, 1]], [w[c, 2], w[q, 2]])
+            line2.set_data(k[[c, q], 0], k[[c, q], 1])
+            line3.set_data_3d(w[[c, q], 0], w[[c, q], 1], w[[c, q], 2])
 
 
 def _spread(people: int) -> np.ndarray:
@@ -89,6 +89,7 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
             from ..video.reader import require_cv2
 
             cv2 = require_cv2()
+            _draw(0, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets)  # lines need data to draw
             fig.canvas.draw()
             h, w = np.asarray(fig.canvas.buffer_rgba()).shape[:2]
             writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
