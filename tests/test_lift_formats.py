@@ -171,3 +171,20 @@ def test_lift_api_and_command(tmp_path, capsys):
     (tmp_path / "bad.json").write_text("{nope")
     assert main(["lift", str(tmp_path / "bad.json"), "--image-size", "10x10", "--out", str(tmp_path / "bad")]) == 2
     assert "not valid JSON" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_attention_maps_are_distributions_per_block(tmp_path):
+    import torch
+
+    from gastnet.visualization.attention import attention_maps, plot_attention
+
+    model = gastnet.create_model("gastnet_rf27", channels=16).eval()
+    window = torch.randn(27, 17, 2) * 0.3
+    maps = attention_maps(model, window)
+    assert [m.shape for m in maps] == [(4, 17, 17)] * 3
+    np.testing.assert_allclose(np.stack(maps).sum(-1), 1.0, atol=1e-5)
+    assert model.form == "dilated"  # restored
+    path = plot_attention(model, window, 16, tmp_path / "att.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="no adaptive global attention"):
+        attention_maps(gastnet.create_model("gastnet_rf27_ablation_plain", channels=16), window)

@@ -6,6 +6,8 @@ import argparse
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 
 def _image_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
@@ -15,6 +17,26 @@ def _image_size(text: str | None) -> tuple[int, int] | None:
     except ValueError:
         raise ValueError(f"--image-size must look like 1920x1080, got {text!r}") from None
     return w, h
+
+
+def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
+    import torch
+
+    from ..camera import normalize_screen_coordinates
+    from ..inference.pipeline import load_lifter
+    from ..skeleton import H36M_17
+    from ..visualization.attention import plot_attention
+
+    if args.attention not in H36M_17.joint_names:
+        raise ValueError(f"--attention takes a joint name, one of {', '.join(H36M_17.joint_names)}")
+    model, _ = load_lifter(args.model, args.checkpoint)
+    person = result.people[0]
+    rf = model.receptive_field
+    centre = len(person.frames) // 2
+    index = np.clip(np.arange(centre - rf // 2, centre - rf // 2 + rf), 0, len(person.frames) - 1)
+    window = normalize_screen_coordinates(person.keypoints_2d[index].astype(np.float32), *result.image_size)
+    return plot_attention(model, torch.from_numpy(window), H36M_17.joint_names.index(args.attention),
+                          out / f"attention_{args.attention}.png")
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
@@ -47,6 +69,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
                                       progress=True))
         paths.append(contact_sheet(out / "sheet.png", keypoints, world, result.image_size))
         timings["render"] = time.perf_counter() - start
+    if args.attention:
+        paths.append(_attention_plot(args, result, out))
     for note in result.notes:
         print(note)
     for p in result.people:
@@ -75,5 +99,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
     p.add_argument("--people", type=int, default=4, help="most people per video frame (default: %(default)s)")
     p.add_argument("--render", choices=[".mp4", ".gif"], help="also render the 2D and 3D side by side, and a contact sheet")
+    p.add_argument("--attention", metavar="JOINT", help="also plot the global attention of this joint over the layers "
+                                                        "(the paper's Fig. 7), e.g. right_wrist")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(func=cmd_lift)
