@@ -188,3 +188,35 @@ def test_attention_maps_are_distributions_per_block(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="no adaptive global attention"):
         attention_maps(gastnet.create_model("gastnet_rf27_ablation_plain", channels=16), window)
+
+
+def test_negative_coordinates_and_short_tracks(tmp_path):
+    kp = np.full((20, 17, 3), 0.9)
+    kp[..., :2] = np.random.default_rng(0).uniform(100, 400, size=(20, 17, 2))
+    kp[3, 5, :2] = -1.0
+    kp[3, 5, 2] = 0.0  # a missing joint marked the usual way: fine, treated as missing
+    np.save(tmp_path / "ok.npy", kp)
+    data = read_keypoints(tmp_path / "ok.npy", layout="h36m")
+    assert data.tracks[0].scores[3, 5] == 0
+    kp[4, 6] = [-50.0, 10.0, 0.9]  # confident and negative: wrong units or layout
+    np.save(tmp_path / "bad.npy", kp)
+    with pytest.raises(ValueError, match=r"negative pixel coordinates .*index \(4, 6\)"):
+        read_keypoints(tmp_path / "bad.npy", layout="h36m")
+    from gastnet.inference.lift import lift_tracks
+
+    short = PersonTrack(9, np.arange(3), np.zeros((3, 17, 2)) + 50, np.ones((3, 17)))
+    with pytest.raises(ValueError, match="nothing to lift"):
+        lift_tracks([short], (640, 480), gastnet.create_model("gastnet_rf9", channels=8))
+
+
+def test_a_video_with_nobody_fails_cleanly(tmp_path, capsys):
+    pytest.importorskip("mediapipe", reason="video detection needs the video extra")
+    import cv2
+
+    writer = cv2.VideoWriter(str(tmp_path / "empty_room.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 25, (320, 240))
+    for _ in range(10):
+        writer.write(np.full((240, 320, 3), 90, np.uint8))
+    writer.release()
+    assert main(["lift", str(tmp_path / "empty_room.mp4"), "--out", str(tmp_path / "out")]) == 2
+    assert "nobody was detected in 10 frames" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -128,11 +128,13 @@ def lift_tracks(
     fps: float = 30.0,
     flip: bool = True,
     smoothing: str | None = None,
+    min_frames: int = 5,
 ) -> LiftResult:
     """Fill every track's gaps, lift it whole (edge padding, flip averaging) and place it upright.
 
-    ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting. A warning says how
-    much of each track was filled.
+    ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting. Tracks seen in
+    fewer than ``min_frames`` frames (spurious detections) are dropped. The result's notes (and
+    warnings) say what was dropped and how much of each track was filled.
     """
     w, h = image_size
     if not (w > 0 and h > 0):
@@ -141,6 +143,9 @@ def lift_tracks(
         raise ValueError(f"lifting detector keypoints needs a Human3.6M-17 model, this one takes {model.num_joints} joints")
     people, notes = [], []
     for track in tracks:
+        if len(track) < min_frames:
+            notes.append(f"dropped track {track.track_id}: seen in only {len(track)} frames (fewer than {min_frames})")
+            continue
         filled, report = fill_gaps(track)
         if report.filled_fraction > 0:
             note = (f"track {track.track_id}: filled {100 * report.filled_fraction:.1f}% of its joint positions "
@@ -149,13 +154,13 @@ def lift_tracks(
                     + ")")
             notes.append(note)
             warnings.warn(note, stacklevel=2)
-        if (filled.keypoints < 0).any():
-            notes.append(f"track {track.track_id}: some keypoints lie outside the image (negative coordinates)")
         keypoints = smooth(filled.keypoints, smoothing, fps)
         inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
         poses = _lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
         poses = poses - poses[:, :1]
         people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, upright_world(poses), report))
+    if not people:
+        raise ValueError(f"no track lasts {min_frames} frames or more: nothing to lift")
     rate = getattr(model, "frame_rate", None)
     if rate and round(fps / rate) > 1:
         step = round(fps / rate)

@@ -44,6 +44,17 @@ class KeypointFile:
     format: str
 
 
+def _checked(kp: np.ndarray, sc: np.ndarray) -> np.ndarray:
+    """Scores with joints at negative pixels set to 0 (missing); ValueError if such a joint is confident."""
+    negative = (kp < 0).any(-1)
+    bad = negative & (kp < -1.0).any(-1) & (sc > 0.3)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"confident keypoint at negative pixel coordinates {kp[index].tolist()} (index {index}); "
+                         "expected pixel coordinates inside the image (wrong units or layout?)")
+    return np.where(negative, 0.0, sc)
+
+
 def _person(values, layout: str, scores=None) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(values, dtype=np.float64)
     joints = LAYOUTS[layout]
@@ -56,7 +67,7 @@ def _person(values, layout: str, scores=None) -> tuple[np.ndarray, np.ndarray]:
         kp, sc = arr.reshape(joints, 2), np.asarray(scores, dtype=np.float64).reshape(joints)
     if not np.isfinite(kp).all():
         raise ValueError("keypoints contain NaN or infinite values")
-    return to_h36m(kp, np.clip(sc, 0.0, 1.0), layout)
+    return to_h36m(kp, _checked(kp, np.clip(sc, 0.0, 1.0)), layout)
 
 
 def _layout_for(count: int, given: str | None) -> str:
@@ -171,7 +182,11 @@ def _read_array(path: Path, layout: str | None) -> KeypointFile:
     name = _layout_for(arr.shape[1], layout) if layout or arr.shape[1] != 17 else None
     if name is None:
         raise ValueError(f"{path}: 17 joints could be COCO or Human3.6M order; say which with layout='coco' or 'h36m'")
-    scores = arr[..., 2] if arr.shape[-1] == 3 else None
+    scores = np.clip(arr[..., 2], 0, 1) if arr.shape[-1] == 3 else np.ones(arr.shape[:-1])
+    try:
+        scores = _checked(arr[..., :2], scores)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
     kp, sc = to_h36m(arr[..., :2], scores, name)
     track = PersonTrack(0, np.arange(len(kp)), kp, np.clip(sc, 0, 1))
     return KeypointFile([track], len(kp), size, f"array ({name})")
@@ -180,7 +195,9 @@ def _read_array(path: Path, layout: str | None) -> KeypointFile:
 def read_keypoints(path: str | os.PathLike[str], layout: str | None = None) -> KeypointFile:
     """Read a keypoint file or folder (see the module docstring) into Human3.6M-17 tracks.
 
-    Raises ValueError naming the problem: unknown format, wrong joint count, NaN, no people.
+    Raises ValueError naming the problem: unknown format, wrong joint count, NaN, confident
+    negative coordinates, no people. Joints at negative coordinates with low confidence (how
+    several tools mark missing joints) are treated as missing.
     """
     path = Path(path)
     if not path.exists():
