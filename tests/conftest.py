@@ -2,6 +2,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -33,9 +34,8 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
-def walking_world(num_frames: int, phase: float = 0.0) -> "np.ndarray":
+def walking_world(num_frames: int, phase: float = 0.0) -> np.ndarray:
     """A 17-joint walk in Human3.6M world coordinates: metres, z up, in the capture volume centre."""
-    import numpy as np
 
     from gastnet.examples import synthetic_walk_3d
 
@@ -47,7 +47,6 @@ def walking_world(num_frames: int, phase: float = 0.0) -> "np.ndarray":
 @pytest.fixture
 def tiny_h36m(tmp_path):
     """A data folder with a small data_3d_h36m.npz (S1 for training, S9 for testing, 17 joints)."""
-    import numpy as np
 
     positions = {
         "S1": {"Walking 1": walking_world(120), "Directions 1": walking_world(90, 7)},

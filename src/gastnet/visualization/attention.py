@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ..fileio import atomic_path  # noqa: E402
+from .figure import save_figure  # noqa: E402
 from ..model.gastnet import GASTNet  # noqa: E402
 from ..model.layers import GlobalAttention  # noqa: E402
 
@@ -60,8 +60,4 @@ def plot_attention(model: GASTNet, window: torch.Tensor, joint: int, path: str |
     ax.set_title(f"global attention B_k of {names[joint]} (rows sum to 1)")
     fig.colorbar(image, ax=ax, fraction=0.03)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..fileio import atomic_path  # noqa: E402
+from .figure import save_figure  # noqa: E402
 
 __all__ = ["plot_training_curves"]
 
@@ -35,8 +35,4 @@ def plot_training_curves(history: Sequence[dict[str, Any]], path: str | os.PathL
         lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
     ax.legend(loc="upper right")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -19,6 +19,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from ..fileio import atomic_path  # noqa: E402
+from .figure import save_figure  # noqa: E402
 from ..skeleton import H36M_17, Skeleton  # noqa: E402
 
 __all__ = ["render_animation", "contact_sheet"]
@@ -130,8 +131,4 @@ def contact_sheet(path: str | os.PathLike[str], keypoints_2d: np.ndarray, poses_
                 ax2.plot([k[c, 0], k[q, 0]], [k[c, 1], k[q, 1]], color=colour, lw=2)
                 ax3.plot([w[c, 0], w[q, 0]], [w[c, 1], w[q, 1]], [w[c, 2], w[q, 2]], color=colour, lw=2)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
