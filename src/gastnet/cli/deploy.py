@@ -65,10 +65,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _live_model(args: argparse.Namespace):
     from ..model.checkpoint import model_from_checkpoint
     from ..model.registry import create_model
+    from ..model.weights import list_pretrained
 
     if args.checkpoint:
         return model_from_checkpoint(args.checkpoint), f"checkpoint {args.checkpoint}"
-    return create_model(args.model).eval(), f"{args.model} with RANDOM weights (no pretrained weights ship yet)"
+    causal = [m for m in list_pretrained() if m.endswith("_causal")]
+    name = args.model or (causal[0] if causal else "gastnet_rf27_causal")
+    if name in list_pretrained():
+        return create_model(name, pretrained=True), f"{name} (pretrained)"
+    return create_model(name).eval(), f"{name} with RANDOM weights (no pretrained weights for it)"
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -170,7 +175,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("live", help="real-time 3D poses from a camera or video (2D detection + streaming lifting)")
     p.add_argument("source", nargs="?", help="a video file (or use --camera)")
     p.add_argument("--camera", type=int, help="camera index, e.g. 0")
-    p.add_argument("--model", default="gastnet_rf27_causal", help="a causal registered model (default: %(default)s)")
+    p.add_argument("--model", help="a causal registered model (default: the shipped pretrained causal model)")
     p.add_argument("--checkpoint", help="a trained causal checkpoint (instead of --model)")
     p.add_argument("--no-display", action="store_true", help="headless: no window (record with --out)")
     p.add_argument("--out", help="record the view (video and 3D side by side) to this mp4")

@@ -58,7 +58,8 @@ def _fold_input_norm(stem: TemporalConv, norm: ChannelBatchNorm) -> None:
 
 @torch.no_grad()
 def fuse_batchnorm(model: GASTNet) -> GASTNet:
-    """An eval-mode copy of ``model`` with every BatchNorm folded away (outputs agree to float precision)."""
+    """An eval-mode copy of ``model`` with every BatchNorm folded away and dropout removed
+    (outputs agree to float precision)."""
     fused = copy.deepcopy(model).eval()
     _fold_input_norm(fused.stem, fused.input_norm)
     fused.input_norm = nn.Identity()
@@ -75,6 +76,10 @@ def fuse_batchnorm(model: GASTNet) -> GASTNet:
             for conv, norm in zip(module.convs, module.norms):
                 _fold_graph(conv, norm)
             module.norms = nn.ModuleList(nn.Identity() for _ in module.norms)
+    for name, module in list(fused.named_modules()):  # eval-only: dropout is the identity, skip its call
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, nn.Dropout):
+                setattr(module, child_name, nn.Identity())
     for p in fused.parameters():
         p.requires_grad_(False)
     return fused
