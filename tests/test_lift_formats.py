@@ -220,3 +220,40 @@ def test_a_video_with_nobody_fails_cleanly(tmp_path, capsys):
     assert main(["lift", str(tmp_path / "empty_room.mp4"), "--out", str(tmp_path / "out")]) == 2
     assert "nobody was detected in 10 frames" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_halpe26_maps_through_its_coco_part(tmp_path):
+    halpe = np.random.default_rng(2).uniform(10, 300, size=(4, 26, 3))
+    halpe[..., 2] = 0.9
+    np.save(tmp_path / "halpe.npy", halpe)
+    data = read_keypoints(tmp_path / "halpe.npy")  # 26 joints: Halpe
+    assert data.format == "array (halpe26)"
+    np.testing.assert_allclose(data.tracks[0].keypoints, to_h36m(halpe[:, :17, :2], None, "coco")[0])
+
+
+def test_video_lifting_with_a_plugged_in_detector_and_a_playable_render(tmp_path):
+    cv2 = pytest.importorskip("cv2", reason="video needs the video extra")
+    from gastnet.video.detectors import Detection
+    from gastnet.visualization.render import render_animation
+
+    writer = cv2.VideoWriter(str(tmp_path / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 20, (320, 240))
+    for _ in range(24):
+        writer.write(np.full((240, 320, 3), 60, np.uint8))
+    writer.release()
+
+    class Fixed:  # any backend with detect(frame) -> [Detection] plugs in
+        def detect(self, frame):
+            return [Detection(coco_person(100)[:, :2] * 0.5, np.full(17, 0.9))]
+
+    result = gastnet.lift(tmp_path / "clip.mp4", model="gastnet_rf9", detector=Fixed())
+    assert result.image_size == (320, 240) and len(result.people[0].frames) == 24
+    from gastnet.video.reader import open_source
+
+    with open_source(tmp_path / "clip.mp4") as video:
+        path = render_animation(tmp_path / "r.mp4", result._padded("keypoints_2d", 2), result._padded("poses_world", 3),
+                                result.image_size, 20, video=video)
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    assert count == 24

@@ -40,7 +40,7 @@ def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
-    from ..inference.pipeline import lift
+    from ..inference.pipeline import VIDEO_SUFFIXES, lift
 
     out = Path(args.out)
     formats = tuple(f.strip() for f in args.formats.split(","))
@@ -65,8 +65,15 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
         start = time.perf_counter()
         keypoints, world = result._padded("keypoints_2d", 2), result._padded("poses_world", 3)
+        video = None
+        if Path(args.input).suffix.lower() in VIDEO_SUFFIXES or Path(args.input).is_dir() and not any(Path(args.input).glob("*.json")):
+            from ..video.reader import open_source
+
+            video = open_source(args.input)
         paths.append(render_animation(out / f"render{args.render}", keypoints, world, result.image_size, result.fps,
-                                      progress=True))
+                                      video=video, progress=True))
+        if video is not None:
+            video.close()
         paths.append(contact_sheet(out / "sheet.png", keypoints, world, result.image_size))
         timings["render"] = time.perf_counter() - start
     if args.attention:

@@ -40,16 +40,20 @@ def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLik
 
 
 def detect_video(source, max_people: int = 4, progress: bool = False,
-                 timings: dict[str, float] | None = None) -> tuple[KeypointFile, float]:
-    """2D people in every frame of a video or image folder (MediaPipe Pose, up to ``max_people``),
-    linked into tracks. ``timings`` (if given) receives the seconds spent decoding and detecting."""
+                 timings: dict[str, float] | None = None, detector=None) -> tuple[KeypointFile, float]:
+    """2D people in every frame of a video or image folder, linked into tracks.
+
+    ``detector``: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
+    pixels); by default MediaPipe Pose finding up to ``max_people``. ``timings`` (if given)
+    receives the seconds spent decoding and detecting."""
     import time
 
     from ..video.detectors import MultiPersonDetector
     from ..video.reader import open_source
 
     video = open_source(source)
-    detector = MultiPersonDetector(max_people)
+    own_detector = detector is None
+    detector = MultiPersonDetector(max_people) if own_detector else detector
     frames = []
     spent = {"decode": 0.0, "detect": 0.0}
     with video:
@@ -66,7 +70,8 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
             spent["detect"] += time.perf_counter() - decoded
             bar.update(1)
         bar.close()
-    detector.close()
+    if own_detector:
+        detector.close()
     if timings is not None:
         timings.update(spent)
     if not frames:
@@ -88,6 +93,7 @@ def lift(
     flip: bool = True,
     smoothing: str | None = None,
     max_people: int = 4,
+    detector=None,
     progress: bool = False,
     timings: dict[str, float] | None = None,
 ) -> LiftResult:
@@ -105,6 +111,8 @@ def lift(
         flip: test-time flip averaging.
         smoothing: ``"one-euro"`` or ``"savgol"`` on the 2D before lifting (off by default).
         max_people: most people detected per video frame.
+        detector: a 2D backend for videos (see :class:`gastnet.video.detectors.PoseDetector`);
+            default MediaPipe Pose.
         timings: if given, receives seconds per stage (``decode``, ``detect`` for videos, ``lift``).
 
     Returns a :class:`~gastnet.inference.lift.LiftResult` (see its module for the coordinate contract).
@@ -120,7 +128,7 @@ def lift(
         kp, sc = to_h36m(arr[..., :2], arr[..., 2] if arr.shape[-1] == 3 else None, layout or "h36m")
         data = KeypointFile([PersonTrack(0, np.arange(len(kp)), kp, sc)], len(kp), None, "array")
     elif Path(source).suffix.lower() in VIDEO_SUFFIXES or (Path(source).is_dir() and not any(Path(source).glob("*.json"))):
-        data, video_fps = detect_video(source, max_people, progress, timings)
+        data, video_fps = detect_video(source, max_people, progress, timings, detector)
     else:
         data = read_keypoints(source, layout)
     size = image_size or data.image_size

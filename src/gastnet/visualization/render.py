@@ -7,7 +7,7 @@ frame (z up, fixed axes, a ground plane at z = 0), one colour per person.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -27,13 +27,14 @@ __all__ = ["render_animation", "contact_sheet"]
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
-def _figure(image_size, poses_world, skeleton, people):
+def _figure(image_size, poses_world, skeleton, people, with_video: bool):
     fig = plt.figure(figsize=(10, 5), dpi=80)
     ax2 = fig.add_subplot(1, 2, 1)
+    background = ax2.imshow(np.zeros((2, 2, 3), np.uint8), extent=(0, image_size[0], image_size[1], 0)) if with_video else None
     ax2.set_xlim(0, image_size[0])
     ax2.set_ylim(image_size[1], 0)
     ax2.set_aspect("equal")
-    ax2.set_title("2D keypoints")
+    ax2.set_title("video and 2D keypoints" if with_video else "2D keypoints")
     ax3 = fig.add_subplot(1, 2, 2, projection="3d")
     finite = poses_world[np.isfinite(poses_world).all(-1)]
     radius = max(1.0, float(np.abs(finite[:, :2]).max()) if finite.size else 1.0)
@@ -48,7 +49,7 @@ def _figure(image_size, poses_world, skeleton, people):
     ax3.plot_surface(gx, gy, np.zeros_like(gx), alpha=0.15, color="grey")
     lines2 = [[ax2.plot([], [], color=COLOURS[p % len(COLOURS)], lw=2)[0] for _ in skeleton.bones()] for p in range(people)]
     lines3 = [[ax3.plot([], [], [], color=COLOURS[p % len(COLOURS)], lw=2)[0] for _ in skeleton.bones()] for p in range(people)]
-    return fig, lines2, lines3
+    return fig, lines2, lines3, background
 
 
 def _draw(t, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets):
@@ -66,20 +67,26 @@ def _spread(people: int) -> np.ndarray:
 
 def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, poses_world: np.ndarray,
                      image_size: Sequence[int], fps: float, skeleton: Skeleton = H36M_17,
-                     progress: bool = False) -> Path:
+                     video: Iterable[np.ndarray] | None = None, progress: bool = False) -> Path:
     """Write an animation of (P, T, J, 2) keypoints and (P, T, J, 3) world poses (NaN: absent).
 
-    ``.gif`` is written with Pillow, ``.mp4`` with OpenCV (the ``video`` extra).
+    ``video``: the RGB frames the keypoints come from, drawn under the 2D skeleton. ``.gif`` is
+    written with Pillow, ``.mp4`` with OpenCV (the ``video`` extra).
     """
     path = Path(path)
     if path.suffix.lower() not in (".gif", ".mp4"):
         raise ValueError(f"animations are .gif or .mp4, got {path.suffix!r}")
     people, frames = poses_world.shape[:2]
-    fig, lines2, lines3 = _figure(image_size, poses_world, skeleton, people)
+    fig, lines2, lines3, background = _figure(image_size, poses_world, skeleton, people, video is not None)
     offsets = _spread(people)
     bar = tqdm(total=frames, desc="render", unit="frame", disable=not progress)
+    video_frames = iter(video) if video is not None else None
 
     def update(t):
+        if video_frames is not None:
+            frame = next(video_frames, None)
+            if frame is not None:
+                background.set_data(frame)
         _draw(t, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets)
         bar.update(1)
 
