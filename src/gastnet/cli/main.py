@@ -69,7 +69,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except ImportError:
         print("no renders: matplotlib is missing (pip install 'gastnet[plot]')")
     else:
-        keypoints, world = result._padded("keypoints_2d", 2), result._padded("poses_world", 3)
+        keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
         size = result.image_size
         paths.append(render_animation(out / "demo.gif", keypoints[:, :: args.step], world[:, :: args.step], size,
                                       result.fps / args.step, progress=True))

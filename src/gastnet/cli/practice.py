@@ -64,7 +64,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
         from ..visualization.render import contact_sheet, render_animation
 
         start = time.perf_counter()
-        keypoints, world = result._padded("keypoints_2d", 2), result._padded("poses_world", 3)
+        keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
         video = None
         if Path(args.input).suffix.lower() in VIDEO_SUFFIXES or Path(args.input).is_dir() and not any(Path(args.input).glob("*.json")):
             from ..video.reader import open_source

@@ -69,7 +69,8 @@ class LiftResult:
     model: dict
     notes: list[str] = field(default_factory=list)
 
-    def _padded(self, name: str, width: int) -> np.ndarray:
+    def padded(self, name: str, width: int) -> np.ndarray:
+        """``name`` (e.g. ``"poses_world"``) of every person over all input frames: (P, N, 17, width), NaN where absent."""
         out = np.full((len(self.people), self.num_frames, 17, width), np.nan, np.float32)
         for i, p in enumerate(self.people):
             out[i, p.frames] = getattr(p, name)
@@ -89,8 +90,8 @@ class LiftResult:
                 "model": self.model, "notes": self.notes}
         if "npz" in formats:
             paths.append(save_npz(
-                out_dir / "poses.npz", poses_world=self._padded("poses_world", 3), poses_camera=self._padded("poses_camera", 3),
-                keypoints_2d=self._padded("keypoints_2d", 2), scores=scores,
+                out_dir / "poses.npz", poses_world=self.padded("poses_world", 3), poses_camera=self.padded("poses_camera", 3),
+                keypoints_2d=self.padded("keypoints_2d", 2), scores=scores,
                 track_ids=np.array([p.track_id for p in self.people]), meta=np.array(json.dumps(meta)),
             ))
         if "json" in formats:
