@@ -24,6 +24,8 @@ from gastnet.model.registry import get_model_spec
 from gastnet.model.weights import recorded_input
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "gastnet" / "weights"
+HUMANEVA_LICENCE = ("Trained on HumanEva-I: for research use only, under the HumanEva licence. The code is "
+                    "MIT-licensed; the weights inherit the dataset's terms.")
 LICENCE = ("Trained on Human3.6M motion: for non-commercial research use only, under the Human3.6M licence. "
            "The code is MIT-licensed; the weights inherit the dataset's terms.")
 
@@ -49,7 +51,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:  # evaluate exactly what ships: the float16 weights
         rounded = Path(tmp) / "rounded.pt"
         torch.save({**payload, "state_dict": {k: v.float() if v.is_floating_point() else v for k, v in half.items()}}, rounded)
-        table = evaluate_checkpoint(rounded, "h36m", data_dir=args.data_dir, progress=True)
+        dataset = payload["config"]["data"]["dataset"]
+        table = evaluate_checkpoint(rounded, dataset, data_dir=args.data_dir, progress=True)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in half.items()})
     with torch.no_grad():
         outputs = model.eval().forward_sequence(recorded_input(model.num_joints, 40))[0]
@@ -58,29 +61,33 @@ def main() -> None:
         history = [json.loads(line) for line in (Path(args.run_dir) / "metrics.jsonl").read_text().splitlines()]
     config = payload["config"]
     downsample = config["data"]["downsample"]
+    humaneva = dataset == "humaneva"
+    groups = {(g["action"] + (" " + g["subject"].split("/")[-1] if "subject" in g else "")):
+              {"protocol1_mm": round(g["mpjpe"], 1), "protocol2_mm": round(g["p_mpjpe"], 1)} for g in table.groups}
+    metrics_key = "humaneva_gt_validate" if humaneva else "h36m_gt_s9_s11"
     meta = {
         "description": args.description or get_model_spec(args.model).description,
-        "training_data": "Human3.6M S1, S5, S6, S7, S8 (all actions, 4 cameras; the project's shared copy: real "
-                         "motion capture re-rendered with S1's bone lengths)",
-        "keypoints_2d": "ground truth: the 3D joints projected through the real Human3.6M cameras with distortion",
-        "joint_layout": "h36m17",
+        "training_data": ("HumanEva-I Train/S1-S3, Walk, Jog, Box, 3 cameras" if humaneva else
+                          "Human3.6M S1, S5, S6, S7, S8 (all actions, 4 cameras; the project's shared copy: real "
+                          "motion capture re-rendered with S1's bone lengths)"),
+        "keypoints_2d": ("ground truth 2D of HumanEva-I (the dataset's own file)" if humaneva else
+                         "ground truth: the 3D joints projected through the real Human3.6M cameras with distortion"),
+        "joint_layout": "humaneva15" if humaneva else "h36m17",
         "input": "keypoints (B, T, 17, 2) in normalised screen coordinates: x' = 2x/w - 1, y' = 2y/w - h/w",
         "output": "root-relative 3D joints in the camera frame, metres",
-        "frame_rate": 50.0 / downsample,
+        "frame_rate": (60.0 if humaneva else 50.0) / downsample,
         "train_config": config,
         "epochs": payload["state"]["epoch"],
         "steps": payload["state"]["step"],
         "wall_time_h": args.wall_time_h,
         "training_curve": [{k: round(v, 2) for k, v in row.items() if k in ("epoch", "train_mpjpe_mm", "test_mpjpe_mm")}
                            for row in history],
-        "metrics": {"h36m_gt_s9_s11": {
+        "metrics": {metrics_key: {
             "protocol1_mm": round(table.average["mpjpe"], 1), "protocol2_mm": round(table.average["p_mpjpe"], 1),
-            "per_action": {g["action"]: {"protocol1_mm": round(g["mpjpe"], 1), "protocol2_mm": round(g["p_mpjpe"], 1)}
-                           for g in table.groups},
-            "downsample": table.info["downsample"], "flip": True,
-            "command": f"gastnet evaluate {args.model} --dataset h36m --data-dir ../shared/data",
+            "per_group": groups, "downsample": table.info["downsample"], "flip": True,
+            "command": f"gastnet evaluate {args.model} --dataset {dataset} --data-dir ../shared/data",
         }},
-        "licence": LICENCE,
+        "licence": HUMANEVA_LICENCE if humaneva else LICENCE,
         "recorded": {"frames": 40, "outputs": [round(v, 6) for v in outputs.flatten().tolist()]},
     }
     WEIGHTS.mkdir(exist_ok=True)

@@ -108,6 +108,12 @@ for _suffix, _causal in (("", False), ("_causal", True)):
     )
 
 register_model(
+    "gastnet_rf27_c32_humaneva",
+    "HumanEva-I-15, receptive field 27, C=32 (narrow, CPU-trainable), dropout 0.25",
+    skeleton="humaneva15", filter_widths=(3, 3, 3), channels=32, dropout=0.25,
+)
+
+register_model(
     "gastnet_rf27_humaneva",
     "HumanEva-I-15, receptive field 27, C=128, dropout 0.5 (paper)",
     skeleton="humaneva15", filter_widths=(3, 3, 3), channels=128, dropout=0.5,
