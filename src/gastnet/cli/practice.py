@@ -56,6 +56,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
         timings: dict[str, float] = {}
         result = lift(args.input, layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps,
                       model=args.model, checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
+                      smoothing_3d=args.smooth_3d,
                       max_people=args.people, progress=True, timings=timings)
     paths = result.save(out, formats)
     if args.render:
@@ -103,6 +104,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="registered model (default: the shipped pretrained one)")
     p.add_argument("--checkpoint", help="a training checkpoint instead of --model")
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
+    p.add_argument("--smooth-3d", choices=["one-euro", "savgol"], help="smooth the 3D after lifting (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
     p.add_argument("--people", type=int, default=4, help="most people per video frame (default: %(default)s)")
     p.add_argument("--render", choices=[".mp4", ".gif"], help="also render the 2D and 3D side by side, and a contact sheet")

@@ -130,10 +130,12 @@ def lift_tracks(
     flip: bool = True,
     smoothing: str | None = None,
     min_frames: int = 5,
+    smoothing_3d: str | None = None,
 ) -> LiftResult:
     """Fill every track's gaps, lift it whole (edge padding, flip averaging) and place it upright.
 
-    ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting. Tracks seen in
+    ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting, ``smoothing_3d``
+    the 3D poses after it. Tracks seen in
     fewer than ``min_frames`` frames (spurious detections) are dropped. The result's notes (and
     warnings) say what was dropped and how much of each track was filled.
     """
@@ -158,7 +160,7 @@ def lift_tracks(
         keypoints = smooth(filled.keypoints, smoothing, fps)
         inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
         poses = _lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
-        poses = poses - poses[:, :1]
+        poses = smooth(poses - poses[:, :1], smoothing_3d, fps)
         people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, upright_world(poses), report))
     if not people:
         raise ValueError(f"no track lasts {min_frames} frames or more: nothing to lift")

@@ -92,6 +92,7 @@ def lift(
     checkpoint: str | os.PathLike[str] | None = None,
     flip: bool = True,
     smoothing: str | None = None,
+    smoothing_3d: str | None = None,
     max_people: int = 4,
     detector=None,
     progress: bool = False,
@@ -110,6 +111,7 @@ def lift(
             default the shipped pretrained model.
         flip: test-time flip averaging.
         smoothing: ``"one-euro"`` or ``"savgol"`` on the 2D before lifting (off by default).
+        smoothing_3d: the same filters on the 3D poses after lifting (off by default).
         max_people: most people detected per video frame.
         detector: a 2D backend for videos (see :class:`gastnet.video.detectors.PoseDetector`);
             default MediaPipe Pose.
@@ -135,7 +137,8 @@ def lift(
     if size is None:
         raise ValueError(f"the {data.format} input does not say the image size; pass image_size=(width, height)")
     start = time.perf_counter()
-    result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing)
+    result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing,
+                         smoothing_3d=smoothing_3d)
     if timings is not None:
         timings["lift"] = time.perf_counter() - start
     result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} people; lifted with {described}")
