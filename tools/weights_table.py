@@ -1,0 +1,48 @@
+"""Print the README's pretrained-weights section from src/gastnet/weights/index.json.
+
+    python tools/weights_table.py
+"""
+
+from __future__ import annotations
+
+from gastnet.evaluation.evaluate import H36M_ACTION_ORDER
+from gastnet.model.weights import PRETRAINED
+
+PAPER_HUMANEVA_P2 = {"Walking": (13.7, 9.2, 46.2), "Jog": (20.1, 12.5, 12.7), "Box": (21.8, 27.8, 27.0)}
+
+
+def main() -> None:
+    print("| model | data, 2D | epochs | CPU hours | Protocol #1 | Protocol #2 |")
+    print("|---|---|---|---|---|---|")
+    for name, w in sorted(PRETRAINED.items()):
+        m = w.meta
+        (key, metrics), = m["metrics"].items()
+        causal = "causal, " if m["train_config"]["model"].get("name", "").endswith("_causal") else ""
+        noise = m["train_config"]["train"].get("noise_std", 0)
+        extra = f", 2D noise {noise:g}" if noise else ""
+        print(f"| `{name}` | {key.split('_')[0]}, ground-truth 2D ({causal}{m['frame_rate']:g} fps{extra}) | "
+              f"{m['epochs']} | {m['wall_time_h']:.1f} | {metrics['protocol1_mm']:.1f} | {metrics['protocol2_mm']:.1f} |")
+    print()
+    for name, w in sorted(PRETRAINED.items()):
+        (key, metrics), = w.meta["metrics"].items()
+        groups = metrics["per_group"]
+        print(f"`{name}` ({metrics['command']}):\n")
+        if key.startswith("h36m"):
+            actions = [a for a in H36M_ACTION_ORDER if a in groups]
+            print("| mm | " + " | ".join(actions) + " | Avg |")
+            print("|---" * (len(actions) + 2) + "|")
+            for label, field in (("Protocol #1", "protocol1_mm"), ("Protocol #2", "protocol2_mm")):
+                cells = [f"{groups[a][field]:.1f}" for a in actions]
+                print(f"| {label} | " + " | ".join(cells) + f" | {metrics[field]:.1f} |")
+        else:
+            cols = [f"{a} S{s}" for a in ("Walking", "Jog", "Box") for s in (1, 2, 3)]
+            print("| Protocol #2 (mm) | " + " | ".join(cols) + " |")
+            print("|---" * (len(cols) + 1) + "|")
+            print("| this model, ground-truth 2D | " + " | ".join(f"{groups[c]['protocol2_mm']:.1f}" for c in cols) + " |")
+            print("| paper (Table IV), detected 2D | " + " | ".join(
+                f"{PAPER_HUMANEVA_P2[c.split()[0]][int(c[-1]) - 1]:.1f}" for c in cols) + " |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
