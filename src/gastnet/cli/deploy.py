@@ -62,20 +62,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _live_model(args: argparse.Namespace):
-    from ..model.checkpoint import model_from_checkpoint
-    from ..model.registry import create_model
-    from ..model.weights import list_pretrained
-
-    if args.checkpoint:
-        return model_from_checkpoint(args.checkpoint), f"checkpoint {args.checkpoint}"
-    causal = [m for m in list_pretrained() if m.endswith("_causal")]
-    name = args.model or (causal[0] if causal else "gastnet_rf27_causal")
-    if name in list_pretrained():
-        return create_model(name, pretrained=True), f"{name} (pretrained)"
-    return create_model(name).eval(), f"{name} with RANDOM weights (no pretrained weights for it)"
-
-
 def cmd_live(args: argparse.Namespace) -> int:
     import contextlib
     import os
@@ -97,7 +83,9 @@ def cmd_live(args: argparse.Namespace) -> int:
         raise ValueError("no screen here (DISPLAY is unset): use --no-display --out FILE.mp4")
     if (args.source is None) == (args.camera is None):
         raise ValueError("give a VIDEO or --camera N (one of them)")
-    model, described = _live_model(args)
+    from ..inference.pipeline import load_lifter
+
+    model, described = load_lifter(args.model, args.checkpoint, causal=True)
     lifter = StreamingLifter(model)
     source = open_source(args.camera if args.camera is not None else args.source)
     detector = MediaPipePoseDetector()

@@ -25,15 +25,21 @@ VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 DEFAULT_MODEL = "gastnet_rf27"
 
 
-def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLike[str] | None = None) -> tuple[GASTNet, str]:
-    """The model to lift with, and a line saying what it is (pretrained weights when they exist)."""
+def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLike[str] | None = None,
+                causal: bool = False) -> tuple[GASTNet, str]:
+    """The model to lift with, and a line saying what it is.
+
+    By default the shipped pretrained Human3.6M RF-27 model (the causal one with ``causal=True``);
+    a registered name without weights gives random weights, and says so.
+    """
     if isinstance(model, GASTNet):
         return model.eval(), "the given model"
     if checkpoint is not None:
         return model_from_checkpoint(checkpoint), f"checkpoint {checkpoint}"
     if model is None:
-        pretrained = list_pretrained()
-        model = next((m for m in pretrained if m.startswith("gastnet_rf27")), pretrained[0] if pretrained else DEFAULT_MODEL)
+        fitting = [m for m in list_pretrained() if m.startswith("gastnet_rf27") and "humaneva" not in m
+                   and m.endswith("_causal") == causal]
+        model = fitting[0] if fitting else DEFAULT_MODEL + ("_causal" if causal else "")
     if model in list_pretrained():
         return create_model(model, pretrained=True), f"{model} (pretrained)"
     return create_model(model).eval(), f"{model} with RANDOM weights (no pretrained weights for it)"
