@@ -20,6 +20,7 @@ torch.Size([17, 3])
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,17 @@ class _RingBuffer:
         return self.frames[:, index]
 
 
+class _StridedStep(torch.nn.Module):
+    """A temporal block applied to one window of its taps (the strided form): (1, w, J, C) -> (1, 1, J, C)."""
+
+    def __init__(self, block: torch.nn.Module) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, taps: torch.Tensor) -> torch.Tensor:
+        return self.block(taps, strided=True)
+
+
 @dataclass
 class _Stream:
     buffers: list[_RingBuffer] = field(default_factory=list)
@@ -67,19 +79,42 @@ class StreamingLifter:
         model: a causal :class:`~gastnet.model.GASTNet` (zero frames of look-ahead).
         device: where to run (default: the model's device).
         fuse: fold the BatchNorms into the layers before them (faster, same outputs).
+        compile: trace every block for its fixed one-frame shapes with TorchScript (frozen), which
+            removes most of the Python overhead of a push (about 20% faster on a CPU).
 
     ``push(keypoints, track=...)`` takes one frame of normalised 2D keypoints ``(J, 2)`` and returns
     its root-relative 3D pose ``(J_out, 3)``. Tracks are independent; ``reset(track)`` forgets one
     (a person who left), ``reset()`` all of them.
     """
 
-    def __init__(self, model: GASTNet, device: str | torch.device | None = None, fuse: bool = True) -> None:
+    def __init__(self, model: GASTNet, device: str | torch.device | None = None, fuse: bool = True,
+                 compile: bool = True) -> None:
         if not model.causal:
             raise ValueError("streaming needs a causal model (output t may not see later frames); "
                              "use a '_causal' model such as gastnet_rf27_causal")
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.model = (fuse_batchnorm(model) if fuse else model.eval()).to(self.device)
+        self._attention: list = list(self.model.attention_blocks)
+        self._temporal: list = [_StridedStep(block) for block in self.model.temporal_blocks]
+        if compile:
+            self._compile()
         self._streams: dict[Hashable, _Stream] = {}
+
+    @torch.no_grad()
+    def _compile(self) -> None:
+        """Replace every block by a frozen TorchScript trace for the shapes a push feeds it."""
+        m, j = self.model, self.model.num_joints
+        width = m.stem.weight.shape[0]
+
+        def trace(module: torch.nn.Module, frames: int, channels: int):
+            example = torch.zeros(1, frames, j, channels, device=self.device)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the input checks run once while tracing
+                return torch.jit.freeze(torch.jit.trace(module.eval(), (example,), check_trace=False))
+
+        self._attention = [trace(block, 1, width * 2**i) for i, block in enumerate(self._attention)]
+        self._temporal = [trace(step, w, width * 2 ** (i + 1))
+                          for i, (step, w) in enumerate(zip(self._temporal, m.filter_widths[1:]))]
 
     @property
     def receptive_field(self) -> int:
@@ -123,10 +158,10 @@ class StreamingLifter:
         h = m.input_norm(x[None, None])  # (1, 1, J, 2)
         taps = through(0, h, 1)
         h = torch.relu(m.stem_norm(m.stem(taps, 1, strided=True)))
-        h = m.attention_blocks[0](h)
+        h = self._attention[0](h)
         dilation = widths[0]
-        for i, (temporal, attention) in enumerate(zip(m.temporal_blocks, m.attention_blocks[1:]), start=1):
-            h = attention(temporal(through(i, h, dilation), strided=True))
+        for i, (temporal, attention) in enumerate(zip(self._temporal, self._attention[1:]), start=1):
+            h = attention(temporal(through(i, h, dilation)))
             dilation *= widths[i]
         out = m.head(h)
         if m.joint_regressor is not None:
