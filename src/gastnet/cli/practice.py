@@ -40,7 +40,7 @@ def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
-    from ..inference.pipeline import VIDEO_SUFFIXES, lift
+    from ..inference.pipeline import is_video_input, lift
 
     out = Path(args.out)
     formats = tuple(f.strip() for f in args.formats.split(","))
@@ -67,7 +67,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
         video = None
-        if Path(args.input).suffix.lower() in VIDEO_SUFFIXES or Path(args.input).is_dir() and not any(Path(args.input).glob("*.json")):
+        if is_video_input(args.input):
             from ..video.reader import open_source
 
             video = open_source(args.input)

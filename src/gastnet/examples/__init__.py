@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..camera import project_to_2d
 from ..skeleton import H36M_17
 
 __all__ = ["synthetic_walk_3d", "synthetic_walk_2d", "load_demo_sample"]
@@ -66,12 +67,10 @@ def synthetic_walk_2d(num_frames: int = 100, image_size: tuple[int, int] = (1000
     pose = synthetic_walk_3d(num_frames)
     angle = np.deg2rad(30.0)
     turn = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
-    cam = pose @ turn.T + np.array([0.0, 0.0, 4.0])  # camera looks along +z
+    cam = (pose @ turn.T) * np.array([1.0, -1.0, 1.0]) + np.array([0.0, 0.0, 4.0])  # camera frame: y down
     w, h = image_size
-    focal = 1.2 * w
-    u = focal * cam[..., 0] / cam[..., 2] + w / 2
-    v = -focal * cam[..., 1] / cam[..., 2] + h / 2  # image y grows downwards
-    return np.stack([u, v], axis=-1).astype(np.float32)
+    pixels = project_to_2d(cam, np.array([1.2 * w, 1.2 * w]), np.array([w / 2, h / 2]))
+    return pixels.astype(np.float32)
 
 
 def load_demo_sample() -> dict[str, np.ndarray]:

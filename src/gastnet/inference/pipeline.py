@@ -19,9 +19,15 @@ from ..model.registry import create_model
 from ..model.weights import list_pretrained
 from .lift import LiftResult, lift_tracks
 
-__all__ = ["lift", "load_lifter", "detect_video", "VIDEO_SUFFIXES", "DEFAULT_MODEL"]
+__all__ = ["lift", "load_lifter", "detect_video", "is_video_input", "VIDEO_SUFFIXES", "DEFAULT_MODEL"]
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+
+
+def is_video_input(source: str | os.PathLike[str]) -> bool:
+    """A video file, or a folder of images (a folder of JSON files holds keypoints instead)."""
+    path = Path(source)
+    return path.suffix.lower() in VIDEO_SUFFIXES or (path.is_dir() and not any(path.glob("*.json")))
 DEFAULT_MODEL = "gastnet_rf27"
 
 
@@ -135,7 +141,7 @@ def lift(
             raise ValueError("keypoints contain NaN or infinite values")
         kp, sc = to_h36m(arr[..., :2], arr[..., 2] if arr.shape[-1] == 3 else None, layout or "h36m")
         data = KeypointFile([PersonTrack(0, np.arange(len(kp)), kp, sc)], len(kp), None, "array")
-    elif Path(source).suffix.lower() in VIDEO_SUFFIXES or (Path(source).is_dir() and not any(Path(source).glob("*.json"))):
+    elif is_video_input(source):
         data, video_fps = detect_video(source, max_people, progress, timings, detector)
     else:
         data = read_keypoints(source, layout)

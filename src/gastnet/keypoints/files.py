@@ -82,6 +82,11 @@ def _layout_for(count: int, given: str | None) -> str:
     raise ValueError(f"no known layout has {count} joints; expected one of {sorted(set(LAYOUTS.values()))}")
 
 
+def _coco_result(entry: dict, layout: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """One COCO results entry (``{"keypoints": [x, y, v] * J, ...}``) in Human3.6M-17."""
+    return _person(entry["keypoints"], _layout_for(len(entry["keypoints"]) // 3, layout))
+
+
 def _frames_to_file(frames: list[list], fmt: str, size=None) -> KeypointFile:
     tracks = link_detections(frames)
     if not tracks:
@@ -120,7 +125,7 @@ def _read_json(path: Path, layout: str | None) -> KeypointFile:
         index = {image_id: i for i, image_id in enumerate(ids)}
         frames = [[] for _ in ids]
         for d in data:
-            frames[index[d["image_id"]]].append(_person(d["keypoints"], _layout_for(len(d["keypoints"]) // 3, layout)))
+            frames[index[d["image_id"]]].append(_coco_result(d, layout))
         return _frames_to_file(frames, "coco-results")
     raise ValueError(f"{path}: not a keypoint layout gastnet knows (COCO results, MMPose, OpenPose, GAST-Net JSON)")
 
@@ -151,7 +156,7 @@ def _read_folder(path: Path, layout: str | None) -> KeypointFile:
     if all(isinstance(p, dict) and "people" in p for p in pages):
         return _read_openpose(pages, layout, "openpose-json")
     if all(isinstance(p, list) for p in pages):  # COCO results, one file per frame
-        frames = [[_person(d["keypoints"], _layout_for(len(d["keypoints"]) // 3, layout)) for d in p] for p in pages]
+        frames = [[_coco_result(d, layout) for d in p] for p in pages]
         return _frames_to_file(frames, "coco-results")
     raise ValueError(f"{path}: expected a folder of OpenPose or per-frame COCO JSON files")
 

@@ -211,6 +211,11 @@ class Trainer:
                 group["lr"] = lr
             trainable.train()
             start_time, start_batch = time.perf_counter(), state["batch"]
+
+            def samples_per_second() -> float:
+                done = (state["batch"] - start_batch) * loader.batch_size * self.world_size
+                return done / max(time.perf_counter() - start_time, 1e-9)
+
             bar = tqdm(loader.epoch(epoch, start_batch), total=len(loader), initial=start_batch, unit="batch",
                        desc=f"epoch {epoch + 1}/{tc.epochs}", disable=not (self.progress and self.is_main), leave=False,
                        mininterval=1.0)
@@ -225,9 +230,7 @@ class Trainer:
                 loss_value = loss.item()
                 state["loss_sum"] += loss_value * len(x)
                 state["loss_count"] += len(x)
-                seconds = time.perf_counter() - start_time
-                samples = (state["batch"] - start_batch) * loader.batch_size * self.world_size
-                bar.set_postfix(loss=f"{1000 * loss_value:.1f}mm", samples_s=f"{samples / seconds:.0f}", refresh=False)
+                bar.set_postfix(loss=f"{1000 * loss_value:.1f}mm", samples_s=f"{samples_per_second():.0f}", refresh=False)
                 if tc.max_steps and state["step"] >= tc.max_steps:
                     stop = True
                     break
@@ -240,8 +243,7 @@ class Trainer:
                 "step": state["step"],
                 "lr": lr,
                 "train_mpjpe_mm": 1000 * state["loss_sum"] / max(state["loss_count"], 1),
-                "samples_per_s": (state["batch"] - start_batch) * loader.batch_size * self.world_size
-                / max(time.perf_counter() - start_time, 1e-9),
+                "samples_per_s": samples_per_second(),
             }
             if finished:
                 state.update(epoch=epoch + 1, batch=0, loss_sum=0.0, loss_count=0)
