@@ -103,3 +103,20 @@ def test_flip_averaged_predictions_are_mirror_equivariant():
     # ... but averaging with the mirrored input makes the prediction of a mirrored input the mirrored prediction
     averaged = predict_sequence(model, x, H36M_17)
     torch.testing.assert_close(predict_sequence(model, flip_poses(x, H36M_17), H36M_17), flip_poses(averaged, H36M_17))
+
+
+def test_input_noise_is_fixed_gaussian_and_leaves_the_originals_alone():
+    from gastnet.evaluation.evaluate import add_input_noise
+
+    rng = np.random.default_rng(3)
+    sequences = [PoseSequence("S9", "Walking", c, rng.random((400, 17, 2), dtype=np.float32),
+                              np.zeros((400, 17, 3), np.float32)) for c in range(3)]
+    before = [s.inputs.copy() for s in sequences]
+    noisy = add_input_noise(sequences, 0.01)
+    again = add_input_noise(sequences, 0.01)
+    for original, kept, a, b in zip(before, sequences, noisy, again):
+        np.testing.assert_array_equal(kept.inputs, original)
+        np.testing.assert_array_equal(a.inputs, b.inputs)  # the same noise on every run
+        delta = (a.inputs - original).ravel()
+        assert abs(delta.mean()) < 1e-3 and delta.std() == pytest.approx(0.01, rel=0.03)
+    assert not np.allclose(noisy[0].inputs - before[0], noisy[1].inputs - before[1])  # fresh noise per sequence

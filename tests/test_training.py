@@ -28,7 +28,7 @@ def tiny_config(*extra: str) -> Config:
     return load_config(None, [*TINY, *extra])
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.toml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((REPO / "configs").rglob("*.toml")), ids=lambda p: p.name)
 def test_shipped_configs_parse_and_name_registered_models(path):
     config = load_config(path)
     assert config.model.name in list_models()
@@ -114,6 +114,22 @@ def test_checkpoint_rebuilds_its_model_and_evaluates(tiny_h36m, tmp_path, capsys
     assert saved["average"]["mpjpe"] == pytest.approx(table.average["mpjpe"])
     assert main(args) == 2  # refuses to replace the results
     assert "already exists" in capsys.readouterr().err
+    assert main([*args, "--input-noise", "0.02"]) == 0
+    assert "2D input noise 0.02" in capsys.readouterr().out
+    noisy = json.loads((tmp_path / "eval" / "eval_h36m_gt_noise0.02.json").read_text())
+    assert noisy["info"]["input_noise"] == 0.02 and noisy["average"]["mpjpe"] != saved["average"]["mpjpe"]
+
+
+def test_fine_tuning_starts_from_the_given_weights(tiny_h36m, tmp_path):
+    Trainer(tiny_config("train.max_steps=5"), tmp_path / "base", data_dir=tiny_h36m, progress=False).run()
+    base = tmp_path / "base" / "checkpoint_last.pt"
+    tuned = Trainer(tiny_config(f'train.init="{base}"', "train.max_steps=1", "train.eval_sequences=0", "train.noise_std=0.01"),
+                    tmp_path / "tuned", data_dir=tiny_h36m, progress=False)
+    first = tuned.run()[0]
+    assert first["step"] == 0
+    assert first["test_mpjpe_mm"] == pytest.approx(evaluate_checkpoint(base, data_dir=tiny_h36m).average["mpjpe"], rel=1e-6)
+    with pytest.raises(ValueError, match="does not exist"):
+        Trainer(tiny_config(f'train.init="{tmp_path / "nowhere.pt"}"'), tmp_path / "bad", data_dir=tiny_h36m, progress=False).run()
 
 
 def test_train_command_and_bad_checkpoint(tiny_h36m, tmp_path, capsys):

@@ -89,12 +89,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..evaluation.evaluate import evaluate_checkpoint
 
     table = evaluate_checkpoint(args.checkpoint, args.dataset, args.keypoints, args.data_dir, args.downsample,
-                                flip=not args.no_flip, progress=True)
+                                flip=not args.no_flip, progress=True, input_noise=args.input_noise)
     info = table.info
     out_dir = Path(args.out) if args.out else (Path(args.checkpoint).parent if Path(args.checkpoint).is_file() else Path("."))
-    paths = _write_table(table, out_dir, f"eval_{info['dataset']}_{info['keypoints']}", args.overwrite)
+    noise = f"_noise{args.input_noise:g}" if args.input_noise else ""
+    paths = _write_table(table, out_dir, f"eval_{info['dataset']}_{info['keypoints']}{noise}", args.overwrite)
     print(f"{info['dataset']}: {', '.join(info['subjects'])}; {info['frames']} frames per camera view pooled; "
-          f"downsampling {info['downsample']}; flip averaging {'on' if info['flip'] else 'off'}; {info['source']}")
+          f"downsampling {info['downsample']}; flip averaging {'on' if info['flip'] else 'off'}; {info['source']}"
+          + (f"; 2D input noise {args.input_noise:g} (normalised units)" if args.input_noise else ""))
     print(table.to_markdown())
     print(f"wrote {paths[0]} and {paths[1]}")
     return 0
@@ -151,6 +153,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keypoints", default="gt", help="2D source: data_2d_<dataset>_<keypoints>.npz (default: gt)")
     p.add_argument("--downsample", type=int, help="keep every n-th frame (default: as in training)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
+    p.add_argument("--input-noise", type=float, default=0.0, metavar="STD",
+                   help="add fixed Gaussian noise to the 2D input (normalised units; 0.01 ~ 5 px at 1000 px width)")
     p.add_argument("--data-dir", help=data_dir_help)
     p.add_argument("--out", help="folder for the JSON and CSV tables (default: the checkpoint's folder)")
     p.add_argument("--overwrite", action="store_true", help="replace existing result files")

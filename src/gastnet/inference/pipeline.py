@@ -28,24 +28,29 @@ def is_video_input(source: str | os.PathLike[str]) -> bool:
     """A video file, or a folder of images (a folder of JSON files holds keypoints instead)."""
     path = Path(source)
     return path.suffix.lower() in VIDEO_SUFFIXES or (path.is_dir() and not any(path.glob("*.json")))
+
+
 DEFAULT_MODEL = "gastnet_rf27"
+# The first of these with shipped weights is the default: the model trained with 2D noise for
+# detector input (offline lifting) and the causal model (live and streaming use).
+PREFERRED_MODELS = {False: ("gastnet_rf27_c32_wild", "gastnet_rf27_c32"), True: ("gastnet_rf27_c32_causal",)}
 
 
 def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLike[str] | None = None,
                 causal: bool = False) -> tuple[GASTNet, str]:
     """The model to lift with, and a line saying what it is.
 
-    By default the shipped pretrained Human3.6M RF-27 model (the causal one with ``causal=True``);
-    a registered name without weights gives random weights, and says so.
+    By default the shipped Human3.6M RF-27 model trained with 2D noise for detector input (with
+    ``causal=True``: the causal one); a registered name without weights gives random weights, and
+    says so.
     """
     if isinstance(model, GASTNet):
         return model.eval(), "the given model"
     if checkpoint is not None:
         return model_from_checkpoint(checkpoint), f"checkpoint {checkpoint}"
     if model is None:
-        fitting = [m for m in list_pretrained() if m.startswith("gastnet_rf27") and "humaneva" not in m
-                   and m.endswith("_causal") == causal]
-        model = fitting[0] if fitting else DEFAULT_MODEL + ("_causal" if causal else "")
+        shipped = [m for m in PREFERRED_MODELS[causal] if m in list_pretrained()]
+        model = shipped[0] if shipped else DEFAULT_MODEL + ("_causal" if causal else "")
     if model in list_pretrained():
         return create_model(model, pretrained=True), f"{model} (pretrained)"
     return create_model(model).eval(), f"{model} with RANDOM weights (no pretrained weights for it)"

@@ -108,6 +108,18 @@ for _suffix, _causal in (("", False), ("_causal", True)):
     )
 
 register_model(
+    "gastnet_rf27_c32_wild",
+    "Human3.6M-17, receptive field 27, C=32, trained with 2D noise for detector input (in-the-wild default)",
+    skeleton="h36m17", filter_widths=(3, 3, 3), channels=32, dropout=0.05,
+)
+
+register_model(
+    "gastnet_rf27_c64_humaneva",
+    "HumanEva-I-15, receptive field 27, C=64 (narrow, CPU-trainable), dropout 0.25",
+    skeleton="humaneva15", filter_widths=(3, 3, 3), channels=64, dropout=0.25,
+)
+
+register_model(
     "gastnet_rf27_c32_humaneva",
     "HumanEva-I-15, receptive field 27, C=32 (narrow, CPU-trainable), dropout 0.25",
     skeleton="humaneva15", filter_widths=(3, 3, 3), channels=32, dropout=0.25,

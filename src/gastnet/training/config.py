@@ -67,6 +67,7 @@ class TrainConfig:
     eval_sequences: int = 0  # evaluate during training on the first n test sequences only (0: all)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     threads: int = 0  # torch CPU threads (0: torch's default)
+    init: str = ""  # start from these weights: a checkpoint path or a pretrained model name ("": random)
 
 
 @dataclass

@@ -76,6 +76,15 @@ def _resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def initial_weights(source: str) -> dict[str, torch.Tensor]:
+    """The float32 state dict to start a run from (``train.init``): a checkpoint path or a pretrained name."""
+    from ..model.weights import get_weights, list_pretrained
+
+    if source in list_pretrained():
+        return get_weights(source).state_dict()
+    return load_checkpoint(source)["state_dict"]
+
+
 class Trainer:
     """Trains the model described by ``config`` and writes everything to ``out_dir``.
 
@@ -176,6 +185,8 @@ class Trainer:
         state: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "loss_sum": 0.0, "loss_count": 0,
                                  "history": [], "best": math.inf}
         torch.manual_seed(tc.seed + 1 + self.rank)  # dropout differs between processes
+        if tc.init and self.checkpoint is None:
+            model.load_state_dict(initial_weights(tc.init))
         if self.checkpoint is not None:
             ckpt = self.checkpoint
             model.load_state_dict(ckpt["state_dict"])
