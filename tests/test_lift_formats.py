@@ -177,6 +177,17 @@ def test_lift_api_and_command(tmp_path, capsys):
     assert "not valid JSON" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
 
+def test_default_lifters_are_the_noise_trained_and_the_causal_shipped_models():
+    from gastnet.inference.pipeline import load_lifter
+
+    offline, described = load_lifter()
+    assert "pretrained" in described and not offline.causal
+    assert offline.weights.meta["train_config"]["train"]["noise_std"] > 0  # made for detector input
+    live, _ = load_lifter(causal=True)
+    assert live.causal and live.weights is not None
+    assert "RANDOM" in load_lifter("gastnet_rf9")[1]
+
+
 def test_attention_maps_are_distributions_per_block(tmp_path):
     import torch
 

@@ -113,17 +113,12 @@ register_model(
     skeleton="h36m17", filter_widths=(3, 3, 3), channels=32, dropout=0.05,
 )
 
-register_model(
-    "gastnet_rf27_c64_humaneva",
-    "HumanEva-I-15, receptive field 27, C=64 (narrow, CPU-trainable), dropout 0.25",
-    skeleton="humaneva15", filter_widths=(3, 3, 3), channels=64, dropout=0.25,
-)
-
-register_model(
-    "gastnet_rf27_c32_humaneva",
-    "HumanEva-I-15, receptive field 27, C=32 (narrow, CPU-trainable), dropout 0.25",
-    skeleton="humaneva15", filter_widths=(3, 3, 3), channels=32, dropout=0.25,
-)
+for _channels in (32, 64):
+    register_model(
+        f"gastnet_rf27_c{_channels}_humaneva",
+        f"HumanEva-I-15, receptive field 27, C={_channels} (narrow, CPU-trainable), dropout 0.25",
+        skeleton="humaneva15", filter_widths=(3, 3, 3), channels=_channels, dropout=0.25,
+    )
 
 register_model(
     "gastnet_rf27_humaneva",
