@@ -20,9 +20,25 @@ def main() -> None:
         causal = "causal, " if m["train_config"]["model"].get("name", "").endswith("_causal") else ""
         noise = m["train_config"]["train"].get("noise_std", 0)
         extra = f", 2D noise {noise:g}" if noise else ""
+        init = m["train_config"]["train"].get("init")
+        epochs = f"{m['epochs']} (fine-tuning `{init}`)" if init else m["epochs"]
         print(f"| `{name}` | {key.split('_')[0]}, ground-truth 2D ({causal}{m['frame_rate']:g} fps{extra}) | "
-              f"{m['epochs']} | {m['wall_time_h']:.1f} | {metrics['protocol1_mm']:.1f} | {metrics['protocol2_mm']:.1f} |")
+              f"{epochs} | {m['wall_time_h']:.1f} | {metrics['protocol1_mm']:.1f} | {metrics['protocol2_mm']:.1f} |")
     print()
+    robust = {name: {r["input_noise"]: r for r in w.meta["robustness"]} for name, w in sorted(PRETRAINED.items())
+              if "robustness" in w.meta}
+    levels = sorted({std for rows in robust.values() for std in rows})
+    if robust:
+        print("Protocol #1 / #2 (mm) on S9 and S11 with Gaussian noise added to the ground-truth 2D (standard")
+        print("deviation in normalised units; 0.01 is 5 px on Human3.6M's 1000 px wide images; every cell:")
+        print("`gastnet evaluate MODEL --dataset h36m --input-noise STD --data-dir ../shared/data`):\n")
+        print("| model | no noise | " + " | ".join(f"noise {std:g}" for std in levels) + " |")
+        print("|---" * (len(levels) + 2) + "|")
+        for name, rows in robust.items():
+            (clean,) = PRETRAINED[name].meta["metrics"].values()
+            cells = [f"{rows[s]['protocol1_mm']:.1f} / {rows[s]['protocol2_mm']:.1f}" if s in rows else "" for s in levels]
+            print(f"| `{name}` | {clean['protocol1_mm']:.1f} / {clean['protocol2_mm']:.1f} | " + " | ".join(cells) + " |")
+        print()
     for name, w in sorted(PRETRAINED.items()):
         (key, metrics), = w.meta["metrics"].items()
         groups = metrics["per_group"]

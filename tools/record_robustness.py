@@ -1,0 +1,42 @@
+"""Record how a shipped Human3.6M model copes with noisy 2D input, in its weights' metadata.
+
+    python tools/record_robustness.py gastnet_rf27_c32_wild --noise 0.005 0.01 0.02 --data-dir ../shared/data
+
+Evaluates the shipped weights on S9 and S11 with fixed Gaussian noise added to the ground-truth
+2D (``gastnet evaluate MODEL --input-noise STD``; 0.01 normalised units is 5 px on a 1000 px wide
+image, about a good detector's error) and stores Protocol #1/#2 per noise level, with the command,
+under ``robustness`` in ``src/gastnet/weights/index.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from gastnet.evaluation.evaluate import evaluate_checkpoint
+
+INDEX = Path(__file__).resolve().parents[1] / "src" / "gastnet" / "weights" / "index.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help="a model with shipped Human3.6M weights")
+    parser.add_argument("--noise", type=float, nargs="+", required=True, help="noise levels, normalised units")
+    parser.add_argument("--data-dir", required=True)
+    args = parser.parse_args()
+
+    rows = []
+    for std in args.noise:
+        table = evaluate_checkpoint(args.model, "h36m", data_dir=args.data_dir, progress=True, input_noise=std)
+        rows.append({"input_noise": std, "protocol1_mm": round(table.average["mpjpe"], 1),
+                     "protocol2_mm": round(table.average["p_mpjpe"], 1),
+                     "command": f"gastnet evaluate {args.model} --dataset h36m --input-noise {std:g} --data-dir ../shared/data"})
+        print(f"{args.model}: noise {std:g}: Protocol #1 {rows[-1]['protocol1_mm']} mm, #2 {rows[-1]['protocol2_mm']} mm")
+    index = json.loads(INDEX.read_text())
+    index[args.model]["meta"]["robustness"] = rows
+    INDEX.write_text(json.dumps(index, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
