@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="lift the built-in example (a real walk, 4 s), render it, save the poses")
     p.add_argument("--out", default="gastnet_demo", help="output folder (default: %(default)s)")
-    p.add_argument("--model", default=None, help="model name (default: the shipped pretrained model)")
+    p.add_argument("--model", default=None, help="model name (default: the shipped model trained with 2D noise for detector input)")
     p.add_argument("--step", type=int, default=2, help="render every n-th frame (default: %(default)s)")
     p.set_defaults(func=_cmd_demo)
 

@@ -101,7 +101,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                     "openpose25, openpose18, halpe26")
     p.add_argument("--image-size", help="WIDTHxHEIGHT of the video the keypoints come from, e.g. 1920x1080")
     p.add_argument("--fps", type=float, help="frame rate of keypoint input (default 30)")
-    p.add_argument("--model", help="registered model (default: the shipped pretrained one)")
+    p.add_argument("--model", help="registered model (default: the shipped model trained with 2D noise for detector input)")
     p.add_argument("--checkpoint", help="a training checkpoint instead of --model")
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
     p.add_argument("--smooth-3d", choices=["one-euro", "savgol"], help="smooth the 3D after lifting (default: off)")
