@@ -272,3 +272,23 @@ def test_video_lifting_with_a_plugged_in_detector_and_a_playable_render(tmp_path
     while capture.read()[0]:
         count += 1
     assert count == 24
+
+
+def test_gif_frames_show_their_own_video_frame(tmp_path):
+    from PIL import Image
+
+    from gastnet.examples import synthetic_walk_2d
+    from gastnet.visualization.render import render_animation
+
+    frames, size = 4, (64, 48)
+    keypoints = synthetic_walk_2d(frames, size)[None]
+    poses = np.zeros((1, frames, 17, 3))
+    video = [np.full((size[1], size[0], 3), 60 * t, np.uint8) for t in range(frames)]  # frame t: grey 60 t
+    path = render_animation(tmp_path / "r.gif", keypoints, poses, size, fps=10, video=video)
+    with Image.open(path) as gif:
+        greys = []
+        for t in range(frames):
+            gif.seek(t)
+            left = np.asarray(gif.convert("L"))[:, : gif.width // 2]
+            greys.append(float(np.median(left[left < 250])))  # the video under the 2D panel, not the white margin
+    np.testing.assert_allclose(greys, [60 * t for t in range(frames)], atol=12)

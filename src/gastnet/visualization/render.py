@@ -92,7 +92,10 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
 
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".gif":
-            FuncAnimation(fig, update, frames=frames).save(tmp, writer=PillowWriter(fps=min(fps, 25)))
+            # init_func: without one, matplotlib's first draw calls update(0) once more than there
+            # are frames, which would take a video frame and put the background one frame late.
+            FuncAnimation(fig, update, frames=frames, init_func=lambda: _draw(0, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets),
+                          ).save(tmp, writer=PillowWriter(fps=min(fps, 25)))
         else:
             from ..video.reader import require_cv2
 
