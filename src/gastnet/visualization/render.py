@@ -90,17 +90,19 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
         _draw(t, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets)
         bar.update(1)
 
+    def draw_first() -> None:  # draws frame 0 without taking a video frame or counting progress
+        _draw(0, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets)
+
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".gif":
             # init_func: without one, matplotlib's first draw calls update(0) once more than there
             # are frames, which would take a video frame and put the background one frame late.
-            FuncAnimation(fig, update, frames=frames, init_func=lambda: _draw(0, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets),
-                          ).save(tmp, writer=PillowWriter(fps=min(fps, 25)))
+            FuncAnimation(fig, update, frames=frames, init_func=draw_first).save(tmp, writer=PillowWriter(fps=min(fps, 25)))
         else:
             from ..video.reader import require_cv2
 
             cv2 = require_cv2()
-            _draw(0, keypoints_2d, poses_world, skeleton, lines2, lines3, offsets)  # lines need data to draw
+            draw_first()  # lines need data to draw
             fig.canvas.draw()
             h, w = np.asarray(fig.canvas.buffer_rgba()).shape[:2]
             writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
