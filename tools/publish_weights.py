@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from gastnet.evaluation.evaluate import evaluate_checkpoint
+from gastnet.fileio import atomic_path
 from gastnet.model.checkpoint import load_checkpoint, model_from_checkpoint
 from gastnet.model.registry import get_model_spec
 from gastnet.model.weights import recorded_input
@@ -28,6 +29,17 @@ HUMANEVA_LICENCE = ("Trained on HumanEva-I: for research use only, under the Hum
                     "MIT-licensed; the weights inherit the dataset's terms.")
 LICENCE = ("Trained on Human3.6M motion: for non-commercial research use only, under the Human3.6M licence. "
            "The code is MIT-licensed; the weights inherit the dataset's terms.")
+
+
+def load_index() -> dict:
+    path = WEIGHTS / "index.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_index(index: dict) -> None:
+    """Write ``weights/index.json`` atomically."""
+    with atomic_path(WEIGHTS / "index.json") as tmp:
+        tmp.write_text(json.dumps(index, indent=1) + "\n")
 
 
 def main() -> None:
@@ -90,12 +102,11 @@ def main() -> None:
         "licence": HUMANEVA_LICENCE if humaneva else LICENCE,
         "recorded": {"frames": 40, "outputs": [round(v, 6) for v in outputs.flatten().tolist()]},
     }
-    WEIGHTS.mkdir(exist_ok=True)
-    torch.save(half, WEIGHTS / f"{args.model}.pt")
-    index_path = WEIGHTS / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    with atomic_path(WEIGHTS / f"{args.model}.pt") as tmp:
+        torch.save(half, tmp)
+    index = load_index()
     index[args.model] = {"file": f"{args.model}.pt", "meta": meta}
-    index_path.write_text(json.dumps(index, indent=1) + "\n")
+    save_index(index)
     print(table.to_markdown(("mpjpe", "p_mpjpe")))
     print(f"published {args.model}: Protocol #1 {table.average['mpjpe']:.1f} mm, Protocol #2 {table.average['p_mpjpe']:.1f} mm")
 

@@ -11,12 +11,10 @@ under ``robustness`` in ``src/gastnet/weights/index.json``.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
+
+from publish_weights import load_index, save_index  # the tool beside this one
 
 from gastnet.evaluation.evaluate import evaluate_checkpoint
-
-INDEX = Path(__file__).resolve().parents[1] / "src" / "gastnet" / "weights" / "index.json"
 
 
 def main() -> None:
@@ -33,9 +31,9 @@ def main() -> None:
                      "protocol2_mm": round(table.average["p_mpjpe"], 1),
                      "command": f"gastnet evaluate {args.model} --dataset h36m --input-noise {std:g} --data-dir ../shared/data"})
         print(f"{args.model}: noise {std:g}: Protocol #1 {rows[-1]['protocol1_mm']} mm, #2 {rows[-1]['protocol2_mm']} mm")
-    index = json.loads(INDEX.read_text())
+    index = load_index()
     index[args.model]["meta"]["robustness"] = rows
-    INDEX.write_text(json.dumps(index, indent=1) + "\n")
+    save_index(index)
 
 
 if __name__ == "__main__":

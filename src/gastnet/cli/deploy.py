@@ -31,8 +31,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f"{r.one_frame_fps:.1f} | {r.dilated_window_fps:.1f} | {r.streaming_fps:.1f} | "
               f"{r.streaming_fps / r.dilated_window_fps:.1f}x | {r.layer_by_layer_fps / r.streaming_fps:.2f}x |")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump([r.to_dict() for r in rows], f, indent=2)
+        from ..fileio import atomic_path
+
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps([r.to_dict() for r in rows], indent=2))
     return 0
 
 

@@ -19,7 +19,7 @@ from ..model.registry import create_model
 from ..model.weights import list_pretrained
 from .lift import LiftResult, lift_tracks
 
-__all__ = ["lift", "load_lifter", "detect_video", "is_video_input", "VIDEO_SUFFIXES", "DEFAULT_MODEL"]
+__all__ = ["lift", "load_lifter", "detect_video", "is_video_input", "VIDEO_SUFFIXES", "DEFAULT_MODEL", "PREFERRED_MODELS"]
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
@@ -63,8 +63,6 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     ``detector``: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
     pixels); by default MediaPipe Pose finding up to ``max_people``. ``timings`` (if given)
     receives the seconds spent decoding and detecting."""
-    import time
-
     from ..video.detectors import MultiPersonDetector
     from ..video.reader import open_source
 
@@ -125,7 +123,7 @@ def lift(
         image_size: (width, height) in pixels, needed for keypoints unless the file carries it.
         fps: frame rate (smoothing and the output's metadata); videos know their own.
         model, checkpoint: a registered model name, a model, or a training checkpoint; by
-            default the shipped pretrained model.
+            default the shipped model trained with 2D noise for detector input.
         flip: test-time flip averaging.
         smoothing: ``"one-euro"`` or ``"savgol"`` on the 2D before lifting (off by default).
         smoothing_3d: the same filters on the 3D poses after lifting (off by default).
