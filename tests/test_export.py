@@ -57,3 +57,14 @@ def test_export_command(tmp_path, capsys):
     assert main(["export", "gastnet_rf9", "--format", "torchscript", "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["export", "no_such_model"]) == 2
+
+
+def test_exporting_a_shipped_model_keeps_its_weights(tmp_path, capsys):
+    name = "gastnet_rf27_c32_wild"
+    out = tmp_path / "wild.pt"
+    assert main(["export", name, "--format", "torchscript", "--out", str(out)]) == 0
+    assert "random" not in capsys.readouterr().out
+    shipped = create_model(name, pretrained=True)
+    x = torch.randn(1, 40, 17, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(out))(x), shipped(x), atol=1e-4, rtol=0)

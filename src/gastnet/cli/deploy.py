@@ -44,9 +44,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..inference.export import export_model
     from ..model.checkpoint import model_from_checkpoint
     from ..model.registry import create_model, list_models
+    from ..model.weights import list_pretrained
 
     if Path(args.source).is_file():
         model = model_from_checkpoint(args.source)
+    elif args.source in list_pretrained():
+        model = create_model(args.source, pretrained=True)
     elif args.source in list_models():
         model = create_model(args.source).eval()
         print(f"note: {args.source} is a bare architecture: the exported weights are random")
@@ -153,8 +156,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", help="also write the numbers to this JSON file")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("export", help="export a checkpoint (or a bare model) to ONNX or TorchScript")
-    p.add_argument("source", help="a checkpoint file, or a registered model name (random weights)")
+    p = sub.add_parser("export", help="export a checkpoint or a model (shipped weights, else random) to ONNX or TorchScript")
+    p.add_argument("source", help="a checkpoint file, or a registered model name (its shipped weights, else random ones)")
     p.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
     p.add_argument("--form", choices=["dilated", "strided"], default="dilated",
                    help="dilated: whole sequences, dynamic length; strided: one frame from exactly RF frames")
