@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,8 +38,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
-    """Save arrays to a compressed ``.npz`` atomically; returns the final path."""
+def save_npz(path: str | os.PathLike[str], **arrays: Any) -> Path:
+    """Save arrays (or picklable objects such as VideoPose3D's nested dicts) to a compressed ``.npz``
+    atomically; returns the final path."""
     path = Path(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:

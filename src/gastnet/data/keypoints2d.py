@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fileio import atomic_path
+from ..fileio import save_npz
 from .mocap import MocapDataset
 
 __all__ = ["Keypoints2D", "load_keypoints_2d", "save_keypoints_2d", "project_mocap", "match_mocap"]
@@ -72,10 +72,7 @@ def save_keypoints_2d(path: str | os.PathLike[str], keypoints: Keypoints2D, over
     path = Path(path)
     if path.exists() and not overwrite:
         raise ValueError(f"{path} already exists; remove it or choose another output")
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, positions_2d=keypoints.positions, metadata=keypoints.metadata)
-    return path
+    return save_npz(path, positions_2d=keypoints.positions, metadata=keypoints.metadata)
 
 
 def project_mocap(mocap: MocapDataset, subjects: list[str] | None = None) -> Keypoints2D:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..fileio import atomic_path
+from ..fileio import save_npz
 from .keypoints2d import project_mocap, save_keypoints_2d
 from .mocap import get_dataset_spec, load_mocap
 
@@ -49,10 +49,7 @@ def prepare_h36m_from_cdf(cdf_dir: str | os.PathLike[str], out: str | os.PathLik
         if pose.size % 96:
             raise ValueError(f"{path}: 'Pose' has {pose.size} values, not a multiple of 32 joints x 3")
         positions.setdefault(subject, {})[name] = (pose.reshape(-1, 32, 3) / 1000).astype(np.float32)
-    with atomic_path(out) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, positions_3d=positions)
-    return out
+    return save_npz(out, positions_3d=positions)
 
 
 def prepare_ground_truth_2d(
