@@ -24,6 +24,7 @@ __all__ = [
     "project_to_2d",
     "normalize_screen_coordinates",
     "image_coordinates",
+    "look_at",
 ]
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
@@ -143,3 +144,27 @@ def image_coordinates(points: ArrayT, width: float, height: float) -> ArrayT:
     if not (width > 0 and height > 0):
         raise ValueError(f"image size must be positive, got {width} x {height}")
     return (points + _like(points, [1.0, height / width])) * width / 2
+
+
+def look_at(eye: torch.Tensor, target: torch.Tensor, roll: torch.Tensor | None = None) -> torch.Tensor:
+    """World-to-camera rotations (..., 3, 3) of cameras at ``eye`` (..., 3) looking at ``target``.
+
+    World z is up. The camera's rows are its axes in world coordinates: x right, y down (level
+    with the horizon, then turned by ``roll`` radians (...) about the viewing axis), z along
+    ``target - eye``; so ``X_cam = R @ (X_world - eye)``. Looking straight up or down is undefined.
+
+    >>> R = look_at(torch.tensor([0.0, -5.0, 1.0]), torch.tensor([0.0, 0.0, 1.0]))
+    >>> R.round(decimals=6).tolist()  # looking along world +y: right is +x, down is -z
+    [[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]
+    """
+    _check_last(eye, 3, "camera centres")
+    _check_last(target, 3, "look-at targets")
+    forward = torch.nn.functional.normalize(target - eye, dim=-1)
+    up = torch.zeros_like(forward)
+    up[..., 2] = 1.0
+    right = torch.nn.functional.normalize(torch.linalg.cross(forward, up, dim=-1), dim=-1)
+    down = torch.linalg.cross(forward, right, dim=-1)
+    if roll is not None:
+        c, s = torch.cos(roll)[..., None], torch.sin(roll)[..., None]
+        right, down = c * right + s * down, c * down - s * right
+    return torch.stack([right, down, forward], dim=-2)

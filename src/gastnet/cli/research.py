@@ -86,8 +86,11 @@ def _write_table(table, out_dir: Path, stem: str, overwrite: bool) -> list[Path]
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..evaluation.cross_dataset import BENCHMARKS, evaluate_benchmark
     from ..evaluation.evaluate import evaluate_checkpoint
 
+    if args.dataset in BENCHMARKS:
+        return _cmd_benchmark(args, evaluate_benchmark)
     table = evaluate_checkpoint(args.checkpoint, args.dataset, args.keypoints, args.data_dir, args.downsample,
                                 flip=not args.no_flip, progress=True, input_noise=args.input_noise)
     info = table.info
@@ -98,6 +101,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
           f"downsampling {info['downsample']}; flip averaging {'on' if info['flip'] else 'off'}; {info['source']}"
           + (f"; 2D input noise {args.input_noise:g} (normalised units)" if args.input_noise else ""))
     print(table.to_markdown())
+    print(f"wrote {paths[0]} and {paths[1]}")
+    return 0
+
+
+def _cmd_benchmark(args: argparse.Namespace, evaluate_benchmark) -> int:
+    if args.input_noise or args.downsample or args.keypoints != "gt":
+        raise ValueError(f"--dataset {args.dataset} is a fixed benchmark: --input-noise, --downsample and --keypoints do not apply")
+    out_dir = Path(args.out) if args.out else (Path(args.checkpoint).parent if Path(args.checkpoint).is_file() else Path("."))
+    stem = f"eval_{args.dataset}"
+    for path in (out_dir / f"{stem}.json", out_dir / f"{stem}.csv"):
+        if path.exists() and not args.overwrite:
+            raise ValueError(f"{path} already exists; pass --overwrite or choose another --out")
+    table = evaluate_benchmark(args.checkpoint, args.dataset, args.data_dir, flip=not args.no_flip, progress=True)
+    info = table.info
+    paths = _write_table(table, out_dir, stem, args.overwrite)
+    print(f"{args.dataset}: {info['clips']} clips, {info['frames']} frames at {'/'.join(f'{f:g}' for f in info['fps'])} fps; "
+          f"{len(info['scored_joints'])} joints scored; flip averaging {'on' if info['flip'] else 'off'}")
+    print(table.to_markdown(("mpjpe", "p_mpjpe")))
+    print("| breakdown | frames | Protocol #1 (MPJPE) | Protocol #2 (P-MPJPE) |\n|---|---|---|---|")
+    for label, row in info["breakdown"].items():
+        print(f"| {label} | {row['frames']} | {row['mpjpe']:.1f} | {row['p_mpjpe']:.1f} |")
     print(f"wrote {paths[0]} and {paths[1]}")
     return 0
 
@@ -149,7 +173,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("evaluate", help="Protocol #1/#2, N-MPJPE and MPJVE tables for a checkpoint")
     p.add_argument("checkpoint", help="a training checkpoint, or the name of a model with shipped weights")
-    p.add_argument("--dataset", choices=["h36m", "humaneva"], help="default: the dataset the checkpoint was trained on")
+    p.add_argument("--dataset", choices=["h36m", "humaneva", "h36m-vcam", "cmu-vcam", "humaneva-cross"],
+                   help="default: the dataset the checkpoint was trained on; h36m-vcam, cmu-vcam and humaneva-cross are "
+                        "the cross-dataset benchmarks of Human3.6M-17 models (virtual cameras, another subject and skeleton)")
     p.add_argument("--keypoints", default="gt", help="2D source: data_2d_<dataset>_<keypoints>.npz (default: gt)")
     p.add_argument("--downsample", type=int, help="keep every n-th frame (default: as in training)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")

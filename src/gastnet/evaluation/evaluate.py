@@ -31,7 +31,7 @@ from ..model.weights import list_pretrained
 from ..skeleton import Skeleton
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
-__all__ = ["predict_sequence", "evaluate_sequences", "add_input_noise", "evaluate_checkpoint", "EvaluationTable", "H36M_ACTION_ORDER", "METRICS"]
+__all__ = ["predict_sequence", "evaluate_sequences", "add_input_noise", "evaluate_checkpoint", "load_evaluated_model", "EvaluationTable", "H36M_ACTION_ORDER", "METRICS"]
 
 H36M_ACTION_ORDER = (
     "Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases",
@@ -169,6 +169,16 @@ def add_input_noise(sequences: Iterable[PoseSequence], std: float, seed: int = 0
             for s in sequences]
 
 
+def load_evaluated_model(checkpoint: str | os.PathLike[str]) -> tuple[GASTNet, dict[str, Any]]:
+    """A training checkpoint's model, or a shipped model by name, and the checkpoint's contents
+    (for a shipped model: its architecture and training config)."""
+    if not Path(checkpoint).is_file() and str(checkpoint) in list_pretrained():
+        model = create_model(str(checkpoint), pretrained=True)
+        return model, {"model_config": model.config, "config": model.weights.meta.get("train_config", {})}
+    payload = load_checkpoint(checkpoint)
+    return model_from_checkpoint(payload), payload
+
+
 def evaluate_checkpoint(
     checkpoint: str | os.PathLike[str],
     dataset: str | None = None,
@@ -189,12 +199,7 @@ def evaluate_checkpoint(
     1000 px wide image) to every 2D input coordinate, the same noise on every run: a stand-in for
     a 2D detector's error when only ground-truth 2D is at hand.
     """
-    if not Path(checkpoint).is_file() and str(checkpoint) in list_pretrained():
-        model = create_model(str(checkpoint), pretrained=True)
-        payload = {"model_config": model.config, "config": model.weights.meta.get("train_config", {})}
-    else:
-        payload = load_checkpoint(checkpoint)
-        model = model_from_checkpoint(payload)
+    model, payload = load_evaluated_model(checkpoint)
     trained = payload.get("config", {}).get("data", {})
     spec = get_dataset_spec(dataset or trained.get("dataset", "h36m"))
     if model.num_joints != spec.skeleton.num_joints:

@@ -14,6 +14,7 @@ Coordinate and unit contract of the results (all metres, Human3.6M-17 joints):
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -27,10 +28,10 @@ from ..evaluation.evaluate import predict_sequence
 from ..fileio import atomic_path, save_npz
 from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
-from ..skeleton import H36M_17
+from ..skeleton import H36M_17, Skeleton
 from .smoothing import smooth
 
-__all__ = ["LiftedPerson", "LiftResult", "lift_tracks", "upright_world"]
+__all__ = ["LiftedPerson", "LiftResult", "lift_tracks", "upright_world", "lift_at_model_rate", "frame_stride"]
 
 
 def upright_world(poses_camera: np.ndarray) -> np.ndarray:
@@ -159,30 +160,60 @@ def lift_tracks(
             warnings.warn(note, stacklevel=2)
         keypoints = smooth(filled.keypoints, smoothing, fps)
         inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
-        poses = _lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
+        poses = lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
         poses = smooth(poses - poses[:, :1], smoothing_3d, fps)
         people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, upright_world(poses), report))
     if not people:
         raise ValueError(f"no track lasts {min_frames} frames or more: nothing to lift")
-    rate = getattr(model, "frame_rate", None)
-    if rate and round(fps / rate) > 1:
-        step = round(fps / rate)
-        notes.append(f"the model was trained at {rate:g} fps: its temporal window takes frames {step} apart, "
-                     f"in {step} interleaved passes, so that every frame gets a pose")
+    step = frame_stride(model, fps)
+    if step > 1:
+        trained = (f"at {model.frame_rate:g} fps" if getattr(model, "frame_rate", None)
+                   else f"at {model.frame_rate_range[0]:g}-{model.frame_rate_range[1]:g} fps")
+        notes.append(f"the model was trained {trained}: its temporal window takes frames {step} apart, "
+                     f"in {step} interleaved passes averaged over {step} frames, so that every frame gets a pose")
     n = num_frames if num_frames is not None else max((int(p.frames[-1]) + 1 for p in people), default=0)
     return LiftResult(people, n, (int(w), int(h)), fps, model.config, notes)
 
 
-def _lift_at_model_rate(model: GASTNet, inputs: np.ndarray, fps: float, flip) -> np.ndarray:
-    """Poses (T, 17, 3) for every frame, with the temporal window spaced at the model's frame rate.
+def frame_stride(model: GASTNet, fps: float) -> int:
+    """How many input frames apart the model's temporal window takes its frames at ``fps``.
 
-    A model trained at 10 fps sees 2.7 s in 27 frames; fed 50 fps video it would see 0.5 s. Taking
-    every ``stride``-th frame, starting at each of the ``stride`` phases, restores its time scale.
+    1 (the video's own rate) for a model trained over a range of frame rates that holds ``fps``
+    (or above it: slow input is lifted as it is); for a model trained at one rate, or input faster
+    than the range, the whole number of frames that comes closest to the trained spacing.
+
+    >>> m = GASTNet(filter_widths=(3,), channels=8)
+    >>> m.frame_rate = 10.0
+    >>> frame_stride(m, 50.0), frame_stride(m, 30.0), frame_stride(m, 10.0)
+    (5, 3, 1)
+    >>> m.frame_rate, m.frame_rate_range = None, (10.0, 60.0)
+    >>> frame_stride(m, 30.0), frame_stride(m, 60.0), frame_stride(m, 120.0), frame_stride(m, 5.0)
+    (1, 1, 2, 1)
     """
+    span = getattr(model, "frame_rate_range", None)
+    if span:
+        return max(1, math.ceil(fps / span[1] - 1e-6))
     rate = getattr(model, "frame_rate", None)
-    stride = max(1, round(fps / rate)) if rate else 1
+    return max(1, round(fps / rate)) if rate else 1
+
+
+def lift_at_model_rate(model: GASTNet, inputs: np.ndarray, fps: float, flip: Skeleton | None = None) -> np.ndarray:
+    """Poses (T, J, 3) for every frame of normalised 2D ``inputs`` (T, J, 2) recorded at ``fps``.
+
+    A model trained at 10 fps sees 2.7 s in 27 frames; fed 50 fps video it would see 0.5 s. With
+    a stride of k (see :func:`frame_stride`) the sequence is lifted in k interleaved passes (every
+    k-th frame, from each of the k phases), and the result is averaged over k consecutive
+    frames: passes that disagree would otherwise leave a ripple at ``fps / k`` Hz, which a
+    k-frame mean removes exactly. Models trained over a range of frame rates lift video inside
+    that range in one pass at its own rate.
+    """
+    stride = frame_stride(model, fps)
     out = np.empty(inputs.shape[:-1] + (3,))
     with torch.no_grad():
         for phase in range(min(stride, len(inputs))):
             out[phase::stride] = predict_sequence(model, inputs[phase::stride], flip).numpy()
+    if stride > 1 and len(out) >= stride:
+        kernel = np.ones(stride) / stride
+        padded = np.concatenate([np.repeat(out[:1], stride // 2, 0), out, np.repeat(out[-1:], (stride - 1) // 2, 0)])
+        out = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="valid"), 0, padded)
     return out

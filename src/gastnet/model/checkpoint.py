@@ -45,7 +45,10 @@ def model_from_checkpoint(checkpoint: dict[str, Any] | str | os.PathLike[str]) -
     model = GASTNet.from_config(payload["model_config"])
     model.load_state_dict(payload["state_dict"])
     data = payload.get("config", {}).get("data", {})
-    if data.get("dataset"):
+    augment = payload.get("config", {}).get("augment", {})
+    if augment.get("enabled"):
+        model.frame_rate_range = tuple(float(f) for f in augment.get("fps", (10.0, 60.0)))
+    elif data.get("dataset"):
         from ..data.mocap import get_dataset_spec  # the training data's frame rate, after downsampling
 
         model.frame_rate = get_dataset_spec(data["dataset"]).fps / data.get("downsample", 1)

@@ -188,6 +188,9 @@ class GASTNet(nn.Module):
         )
         self.form = form
         self.frame_rate: float | None = None  # frames per second the weights were trained at, when known
+        # the range of frame rates the weights were trained on (video-like training), when known;
+        # input at any rate inside it is lifted at its own rate
+        self.frame_rate_range: tuple[float, float] | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any], form: Form = "dilated") -> GASTNet:

@@ -77,6 +77,8 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> GASTN
     model.load_state_dict(weights.state_dict())
     model.weights = weights  # metadata travels with the model
     model.frame_rate = weights.meta.get("frame_rate")
+    if weights.meta.get("frame_rate_range"):
+        model.frame_rate_range = tuple(weights.meta["frame_rate_range"])
     return model.eval()
 
 
@@ -112,6 +114,14 @@ register_model(
     "Human3.6M-17, receptive field 27, C=32, trained with 2D noise for detector input (in-the-wild default)",
     skeleton="h36m17", filter_widths=(3, 3, 3), channels=32, dropout=0.05,
 )
+
+for _suffix, _causal in (("", False), ("_causal", True)):
+    register_model(
+        f"gastnet_rf27_c32_video{_suffix}",
+        "Human3.6M-17, receptive field 27, C=32, trained on video-like input (virtual cameras, bodies, "
+        f"detector joints and errors, 10-60 fps){'; causal' if _causal else ''}",
+        skeleton="h36m17", filter_widths=(3, 3, 3), channels=32, dropout=0.05, causal=_causal,
+    )
 
 for _channels in (32, 64):
     register_model(

@@ -16,6 +16,10 @@
 
     [eval]
     flip = true
+
+    [augment]                  # optional: video-like training windows (see gastnet.data.video_windows)
+    enabled = true
+    fps = [10, 60]
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Config", "ModelConfig", "DataConfig", "TrainConfig", "EvalConfig", "load_config", "apply_overrides"]
+__all__ = ["Config", "ModelConfig", "DataConfig", "TrainConfig", "EvalConfig", "AugmentConfig", "load_config",
+           "apply_overrides"]
 
 
 @dataclass
@@ -76,11 +81,50 @@ class EvalConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Video-like training windows: virtual cameras, bodies, joint definitions, detector errors and
+    frame rates drawn per sample from the world-frame mocap (Human3.6M-17 only). Off: the 2D of the
+    dataset's own cameras, as in the paper."""
+
+    enabled: bool = False
+    fps: list[float] = field(default_factory=lambda: [10.0, 60.0])  # frame rates drawn log-uniformly
+    fov_deg: list[float] = field(default_factory=lambda: [35.0, 105.0])  # across the image's long side
+    elevation_deg: list[float] = field(default_factory=lambda: [-10.0, 45.0])  # camera seen from the hips
+    person_height: list[float] = field(default_factory=lambda: [0.25, 0.9])  # fraction of the image height
+    position: float = 1.0  # 1: the person anywhere in the frame; 0: always centred
+    bodies: bool = True
+    joint_definitions: bool = True
+    joint_std: float = 0.02  # joint-definition offsets, fraction of body height
+    detector_errors: bool = True
+    noise: list[float] = field(default_factory=lambda: [0.0, 0.025])  # fraction of the person's image height
+    samples_per_epoch: int = 0  # 0: one sample per mocap frame
+
+    def to_augmentation(self, flip: bool = True):
+        from ..data.augment import BodyRanges, DetectorErrorRanges, JointDefinitionRanges
+        from ..data.video_windows import VideoAugmentation
+        from ..data.virtual_cameras import CameraRanges
+
+        for name in ("fps", "fov_deg", "elevation_deg", "person_height", "noise"):
+            value = getattr(self, name)
+            if not (isinstance(value, list) and len(value) == 2 and value[0] <= value[1]):
+                raise ValueError(f"[augment] {name} must be a range [low, high], got {value!r}")
+        return VideoAugmentation(
+            fps=tuple(self.fps), flip=flip,
+            cameras=CameraRanges(fov_deg=tuple(self.fov_deg), elevation_deg=tuple(self.elevation_deg),
+                                 person_height=tuple(self.person_height), position=self.position),
+            bodies=BodyRanges() if self.bodies else None,
+            joint_definitions=JointDefinitionRanges(std=self.joint_std) if self.joint_definitions else None,
+            detector=DetectorErrorRanges(noise=tuple(self.noise)) if self.detector_errors else None,
+        )
+
+
+@dataclass
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -89,9 +133,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
-        unknown = set(data) - {"model", "data", "train", "eval"}
+        unknown = set(data) - {"model", "data", "train", "eval", "augment"}
         if unknown:
-            raise ValueError(f"unknown config sections {sorted(unknown)}; expected model, data, train, eval")
+            raise ValueError(f"unknown config sections {sorted(unknown)}; expected model, data, train, eval, augment")
         model = dict(data.get("model", {}))
         name = model.pop("name", ModelConfig.name)
         return cls(
@@ -99,6 +143,7 @@ class Config:
             data=_section(DataConfig, data.get("data", {}), "data"),
             train=_section(TrainConfig, data.get("train", {}), "train"),
             eval=_section(EvalConfig, data.get("eval", {}), "eval"),
+            augment=_section(AugmentConfig, data.get("augment", {}), "augment"),
         )
 
 

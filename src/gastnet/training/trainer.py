@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ..data.mocap import get_dataset_spec
 from ..data.sources import load_pose_data
+from ..data.video_windows import VideoWindowLoader
 from ..data.windows import PoseSequence, WindowLoader, build_sequences
 from ..evaluation.evaluate import evaluate_sequences
 from ..evaluation.metrics import mpjpe
@@ -48,6 +49,8 @@ class TrainingData:
     train: list[PoseSequence]
     test: list[PoseSequence]
     source: str  # where the 2D came from
+    world: list | None = None  # world-frame (N, J, 3) training motion at the mocap's rate (video-like windows)
+    fps: float = 0.0  # the mocap's frame rate
 
 
 def load_training_data(config: Config, data_dir: str | os.PathLike[str] | None = None) -> TrainingData:
@@ -60,10 +63,15 @@ def load_training_data(config: Config, data_dir: str | os.PathLike[str] | None =
         spec.name, config.data.keypoints, data_dir, subjects=list(dict.fromkeys(train_subjects + test_subjects))
     )
     ds = config.data.downsample
+    world = None
+    if config.augment.enabled:
+        if spec.skeleton.num_joints != 17:
+            raise ValueError(f"[augment] needs a Human3.6M-17 dataset; {spec.name} has {spec.skeleton.num_joints} joints")
+        world = [mocap.positions[s][a] for s, a in mocap.sequences(train_subjects, actions)]
     return TrainingData(
         train=build_sequences(mocap, keypoints, train_subjects, actions, ds),
         test=build_sequences(mocap, keypoints, test_subjects, actions, ds),
-        source=source,
+        source=source, world=world, fps=spec.fps,
     )
 
 
@@ -176,11 +184,19 @@ class Trainer:
 
         torch.manual_seed(tc.seed)
         model = create_model(cfg.model.name, **cfg.model.overrides, form="strided").to(device)
-        loader = WindowLoader(
-            data.train, model.receptive_field, tc.batch_size // self.world_size, causal=model.causal,
-            flip_skeleton=model.skeleton if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
-            rank=self.rank, world_size=self.world_size,
-        )
+        if cfg.augment.enabled:
+            loader: WindowLoader | VideoWindowLoader = VideoWindowLoader(
+                data.world, data.fps, model.receptive_field, tc.batch_size // self.world_size,
+                cfg.augment.to_augmentation(flip=tc.flip), causal=model.causal,
+                samples_per_epoch=cfg.augment.samples_per_epoch, seed=tc.seed, rank=self.rank,
+                world_size=self.world_size,
+            )
+        else:
+            loader = WindowLoader(
+                data.train, model.receptive_field, tc.batch_size // self.world_size, causal=model.causal,
+                flip_skeleton=model.skeleton if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
+                rank=self.rank, world_size=self.world_size,
+            )
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, amsgrad=tc.amsgrad)
         state: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "loss_sum": 0.0, "loss_count": 0,
                                  "history": [], "best": math.inf}
