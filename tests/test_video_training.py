@@ -184,3 +184,28 @@ def test_training_with_video_windows_and_its_frame_rate_range(tiny_h36m, tmp_pat
     assert model.frame_rate is None and model.frame_rate_range == (12.0, 48.0)
     with pytest.raises(ValueError, match="fps must be a range"):
         tiny_config("augment.enabled=true", "augment.fps=[60, 10]").augment.to_augmentation()
+
+
+def test_real_camera_samples_match_the_datasets_own_projection():
+    from gastnet.data import dataset_cameras
+
+    world = [walking_world(120)]
+    cams = [dataset_cameras("h36m", "S9")]
+    plain = VideoAugmentation(flip=False, bodies=None, joint_definitions=None, detector=None, real_cameras=1.0,
+                              fps=(50.0, 50.0))
+    loader = VideoWindowLoader(world, 50.0, 9, 8, plain, cameras=cams, seed=1)
+    g = torch.Generator().manual_seed(0)
+    frames = torch.tensor([4, 30, 60, 100])
+    x, y = loader.batch(frames, g)
+    # which camera each sample used is drawn inside; every sample must match exactly one of the four
+    for i, f in enumerate(frames.tolist()):
+        window = world[0][np.clip(f + np.arange(9) - 4, 0, 119)].astype(np.float64)
+        matches = []
+        for cam in cams[0]:
+            expected = cam.normalize(cam.project(cam.world_to_camera(window)))
+            target = cam.world_to_camera(window[4])
+            if np.allclose(x[i].numpy(), expected, atol=1e-4):
+                matches.append(np.allclose(y[i, 0].numpy(), target - target[:1], atol=1e-5))
+        assert matches == [True]
+    with pytest.raises(ValueError, match="calibrated cameras"):
+        VideoWindowLoader(world, 50.0, 9, 8, plain)

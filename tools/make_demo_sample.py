@@ -20,16 +20,13 @@ import numpy as np
 
 from gastnet.animation import forward_kinematics, read_bvh
 from gastnet.data import dataset_cameras
+from gastnet.data.cmu import CMU_TO_H36M
 from gastnet.fileio import save_npz
 from gastnet.skeleton import H36M_17
 
 # mean bone lengths (metres) of the Human3.6M skeleton, in the order of H36M_17.bones()
 H36M_BONE_LENGTHS = (0.1329, 0.4429, 0.4542, 0.1329, 0.4429, 0.4542, 0.2335, 0.2571, 0.1211, 0.115, 0.151, 0.2789,
                      0.2517, 0.151, 0.2789, 0.2517)
-
-CMU_TO_H36M = {1: "RightHip", 2: "RightKnee", 3: "RightAnkle", 4: "LeftHip", 5: "LeftKnee", 6: "LeftAnkle",
-               8: "Neck", 9: "Head", 10: "Head_end", 11: "LeftShoulder", 12: "LeftElbow", 13: "LeftWrist",
-               14: "RightShoulder", 15: "RightElbow", 16: "RightWrist"}
 
 
 def main(source: str, out: str, start_s: float = 3.9, seconds: float = 4.0, fps: float = 50.0) -> None:

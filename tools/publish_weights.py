@@ -77,17 +77,22 @@ def main() -> None:
     groups = {(g["action"] + (" " + g["subject"].split("/")[-1] if "subject" in g else "")):
               {"protocol1_mm": round(g["mpjpe"], 1), "protocol2_mm": round(g["p_mpjpe"], 1)} for g in table.groups}
     metrics_key = "humaneva_gt_validate" if humaneva else "h36m_gt_s9_s11"
+    video = config.get("augment", {}).get("enabled", False)
     meta = {
         "description": args.description or get_model_spec(args.model).description,
         "training_data": ("HumanEva-I Train/S1-S3, Walk, Jog, Box, 3 cameras" if humaneva else
                           "Human3.6M S1, S5, S6, S7, S8 (all actions, 4 cameras; the project's shared copy: real "
                           "motion capture re-rendered with S1's bone lengths)"),
         "keypoints_2d": ("ground truth 2D of HumanEva-I (the dataset's own file)" if humaneva else
+                         "video-like: the 3D joints with random body proportions and detector joint definitions, "
+                         "projected through a random virtual camera per window, with detector errors, 10-60 fps "
+                         "(gastnet.data.video_windows)" if video else
                          "ground truth: the 3D joints projected through the real Human3.6M cameras with distortion"),
         "joint_layout": "humaneva15" if humaneva else "h36m17",
         "input": "keypoints (B, T, 17, 2) in normalised screen coordinates: x' = 2x/w - 1, y' = 2y/w - h/w",
         "output": "root-relative 3D joints in the camera frame, metres",
-        "frame_rate": (60.0 if humaneva else 50.0) / downsample,
+        "frame_rate": None if video else (60.0 if humaneva else 50.0) / downsample,
+        **({"frame_rate_range": config["augment"]["fps"]} if video else {}),
         "train_config": config,
         "epochs": payload["state"]["epoch"],
         "steps": payload["state"]["step"],

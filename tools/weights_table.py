@@ -20,9 +20,14 @@ def main() -> None:
         causal = "causal, " if m["train_config"]["model"].get("name", "").endswith("_causal") else ""
         noise = m["train_config"]["train"].get("noise_std", 0)
         extra = f", 2D noise {noise:g}" if noise else ""
+        if m.get("frame_rate_range"):
+            lo, hi = m["frame_rate_range"]
+            rate, extra = f"{lo:g}-{hi:g}", ", video-like: virtual cameras, bodies, detector joints and errors"
+        else:
+            rate = f"{m['frame_rate']:g}"
         init = m["train_config"]["train"].get("init")
         epochs = f"{m['epochs']} (fine-tuning `{init}`)" if init else m["epochs"]
-        print(f"| `{name}` | {key.split('_')[0]}, ground-truth 2D ({causal}{m['frame_rate']:g} fps{extra}) | "
+        print(f"| `{name}` | {key.split('_')[0]}, ground-truth 2D ({causal}{rate} fps{extra}) | "
               f"{epochs} | {m['wall_time_h']:.1f} | {metrics['protocol1_mm']:.1f} | {metrics['protocol2_mm']:.1f} |")
     print()
     robust = {name: {r["input_noise"]: r for r in w.meta["robustness"]} for name, w in sorted(PRETRAINED.items())
@@ -39,6 +44,7 @@ def main() -> None:
             cells = [f"{rows[s]['protocol1_mm']:.1f} / {rows[s]['protocol2_mm']:.1f}" if s in rows else "" for s in levels]
             print(f"| `{name}` | {clean['protocol1_mm']:.1f} / {clean['protocol2_mm']:.1f} | " + " | ".join(cells) + " |")
         print()
+    cross_dataset_tables()
     for name, w in sorted(PRETRAINED.items()):
         (key, metrics), = w.meta["metrics"].items()
         groups = metrics["per_group"]
@@ -57,6 +63,34 @@ def main() -> None:
             print("| this model, ground-truth 2D | " + " | ".join(f"{groups[c]['protocol2_mm']:.1f}" for c in cols) + " |")
             print("| paper (Table IV), detected 2D | " + " | ".join(
                 f"{PAPER_HUMANEVA_P2[c.split()[0]][int(c[-1]) - 1]:.1f}" for c in cols) + " |")
+        print()
+
+
+def cross_dataset_tables() -> None:
+    """The cross-dataset benchmarks side by side (``tools/record_cross_dataset.py`` stores them)."""
+    cross = {name: w.meta["cross_dataset"] for name, w in sorted(PRETRAINED.items()) if "cross_dataset" in w.meta}
+    if not cross:
+        return
+    names = [b for b in ("h36m-vcam", "cmu-vcam", "humaneva-cross") if any(b in r for r in cross.values())]
+    print("Protocol #1 / #2 (mm) on data the models never trained on (`gastnet evaluate MODEL --dataset NAME "
+          "--data-dir ../shared/data`), beside Human3.6M S9/S11 through its real cameras:\n")
+    print("| model | h36m (real cameras) | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 2) + "|")
+    for model, rows in cross.items():
+        (clean,) = PRETRAINED[model].meta["metrics"].values()
+        cells = [f"{rows[b]['protocol1_mm']:.1f} / {rows[b]['protocol2_mm']:.1f}" if b in rows else "" for b in names]
+        print(f"| `{model}` | {clean['protocol1_mm']:.1f} / {clean['protocol2_mm']:.1f} | " + " | ".join(cells) + " |")
+    print()
+    for bench in ("h36m-vcam", "cmu-vcam"):
+        labels = list(next((r[bench]["breakdown"] for r in cross.values() if bench in r), {}))
+        if not labels:
+            continue
+        print(f"{bench}, Protocol #2 (mm) by camera elevation and by where the hips are in the image:\n")
+        print("| model | " + " | ".join(labels) + " |")
+        print("|---" * (len(labels) + 1) + "|")
+        for model, rows in cross.items():
+            if bench in rows:
+                print(f"| `{model}` | " + " | ".join(f"{rows[bench]['breakdown'][k]['protocol2_mm']:.1f}" for k in labels) + " |")
         print()
 
 

@@ -12,6 +12,9 @@
    (:func:`~gastnet.data.augment.displace_joint_definitions`), projected, with detector errors
    (:func:`~gastnet.data.augment.detector_errors`).
 
+A fraction ``real_cameras`` of the samples is seen through one of the dataset's own calibrated
+cameras instead (with its lens distortion), so that the model keeps what it knew of them.
+
 Every step is batched torch; a batch is a fixed function of (seed, epoch, batch index, rank).
 """
 
@@ -26,6 +29,8 @@ import torch
 
 from .augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, detector_errors,
                       displace_joint_definitions, mirror_world, scale_bodies)
+from ..camera import project_to_2d, world_to_camera
+from .cameras import Camera
 from .virtual_cameras import CameraRanges, sample_cameras, standing_height
 
 __all__ = ["VideoAugmentation", "VideoWindowLoader"]
@@ -42,6 +47,7 @@ class VideoAugmentation:
     bodies: BodyRanges | None = field(default_factory=BodyRanges)
     joint_definitions: JointDefinitionRanges | None = field(default_factory=JointDefinitionRanges)
     detector: DetectorErrorRanges | None = field(default_factory=DetectorErrorRanges)
+    real_cameras: float = 0.0  # fraction of samples seen through the dataset's own cameras
 
 
 class VideoWindowLoader:
@@ -56,6 +62,8 @@ class VideoWindowLoader:
         causal: windows end at their target frame.
         samples_per_epoch: samples per epoch over all processes (0: one per mocap frame).
         seed, rank, world_size: as for :class:`~gastnet.data.windows.WindowLoader`.
+        cameras: the calibrated cameras of each sequence (all with intrinsics and the same count),
+            needed when ``augmentation.real_cameras`` > 0.
     """
 
     def __init__(
@@ -70,6 +78,7 @@ class VideoWindowLoader:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        cameras: Sequence[Sequence[Camera]] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -90,6 +99,12 @@ class VideoWindowLoader:
         self.augmentation = augmentation or VideoAugmentation()
         self.samples = samples_per_epoch or len(self.world)
         self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.real = None
+        if self.augmentation.real_cameras > 0:
+            if cameras is None or len(cameras) != len(sequences):
+                raise ValueError("real_cameras > 0 needs the calibrated cameras of every sequence")
+            self.real = _camera_table(cameras)
+            self.seq_id = torch.from_numpy(np.repeat(np.arange(len(sequences)), lengths))
 
     @property
     def num_samples(self) -> int:
@@ -128,12 +143,18 @@ class VideoWindowLoader:
         target_pose = world[:, self.target_index]
         height = standing_height(target_pose)
         cameras = sample_cameras(target_pose[:, 0], height, aug.cameras, generator)
-        target = cameras.to_camera(target_pose)
-        target = (target - target[:, :1])[:, None]
         seen = world
         if aug.joint_definitions is not None:
             seen = displace_joint_definitions(world, height, aug.joint_definitions, generator)
+        target = cameras.to_camera(target_pose[:, None])
         inputs = cameras.project(seen)
+        if self.real is not None:
+            real = torch.rand(b, generator=generator) < aug.real_cameras
+            which = torch.randint(self.real["q"].shape[1], (b,), generator=generator)
+            params = {k: v[self.seq_id[frames], which] for k, v in self.real.items()}
+            target = torch.where(real[:, None, None, None], _to_camera(target_pose[:, None], params), target)
+            inputs = torch.where(real[:, None, None, None], _project(seen, params), inputs)
+        target = target - target[..., :1, :]
         if aug.detector is not None:
             inputs = detector_errors(inputs, aug.detector, generator)
         return inputs.contiguous(), target.contiguous()
@@ -144,3 +165,34 @@ class VideoWindowLoader:
             generator = self._generator(epoch, b)
             frames = torch.randint(len(self.world), (self.batch_size,), generator=generator)
             yield self.batch(frames, generator)
+
+
+def _camera_table(cameras: Sequence[Sequence[Camera]]) -> dict[str, torch.Tensor]:
+    """Calibrations as float32 tensors (S, C, ...) over sequences and cameras."""
+    counts = {len(c) for c in cameras}
+    if len(counts) != 1 or not all(cam.has_intrinsics for c in cameras for cam in c):
+        raise ValueError("real cameras need intrinsics and the same number of cameras for every sequence")
+
+    def stack(get) -> torch.Tensor:
+        return torch.tensor(np.array([[get(cam) for cam in c] for c in cameras]), dtype=torch.float32)
+
+    return {"q": stack(lambda c: c.orientation), "t": stack(lambda c: c.translation),
+            "f": stack(lambda c: c.focal_length), "c": stack(lambda c: c.center),
+            "k": stack(lambda c: c.radial_distortion), "p": stack(lambda c: c.tangential_distortion),
+            "size": stack(lambda c: [c.width, c.height])}
+
+
+def _to_camera(points: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """World points (B, T, J, 3) into each sample's real camera frame."""
+    return world_to_camera(points, params["q"][:, None, None], params["t"][:, None, None])
+
+
+def _project(points: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """World points (B, T, J, 3) through each sample's real camera, in normalised screen coordinates."""
+    def per_sample(x: torch.Tensor) -> torch.Tensor:
+        return x[:, None, None]
+
+    pixels = project_to_2d(_to_camera(points, params), per_sample(params["f"]), per_sample(params["c"]),
+                           per_sample(params["k"]), per_sample(params["p"]))
+    w, h = per_sample(params["size"][:, :1]), per_sample(params["size"][:, 1:])
+    return pixels / w * 2 - torch.cat([torch.ones_like(h), h / w], -1)

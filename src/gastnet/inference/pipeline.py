@@ -31,17 +31,19 @@ def is_video_input(source: str | os.PathLike[str]) -> bool:
 
 
 DEFAULT_MODEL = "gastnet_rf27"
-# The first of these with shipped weights is the default: the model trained with 2D noise for
-# detector input (offline lifting) and the causal model (live and streaming use).
-PREFERRED_MODELS = {False: ("gastnet_rf27_c32_wild", "gastnet_rf27_c32"), True: ("gastnet_rf27_c32_causal",)}
+# The first of these with shipped weights is the default: the models trained on video-like input
+# (virtual cameras, bodies, detector joints and errors, 10-60 fps) for offline lifting and for
+# live and streaming use (causal), then the older ones.
+PREFERRED_MODELS = {False: ("gastnet_rf27_c32_video", "gastnet_rf27_c32_wild", "gastnet_rf27_c32"),
+                    True: ("gastnet_rf27_c32_video_causal", "gastnet_rf27_c32_causal")}
 
 
 def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLike[str] | None = None,
                 causal: bool = False) -> tuple[GASTNet, str]:
     """The model to lift with, and a line saying what it is.
 
-    By default the shipped Human3.6M RF-27 model trained with 2D noise for detector input (with
-    ``causal=True``: the causal one); a registered name without weights gives random weights, and
+    By default the shipped Human3.6M RF-27 model trained on video-like input (with
+    ``causal=True``: its causal twin); a registered name without weights gives random weights, and
     says so.
     """
     if isinstance(model, GASTNet):
@@ -121,9 +123,10 @@ def lift(
         layout: joint layout of keypoint input when the file does not tell (``coco``, ``h36m``,
             ``mediapipe``, ``openpose25``, ``openpose18``, ``halpe26``).
         image_size: (width, height) in pixels, needed for keypoints unless the file carries it.
-        fps: frame rate (smoothing and the output's metadata); videos know their own.
+        fps: frame rate (the model's temporal window, smoothing and the output's metadata); videos
+            know their own; keypoint files default to 30.
         model, checkpoint: a registered model name, a model, or a training checkpoint; by
-            default the shipped model trained with 2D noise for detector input.
+            default the shipped model trained on video-like input (any camera, body, detector, 10-60 fps).
         flip: test-time flip averaging.
         smoothing: ``"one-euro"`` or ``"savgol"`` on the 2D before lifting (off by default).
         smoothing_3d: the same filters on the 3D poses after lifting (off by default).

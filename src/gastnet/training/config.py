@@ -98,6 +98,7 @@ class AugmentConfig:
     detector_errors: bool = True
     noise: list[float] = field(default_factory=lambda: [0.0, 0.025])  # fraction of the person's image height
     samples_per_epoch: int = 0  # 0: one sample per mocap frame
+    real_cameras: float = 0.0  # fraction of samples seen through the dataset's own cameras instead
 
     def to_augmentation(self, flip: bool = True):
         from ..data.augment import BodyRanges, DetectorErrorRanges, JointDefinitionRanges
@@ -115,6 +116,7 @@ class AugmentConfig:
             bodies=BodyRanges() if self.bodies else None,
             joint_definitions=JointDefinitionRanges(std=self.joint_std) if self.joint_definitions else None,
             detector=DetectorErrorRanges(noise=tuple(self.noise)) if self.detector_errors else None,
+            real_cameras=self.real_cameras,
         )
 
 

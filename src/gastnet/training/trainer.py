@@ -50,6 +50,7 @@ class TrainingData:
     test: list[PoseSequence]
     source: str  # where the 2D came from
     world: list | None = None  # world-frame (N, J, 3) training motion at the mocap's rate (video-like windows)
+    cameras: list | None = None  # the calibrated cameras of each world sequence
     fps: float = 0.0  # the mocap's frame rate
 
 
@@ -63,15 +64,17 @@ def load_training_data(config: Config, data_dir: str | os.PathLike[str] | None =
         spec.name, config.data.keypoints, data_dir, subjects=list(dict.fromkeys(train_subjects + test_subjects))
     )
     ds = config.data.downsample
-    world = None
+    world = cameras = None
     if config.augment.enabled:
         if spec.skeleton.num_joints != 17:
             raise ValueError(f"[augment] needs a Human3.6M-17 dataset; {spec.name} has {spec.skeleton.num_joints} joints")
-        world = [mocap.positions[s][a] for s, a in mocap.sequences(train_subjects, actions)]
+        pairs = list(mocap.sequences(train_subjects, actions))
+        world = [mocap.positions[s][a] for s, a in pairs]
+        cameras = [mocap.cameras(s) for s, _ in pairs]
     return TrainingData(
         train=build_sequences(mocap, keypoints, train_subjects, actions, ds),
         test=build_sequences(mocap, keypoints, test_subjects, actions, ds),
-        source=source, world=world, fps=spec.fps,
+        source=source, world=world, cameras=cameras, fps=spec.fps,
     )
 
 
@@ -189,7 +192,7 @@ class Trainer:
                 data.world, data.fps, model.receptive_field, tc.batch_size // self.world_size,
                 cfg.augment.to_augmentation(flip=tc.flip), causal=model.causal,
                 samples_per_epoch=cfg.augment.samples_per_epoch, seed=tc.seed, rank=self.rank,
-                world_size=self.world_size,
+                world_size=self.world_size, cameras=data.cameras,
             )
         else:
             loader = WindowLoader(
