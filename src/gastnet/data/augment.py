@@ -48,9 +48,9 @@ class BodyRanges:
 @dataclass
 class JointDefinitionRanges:
     """Offsets of the joints whose definition differs between detectors and mocap, per axis of
-    the body frame, as a fraction of standing height (0.02 of 1.7 m is 3.4 cm)."""
+    the body frame, as a fraction of standing height (0.03 of 1.7 m is 5 cm)."""
 
-    std: float = 0.02
+    std: float = 0.03
     joints: tuple[int, ...] = (0, 1, 4, 7, 8, 9, 10, 11, 14)
     midpoint_probability: float = 0.5  # re-make pelvis, spine and thorax as midpoints, as COCO converters do
 

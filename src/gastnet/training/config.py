@@ -94,7 +94,7 @@ class AugmentConfig:
     position: float = 1.0  # 1: the person anywhere in the frame; 0: always centred
     bodies: bool = True
     joint_definitions: bool = True
-    joint_std: float = 0.02  # joint-definition offsets, fraction of body height
+    joint_std: float = 0.03  # joint-definition offsets, fraction of body height per axis
     detector_errors: bool = True
     noise: list[float] = field(default_factory=lambda: [0.0, 0.025])  # fraction of the person's image height
     samples_per_epoch: int = 0  # 0: one sample per mocap frame
