@@ -177,14 +177,16 @@ def test_lift_api_and_command(tmp_path, capsys):
     assert "not valid JSON" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
 
-def test_default_lifters_are_the_noise_trained_and_the_causal_shipped_models():
+def test_default_lifters_are_the_video_trained_shipped_models():
     from gastnet.inference.pipeline import load_lifter
 
     offline, described = load_lifter()
     assert "pretrained" in described and not offline.causal
-    assert offline.weights.meta["train_config"]["train"]["noise_std"] > 0  # made for detector input
+    assert offline.weights.meta["train_config"]["augment"]["enabled"]  # made for video input
+    assert offline.frame_rate is None and offline.frame_rate_range[0] <= 24 and offline.frame_rate_range[1] >= 60
     live, _ = load_lifter(causal=True)
     assert live.causal and live.weights is not None
+    assert live.weights.meta["train_config"]["augment"]["enabled"]
     assert "RANDOM" in load_lifter("gastnet_rf9")[1]
 
 

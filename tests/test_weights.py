@@ -51,8 +51,8 @@ def test_pretrained_accuracy_on_a_slice_of_the_test_set(name):
     dataset, subject, actions = ("humaneva", "Validate/S1", ["Walking"]) if humaneva else ("h36m", "S11", ["Walking", "Directions"])
     folder = shared_file(dataset, "cameras.json").parents[1]
     mocap, points, _ = load_pose_data(dataset, data_dir=folder, subjects=[subject])
-    rate = 60.0 if humaneva else 50.0
-    sequences = build_sequences(mocap, points, [subject], actions=actions, downsample=round(rate / meta["frame_rate"]))
+    downsample = meta["train_config"]["data"].get("downsample", 1)  # the rate the recorded metrics used
+    sequences = build_sequences(mocap, points, [subject], actions=actions, downsample=downsample)
     table = evaluate_sequences(model, sequences[:8], model.skeleton)
     (recorded,) = meta["metrics"].values()
     assert table.average["mpjpe"] < recorded["protocol1_mm"] + 25, (table.average, recorded)  # a broken file is far worse

@@ -27,7 +27,8 @@ def main() -> None:
             rate = f"{m['frame_rate']:g}"
         init = m["train_config"]["train"].get("init")
         epochs = f"{m['epochs']} (fine-tuning `{init}`)" if init else m["epochs"]
-        print(f"| `{name}` | {key.split('_')[0]}, ground-truth 2D ({causal}{rate} fps{extra}) | "
+        source = "mocap through virtual and real cameras" if m.get("frame_rate_range") else "ground-truth 2D"
+        print(f"| `{name}` | {key.split('_')[0]}, {source} ({causal}{rate} fps{extra}) | "
               f"{epochs} | {m['wall_time_h']:.1f} | {metrics['protocol1_mm']:.1f} | {metrics['protocol2_mm']:.1f} |")
     print()
     robust = {name: {r["input_noise"]: r for r in w.meta["robustness"]} for name, w in sorted(PRETRAINED.items())

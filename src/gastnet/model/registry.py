@@ -51,7 +51,7 @@ def list_models(pattern: str = "*") -> list[str]:
     """Registered model names matching a shell-style ``pattern``, sorted.
 
     >>> list_models("gastnet_rf*_causal")
-    ['gastnet_rf243_causal', 'gastnet_rf27_c32_causal', 'gastnet_rf27_causal', 'gastnet_rf81_causal', 'gastnet_rf9_causal']
+    ['gastnet_rf243_causal', 'gastnet_rf27_c32_causal', 'gastnet_rf27_c32_video_causal', 'gastnet_rf27_causal', 'gastnet_rf81_causal', 'gastnet_rf9_causal']
     """
     return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
 
