@@ -21,7 +21,7 @@ import torch
 
 from ..camera import look_at
 
-__all__ = ["CameraRanges", "VirtualCameras", "sample_cameras", "project_normalized", "standing_height"]
+__all__ = ["CameraRanges", "VirtualCameras", "sample_cameras", "project_normalized", "standing_height", "fov_to_focal"]
 
 
 @dataclass
