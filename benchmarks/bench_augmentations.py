@@ -21,7 +21,8 @@ import torch
 from gastnet import create_model
 from gastnet.data.augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, detector_errors,
                                   displace_joint_definitions, scale_bodies)
-from gastnet.data.mocap import action_group, find_data_file, get_dataset_spec, load_mocap, resolve_data_dir
+from gastnet.data.mocap import action_group, get_dataset_spec
+from gastnet.data.sources import load_dataset_mocap
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, standing_height
 from gastnet.evaluation.cross_dataset import BenchmarkClip, evaluate_clips
 from gastnet.model.weights import list_pretrained
@@ -31,7 +32,7 @@ PERTURBATIONS = ("camera only", "bodies", "joint definitions", "detector errors"
 
 def clips_for(data_dir, every: int, perturbation: str) -> list[BenchmarkClip]:
     spec = get_dataset_spec("h36m")
-    mocap = load_mocap(find_data_file(resolve_data_dir(data_dir), spec, spec.file_3d), spec)
+    mocap = load_dataset_mocap("h36m", data_dir)
     step, fps, length = (4, 12.5, 50) if perturbation == "12 fps" else (2, 25.0, 100)
     clips, index = [], 0
     for s, a in mocap.sequences(spec.test_subjects):

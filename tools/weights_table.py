@@ -38,13 +38,7 @@ def main() -> None:
         print("Protocol #1 / #2 (mm) on S9 and S11 with Gaussian noise added to the ground-truth 2D (standard")
         print("deviation in normalised units; 0.01 is 5 px on Human3.6M's 1000 px wide images; every cell:")
         print("`gastnet evaluate MODEL --dataset h36m --input-noise STD --data-dir ../shared/data`):\n")
-        print("| model | no noise | " + " | ".join(f"noise {std:g}" for std in levels) + " |")
-        print("|---" * (len(levels) + 2) + "|")
-        for name, rows in robust.items():
-            (clean,) = PRETRAINED[name].meta["metrics"].values()
-            cells = [f"{rows[s]['protocol1_mm']:.1f} / {rows[s]['protocol2_mm']:.1f}" if s in rows else "" for s in levels]
-            print(f"| `{name}` | {clean['protocol1_mm']:.1f} / {clean['protocol2_mm']:.1f} | " + " | ".join(cells) + " |")
-        print()
+        side_by_side("no noise", [f"noise {std:g}" for std in levels], robust, levels)
     cross_dataset_tables()
     for name, w in sorted(PRETRAINED.items()):
         (key, metrics), = w.meta["metrics"].items()
@@ -67,6 +61,20 @@ def main() -> None:
         print()
 
 
+def _pair(row: dict) -> str:
+    return f"{row['protocol1_mm']:.1f} / {row['protocol2_mm']:.1f}"
+
+
+def side_by_side(clean_title: str, titles: list[str], results: dict[str, dict], keys: list) -> None:
+    """A table of Protocol #1 / #2 per model: its clean Human3.6M result, then ``results[model][key]``."""
+    print(f"| model | {clean_title} | " + " | ".join(titles) + " |")
+    print("|---" * (len(titles) + 2) + "|")
+    for model, rows in results.items():
+        (clean,) = PRETRAINED[model].meta["metrics"].values()
+        print(f"| `{model}` | {_pair(clean)} | " + " | ".join(_pair(rows[k]) if k in rows else "" for k in keys) + " |")
+    print()
+
+
 def cross_dataset_tables() -> None:
     """The cross-dataset benchmarks side by side (``tools/record_cross_dataset.py`` stores them)."""
     cross = {name: w.meta["cross_dataset"] for name, w in sorted(PRETRAINED.items()) if "cross_dataset" in w.meta}
@@ -75,13 +83,7 @@ def cross_dataset_tables() -> None:
     names = [b for b in ("h36m-vcam", "cmu-vcam", "humaneva-cross") if any(b in r for r in cross.values())]
     print("Protocol #1 / #2 (mm) on data the models never trained on (`gastnet evaluate MODEL --dataset NAME "
           "--data-dir ../shared/data`), beside Human3.6M S9/S11 through its real cameras:\n")
-    print("| model | h36m (real cameras) | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 2) + "|")
-    for model, rows in cross.items():
-        (clean,) = PRETRAINED[model].meta["metrics"].values()
-        cells = [f"{rows[b]['protocol1_mm']:.1f} / {rows[b]['protocol2_mm']:.1f}" if b in rows else "" for b in names]
-        print(f"| `{model}` | {clean['protocol1_mm']:.1f} / {clean['protocol2_mm']:.1f} | " + " | ".join(cells) + " |")
-    print()
+    side_by_side("h36m (real cameras)", names, cross, names)
     for bench in ("h36m-vcam", "cmu-vcam"):
         labels = list(next((r[bench]["breakdown"] for r in cross.values() if bench in r), {}))
         if not labels:

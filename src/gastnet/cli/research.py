@@ -73,11 +73,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_table(table, out_dir: Path, stem: str, overwrite: bool) -> list[Path]:
+def _table_paths(out_dir: Path, stem: str, overwrite: bool) -> list[Path]:
+    """The JSON and CSV result paths; ValueError if they exist and ``overwrite`` is off."""
     paths = [out_dir / f"{stem}.json", out_dir / f"{stem}.csv"]
     for path in paths:
         if path.exists() and not overwrite:
             raise ValueError(f"{path} already exists; pass --overwrite or choose another --out")
+    return paths
+
+
+def _results_dir(args: argparse.Namespace) -> Path:
+    """``--out``, else the checkpoint's folder, else the current one (for a shipped model's name)."""
+    if args.out:
+        return Path(args.out)
+    return Path(args.checkpoint).parent if Path(args.checkpoint).is_file() else Path(".")
+
+
+def _write_table(table, out_dir: Path, stem: str, overwrite: bool) -> list[Path]:
+    paths = _table_paths(out_dir, stem, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in zip(paths, (table.to_json(), table.to_csv())):
         with atomic_path(path) as tmp:
@@ -86,15 +99,15 @@ def _write_table(table, out_dir: Path, stem: str, overwrite: bool) -> list[Path]
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..evaluation.cross_dataset import BENCHMARKS, evaluate_benchmark
+    from ..evaluation.cross_dataset import BENCHMARKS
     from ..evaluation.evaluate import evaluate_checkpoint
 
     if args.dataset in BENCHMARKS:
-        return _cmd_benchmark(args, evaluate_benchmark)
+        return _cmd_benchmark(args)
     table = evaluate_checkpoint(args.checkpoint, args.dataset, args.keypoints, args.data_dir, args.downsample,
                                 flip=not args.no_flip, progress=True, input_noise=args.input_noise)
     info = table.info
-    out_dir = Path(args.out) if args.out else (Path(args.checkpoint).parent if Path(args.checkpoint).is_file() else Path("."))
+    out_dir = _results_dir(args)
     noise = f"_noise{args.input_noise:g}" if args.input_noise else ""
     paths = _write_table(table, out_dir, f"eval_{info['dataset']}_{info['keypoints']}{noise}", args.overwrite)
     print(f"{info['dataset']}: {', '.join(info['subjects'])}; {info['frames']} frames per camera view pooled; "
@@ -105,14 +118,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_benchmark(args: argparse.Namespace, evaluate_benchmark) -> int:
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    from ..evaluation.cross_dataset import evaluate_benchmark
+
     if args.input_noise or args.downsample or args.keypoints != "gt":
         raise ValueError(f"--dataset {args.dataset} is a fixed benchmark: --input-noise, --downsample and --keypoints do not apply")
-    out_dir = Path(args.out) if args.out else (Path(args.checkpoint).parent if Path(args.checkpoint).is_file() else Path("."))
-    stem = f"eval_{args.dataset}"
-    for path in (out_dir / f"{stem}.json", out_dir / f"{stem}.csv"):
-        if path.exists() and not args.overwrite:
-            raise ValueError(f"{path} already exists; pass --overwrite or choose another --out")
+    out_dir, stem = _results_dir(args), f"eval_{args.dataset}"
+    _table_paths(out_dir, stem, args.overwrite)  # fail before the work, not after it
     table = evaluate_benchmark(args.checkpoint, args.dataset, args.data_dir, flip=not args.no_flip, progress=True)
     info = table.info
     paths = _write_table(table, out_dir, stem, args.overwrite)

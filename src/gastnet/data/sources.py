@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from .keypoints2d import Keypoints2D, load_keypoints_2d, match_mocap, project_mocap
-from .mocap import MocapDataset, find_data_file, get_dataset_spec, load_mocap, resolve_data_dir
+from .mocap import DatasetSpec, MocapDataset, find_data_file, get_dataset_spec, load_mocap, resolve_data_dir
 
-__all__ = ["load_pose_data"]
+__all__ = ["load_pose_data", "load_dataset_mocap"]
+
+
+def load_dataset_mocap(dataset: str, data_dir: str | os.PathLike[str] | None = None) -> MocapDataset:
+    """The 3D file of ``dataset`` from the data folder (``<data_dir>/<dataset>/`` or ``<data_dir>/``)."""
+    spec = get_dataset_spec(dataset)
+    return load_mocap(_path_3d(resolve_data_dir(data_dir), spec), spec)
+
+
+def _path_3d(folder: Path, spec: DatasetSpec) -> Path:
+    path = find_data_file(folder, spec, spec.file_3d)
+    if path is None:
+        raise ValueError(f"no {spec.file_3d} in {folder / spec.name} or {folder}")
+    return path
 
 
 def load_pose_data(
@@ -25,9 +39,7 @@ def load_pose_data(
     """
     spec = get_dataset_spec(dataset)
     folder = resolve_data_dir(data_dir)
-    path_3d = find_data_file(folder, spec, spec.file_3d)
-    if path_3d is None:
-        raise ValueError(f"no {spec.file_3d} in {folder / spec.name} or {folder}")
+    path_3d = _path_3d(folder, spec)
     mocap = load_mocap(path_3d, spec)
     subjects = list(subjects) if subjects is not None else mocap.subjects()
     missing = [s for s in subjects if s not in mocap.positions]

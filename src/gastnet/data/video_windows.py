@@ -31,7 +31,7 @@ from .augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, de
                       displace_joint_definitions, mirror_world, scale_bodies)
 from ..camera import project_to_2d, world_to_camera
 from .cameras import Camera
-from .virtual_cameras import CameraRanges, sample_cameras, standing_height
+from .virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
 
 __all__ = ["VideoAugmentation", "VideoWindowLoader"]
 
@@ -113,10 +113,6 @@ class VideoWindowLoader:
     def __len__(self) -> int:
         return -(-(self.samples // self.world_size) // self.batch_size)
 
-    def _generator(self, epoch: int, batch: int) -> torch.Generator:
-        seed = int(np.random.SeedSequence([self.seed, epoch, batch, self.rank]).generate_state(1)[0])
-        return torch.Generator().manual_seed(seed)
-
     def windows(self, frames: torch.Tensor, fps: torch.Tensor) -> torch.Tensor:
         """World windows (B, RF, 17, 3) around the global ``frames`` (B,) sampled at ``fps`` (B,)."""
         step = self.source_fps / fps
@@ -162,7 +158,7 @@ class VideoWindowLoader:
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Batches of ``epoch`` from ``start_batch`` on; each a fixed function of the seed, epoch and index."""
         for b in range(start_batch, len(self)):
-            generator = self._generator(epoch, b)
+            generator = seeded_generator(self.seed, epoch, b, self.rank)
             frames = torch.randint(len(self.world), (self.batch_size,), generator=generator)
             yield self.batch(frames, generator)
 

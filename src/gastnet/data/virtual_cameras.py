@@ -17,11 +17,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..camera import look_at
 
-__all__ = ["CameraRanges", "VirtualCameras", "sample_cameras", "project_normalized", "standing_height", "fov_to_focal"]
+__all__ = ["CameraRanges", "VirtualCameras", "sample_cameras", "project_normalized", "standing_height", "fov_to_focal",
+           "seeded_generator"]
 
 
 @dataclass
@@ -143,3 +145,12 @@ def fov_to_focal(fov_deg: float, aspect: float) -> float:
     """
     long_side = 1.0 if aspect >= 1 else 1.0 / aspect
     return long_side / math.tan(math.radians(fov_deg) / 2)
+
+
+def seeded_generator(*keys: int) -> torch.Generator:
+    """A CPU generator that depends only on ``keys`` (e.g. seed, epoch, batch), the same everywhere.
+
+    >>> torch.equal(torch.rand(3, generator=seeded_generator(1, 2)), torch.rand(3, generator=seeded_generator(1, 2)))
+    True
+    """
+    return torch.Generator().manual_seed(int(np.random.SeedSequence(list(keys)).generate_state(1)[0]))

@@ -41,9 +41,9 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.cmu import load_cmu_bvh
-from ..data.mocap import action_group, find_data_file, get_dataset_spec, load_mocap, resolve_data_dir
-from ..data.sources import load_pose_data
-from ..data.virtual_cameras import CameraRanges, sample_cameras, standing_height
+from ..data.mocap import action_group, get_dataset_spec, resolve_data_dir
+from ..data.sources import load_dataset_mocap, load_pose_data
+from ..data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
 from ..model.gastnet import GASTNet
 from .evaluate import METRICS, EvaluationTable, GroupErrors, _group_order, load_evaluated_model
 from .metrics import mpjpe, p_mpjpe
@@ -91,8 +91,7 @@ def virtual_camera_clips(sequences: list[tuple[str, np.ndarray]], fps: float, cl
                 continue
             middle = piece[len(piece) // 2]
             for k in range(cameras_per_clip):
-                generator = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, index, k]).generate_state(1)[0]))
-                cam = sample_cameras(middle[None, 0], standing_height(middle)[None], ranges, generator)
+                cam = sample_cameras(middle[None, 0], standing_height(middle)[None], ranges, seeded_generator(seed, index, k))
                 clips.append(BenchmarkClip(action, cam.project(piece[None])[0].numpy(), cam.to_camera(piece[None])[0].numpy(),
                                            fps, float(cam.elevation_deg[0])))
             index += 1
@@ -101,10 +100,7 @@ def virtual_camera_clips(sequences: list[tuple[str, np.ndarray]], fps: float, cl
 
 def _h36m_vcam(data_dir: Path, seed: int) -> list[BenchmarkClip]:
     spec = get_dataset_spec("h36m")
-    path = find_data_file(data_dir, spec, spec.file_3d)
-    if path is None:
-        raise ValueError(f"no {spec.file_3d} in {data_dir / 'h36m'} or {data_dir}")
-    mocap = load_mocap(path, spec)
+    mocap = load_dataset_mocap("h36m", data_dir)
     sequences = [(action_group(a), mocap.positions[s][a][::2]) for s, a in mocap.sequences(spec.test_subjects)]
     return virtual_camera_clips(sequences, spec.fps / 2, 100, 1, seed)
 
@@ -171,11 +167,9 @@ def evaluate_clips(model: GASTNet, clips: list[BenchmarkClip], scored: tuple[int
         pred, target = (pred - pred[:, :1])[:, idx], (target - target[:, :1])[:, idx]  # metres
         cells.setdefault((clip.action,), GroupErrors()).add(pred, target)
         errors = (1000 * mpjpe(pred, target, reduction="none"), 1000 * p_mpjpe(pred, target, reduction="none"))
-        labels = [_bin(abs(float(x)), POSITION_BINS) for x in clip.inputs[:, 0, 0]]
-        if clip.elevation_deg is not None:
-            labels = [(label, _bin(clip.elevation_deg, ELEVATION_BINS)) for label in labels]
-        for t, label in enumerate(labels):
-            for key in (label if isinstance(label, tuple) else (label,)):
+        elevation = [] if clip.elevation_deg is None else [_bin(clip.elevation_deg, ELEVATION_BINS)]
+        for t, x in enumerate(clip.inputs[:, 0, 0]):
+            for key in [_bin(abs(float(x)), POSITION_BINS), *elevation]:
                 acc = breakdown.setdefault(key, [0, 0.0, 0.0])
                 acc[0] += 1
                 acc[1] += float(errors[0][t])

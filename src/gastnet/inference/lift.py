@@ -212,8 +212,7 @@ def lift_at_model_rate(model: GASTNet, inputs: np.ndarray, fps: float, flip: Ske
     with torch.no_grad():
         for phase in range(min(stride, len(inputs))):
             out[phase::stride] = predict_sequence(model, inputs[phase::stride], flip).numpy()
-    if stride > 1 and len(out) >= stride:
-        kernel = np.ones(stride) / stride
+    if stride > 1 and len(out) >= stride:  # a centred stride-frame mean, edges repeated
         padded = np.concatenate([np.repeat(out[:1], stride // 2, 0), out, np.repeat(out[-1:], (stride - 1) // 2, 0)])
-        out = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="valid"), 0, padded)
+        out = np.mean([padded[i : i + len(out)] for i in range(stride)], axis=0)
     return out

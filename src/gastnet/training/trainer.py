@@ -46,7 +46,7 @@ LAST, BEST = "checkpoint_last.pt", "checkpoint_best.pt"
 
 @dataclass
 class TrainingData:
-    train: list[PoseSequence]
+    train: list[PoseSequence]  # empty with video-like windows, which are drawn from ``world``
     test: list[PoseSequence]
     source: str  # where the 2D came from
     world: list | None = None  # world-frame (N, J, 3) training motion at the mocap's rate (video-like windows)
@@ -72,7 +72,7 @@ def load_training_data(config: Config, data_dir: str | os.PathLike[str] | None =
         world = [mocap.positions[s][a] for s, a in pairs]
         cameras = [mocap.cameras(s) for s, _ in pairs]
     return TrainingData(
-        train=build_sequences(mocap, keypoints, train_subjects, actions, ds),
+        train=[] if world else build_sequences(mocap, keypoints, train_subjects, actions, ds),
         test=build_sequences(mocap, keypoints, test_subjects, actions, ds),
         source=source, world=world, cameras=cameras, fps=spec.fps,
     )
