@@ -6,6 +6,7 @@ steps with the pipeline in the loop, and prints samples per second and the pipel
 
     python benchmarks/bench_training.py --data-dir ../shared/data            # paper's RF 27, C = 128
     python benchmarks/bench_training.py --data-dir ../shared/data --set model.channels=64
+    python benchmarks/bench_training.py --data-dir ../shared/data --config configs/cpu/h36m_rf27_c32_video.toml
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import time
 
 import torch
 
-from gastnet.data.windows import WindowLoader
 from gastnet.evaluation.metrics import mpjpe
 from gastnet.model import create_model
 from gastnet.training import load_config, load_training_data
+from gastnet.training.trainer import make_loader
 
 
 def main() -> None:
@@ -32,12 +33,11 @@ def main() -> None:
     config = load_config(args.config, args.set)
     start = time.perf_counter()
     data = load_training_data(config, args.data_dir)
-    print(f"loaded {len(data.train)} training sequences in {time.perf_counter() - start:.1f} s ({data.source})")
+    print(f"loaded {len(data.world or data.train)} training sequences in {time.perf_counter() - start:.1f} s ({data.source})")
     torch.manual_seed(0)
     model = create_model(config.model.name, **config.model.overrides, form="strided")
     tc = config.train
-    loader = WindowLoader(data.train, model.receptive_field, tc.batch_size, causal=model.causal,
-                          flip_skeleton=model.skeleton, noise_std=tc.noise_std, seed=tc.seed)
+    loader = make_loader(config, data, model)  # as gastnet train makes it (video-like windows with [augment])
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, amsgrad=True)
     model.train()
 

@@ -17,8 +17,8 @@ with flip averaging):
 
 What is scored. A lifter trained on Human3.6M outputs Human3.6M's joints, and the other mocap
 systems put the torso joints elsewhere: the hips are 9 cm apart in HumanEva-I and 14 cm in the
-CMU skeleton against 27 cm in Human3.6M; HumanEva's shoulders are 35 cm apart against 27, its
-thorax-to-head distance 32 cm against 19. No lifter can guess such conventions, so the two
+CMU skeleton against 27 cm in Human3.6M; HumanEva's shoulders are 35 cm apart against 28, its
+thorax-to-head distance 32 cm against 18 (``python benchmarks/bench_joint_definitions.py``). No lifter can guess such conventions, so the two
 cross-dataset benchmarks score the joints whose definition all three share, the joint centres of
 the limbs (knees, ankles, elbows, wrists), with the pelvis as the root (:data:`SHARED_JOINTS`);
 the inputs still carry the other dataset's torso joints, which is the point. ``h36m-vcam``

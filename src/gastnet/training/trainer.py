@@ -37,7 +37,7 @@ from ..model.registry import create_model
 from ..model.checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
 
-__all__ = ["Trainer", "TrainingData", "load_training_data"]
+__all__ = ["Trainer", "TrainingData", "load_training_data", "make_loader"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,24 @@ def load_training_data(config: Config, data_dir: str | os.PathLike[str] | None =
         train=[] if world else build_sequences(mocap, keypoints, train_subjects, actions, ds),
         test=build_sequences(mocap, keypoints, test_subjects, actions, ds),
         source=source, world=world, cameras=cameras, fps=spec.fps,
+    )
+
+
+def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 0,
+                world_size: int = 1) -> WindowLoader | VideoWindowLoader:
+    """The training batches of ``config``: video-like windows with ``[augment]``, else the dataset's 2D."""
+    tc = config.train
+    if config.augment.enabled:
+        return VideoWindowLoader(
+            data.world, data.fps, model.receptive_field, tc.batch_size // world_size,
+            config.augment.to_augmentation(flip=tc.flip), causal=model.causal,
+            samples_per_epoch=config.augment.samples_per_epoch, seed=tc.seed, rank=rank,
+            world_size=world_size, cameras=data.cameras,
+        )
+    return WindowLoader(
+        data.train, model.receptive_field, tc.batch_size // world_size, causal=model.causal,
+        flip_skeleton=model.skeleton if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
+        rank=rank, world_size=world_size,
     )
 
 
@@ -187,19 +205,7 @@ class Trainer:
 
         torch.manual_seed(tc.seed)
         model = create_model(cfg.model.name, **cfg.model.overrides, form="strided").to(device)
-        if cfg.augment.enabled:
-            loader: WindowLoader | VideoWindowLoader = VideoWindowLoader(
-                data.world, data.fps, model.receptive_field, tc.batch_size // self.world_size,
-                cfg.augment.to_augmentation(flip=tc.flip), causal=model.causal,
-                samples_per_epoch=cfg.augment.samples_per_epoch, seed=tc.seed, rank=self.rank,
-                world_size=self.world_size, cameras=data.cameras,
-            )
-        else:
-            loader = WindowLoader(
-                data.train, model.receptive_field, tc.batch_size // self.world_size, causal=model.causal,
-                flip_skeleton=model.skeleton if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
-                rank=self.rank, world_size=self.world_size,
-            )
+        loader = make_loader(cfg, data, model, self.rank, self.world_size)
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, amsgrad=tc.amsgrad)
         state: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "loss_sum": 0.0, "loss_count": 0,
                                  "history": [], "best": math.inf}
