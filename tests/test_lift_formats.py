@@ -91,20 +91,32 @@ def test_plain_arrays_need_an_unambiguous_layout(tmp_path):
         read_keypoints(tmp_path / "mp.npy", layout="coco")
 
 
-def test_gaps_are_interpolated_and_unseen_legs_get_a_stand_in():
+def test_only_missing_joints_are_interpolated_uncertain_ones_are_kept():
     frames = np.array([0, 1, 3, 4])  # frame 2 missing
     kp = np.zeros((4, 17, 2))
     kp[:, :, 0] = frames[:, None] * 10.0
     kp[:, 8, 1] = -40.0  # thorax above the pelvis
     scores = np.full((4, 17), 0.9)
-    scores[1, 5] = 0.1  # one unreliable knee
+    kp[1, 5] = [55.0, 7.0]  # an uncertain knee (e.g. occluded): the detector's guess stays
+    scores[1, 5] = 0.1
+    kp[1, 2] = [0.0, 0.0]  # a joint the detector did not give (score 0, how COCO and OpenPose mark it)
+    scores[1, 2] = 0.0
     filled, report = fill_gaps(PersonTrack(3, frames, kp, scores))
     assert filled.frames.tolist() == [0, 1, 2, 3, 4] and report.missing_frames == 1
-    np.testing.assert_allclose(filled.keypoints[2, :, 0], 20.0)  # interpolated between frames 1 and 3
-    np.testing.assert_allclose(filled.keypoints[1, 5, 0], 10.0)  # from frames 0 and 3: (0 + 30) ... at t=1
+    others = [j for j in range(17) if j != 5]
+    np.testing.assert_allclose(filled.keypoints[2, others, 0], 20.0)  # interpolated between frames 1 and 3
+    np.testing.assert_allclose(filled.keypoints[2, 5, 0], (55.0 + 30.0) / 2)  # from the uncertain guess
+    np.testing.assert_allclose(filled.keypoints[1, 5], [55.0, 7.0])
+    assert filled.scores[1, 5] == 0.1  # its confidence is passed on
+    np.testing.assert_allclose(filled.keypoints[1, 2], [10.0, 0.0])  # from frames 0 and 3 at t = 1
     assert filled.scores[2].max() == 0 and report.interpolated_joints == 17 + 1
+    assert report.filled.sum() == 18 and report.filled[2].all() and report.filled[1, 2] and not report.filled[1, 5]
+    nan = kp.copy()
+    nan[3, 13] = np.nan  # a NaN position is missing whatever its score
+    filled, report = fill_gaps(PersonTrack(3, frames, nan, scores))
+    assert report.filled[4, 13] and np.isfinite(filled.keypoints).all()
     upper_body = scores.copy()
-    upper_body[:, [2, 3, 5, 6]] = 0.0  # knees and ankles never seen
+    upper_body[:, [2, 3, 5, 6]] = 0.0  # knees and ankles never given
     filled, report = fill_gaps(PersonTrack(0, frames, kp, upper_body))
     assert report.stand_in_joints == ["right_knee", "right_ankle", "left_knee", "left_ankle"]
     np.testing.assert_allclose(filled.keypoints[0, 3] - filled.keypoints[0, 1], [0.0, 80.0])  # two spine lengths down
@@ -221,9 +233,11 @@ def test_negative_coordinates_and_short_tracks(tmp_path):
         read_keypoints(tmp_path / "bad.npy", layout="h36m")
     from gastnet.inference.lift import lift_tracks
 
-    short = PersonTrack(9, np.arange(3), np.zeros((3, 17, 2)) + 50, np.ones((3, 17)))
-    with pytest.raises(ValueError, match="nothing to lift"):
-        lift_tracks([short], (640, 480), gastnet.create_model("gastnet_rf9", channels=8))
+    from gastnet.examples import synthetic_walk_2d
+
+    short = PersonTrack(9, np.arange(3), synthetic_walk_2d(3, (640, 480)).astype(float), np.ones((3, 17)))
+    with pytest.raises(ValueError, match="nobody to lift: dropped track 9: seen in only 3 frames"):
+        lift_tracks([short], (640, 480), gastnet.create_model("gastnet_rf9", channels=8), num_frames=100)
 
 
 def test_a_video_with_nobody_fails_cleanly(tmp_path, capsys):
@@ -258,11 +272,14 @@ def test_video_lifting_with_a_plugged_in_detector_and_a_playable_render(tmp_path
         writer.write(np.full((240, 320, 3), 60, np.uint8))
     writer.release()
 
-    class Fixed:  # any backend with detect(frame) -> [Detection] plugs in
-        def detect(self, frame):
-            return [Detection(coco_person(100)[:, :2] * 0.5, np.full(17, 0.9))]
+    class Walking:  # any backend with detect(frame) -> [Detection] plugs in
+        calls = 0
 
-    result = gastnet.lift(tmp_path / "clip.mp4", model="gastnet_rf9", detector=Fixed())
+        def detect(self, frame):
+            self.calls += 1  # a person walking right (a still one would be judged a picture)
+            return [Detection(coco_person(100)[:, :2] * 0.5 + [2.0 * self.calls, 0.0], np.full(17, 0.9))]
+
+    result = gastnet.lift(tmp_path / "clip.mp4", model="gastnet_rf9", detector=Walking())
     assert result.image_size == (320, 240) and len(result.people[0].frames) == 24
     from gastnet.video.reader import open_source
 

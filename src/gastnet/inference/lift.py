@@ -7,8 +7,10 @@ Coordinate and unit contract of the results (all metres, Human3.6M-17 joints):
 - ``poses_world`` (T, 17, 3): an upright frame: z up (the person's mean head-over-ankles
   direction), x the camera's horizontal axis, y = z x x (away from the camera); the pelvis is at
   x = y = 0 in every frame and the lowest joint of the whole track touches the floor z = 0.
-- ``keypoints_2d`` (T, 17, 2) pixels and ``scores`` (T, 17): the 2D that was lifted, after gap
-  filling (filled joints have score 0).
+- ``keypoints_2d`` (T, 17, 2) pixels, ``scores`` (T, 17) and ``interpolated`` (T, 17): the 2D
+  that was lifted; the detector's own positions and confidences wherever it gave a joint, however
+  uncertain, and interpolated positions (score 0, ``interpolated`` True) only where it did not
+  (see :func:`gastnet.keypoints.tracks.fill_gaps`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 from ..camera import normalize_screen_coordinates
 from ..evaluation.evaluate import predict_sequence
 from ..fileio import atomic_path, save_npz
+from ..keypoints.people import not_a_body, screen_tracks
 from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
@@ -84,22 +87,26 @@ class LiftResult:
         out_dir = Path(out_dir)
         paths = []
         scores = np.full((len(self.people), self.num_frames, 17), np.nan, np.float32)
+        interpolated = np.zeros((len(self.people), self.num_frames, 17), bool)
         for i, p in enumerate(self.people):
             scores[i, p.frames] = p.scores
+            interpolated[i, p.frames] = p.fill.filled
         meta = {"units": "metres (3D), pixels (2D)", "joint_names": list(H36M_17.joint_names),
                 "parents": list(H36M_17.parents), "image_size": list(self.image_size), "fps": self.fps,
                 "model": self.model, "notes": self.notes}
         if "npz" in formats:
             paths.append(save_npz(
                 out_dir / "poses.npz", poses_world=self.padded("poses_world", 3), poses_camera=self.padded("poses_camera", 3),
-                keypoints_2d=self.padded("keypoints_2d", 2), scores=scores,
+                keypoints_2d=self.padded("keypoints_2d", 2), scores=scores, interpolated=interpolated,
                 track_ids=np.array([p.track_id for p in self.people]), meta=np.array(json.dumps(meta)),
             ))
         if "json" in formats:
             doc = {**meta, "people": [{"track_id": p.track_id, "frames": p.frames.tolist(),
                                        "poses_world": np.round(p.poses_world, 5).tolist(),
                                        "poses_camera": np.round(p.poses_camera, 5).tolist(),
-                                       "keypoints_2d": np.round(p.keypoints_2d, 2).tolist()} for p in self.people]}
+                                       "keypoints_2d": np.round(p.keypoints_2d, 2).tolist(),
+                                       "scores": np.round(p.scores, 3).tolist(),
+                                       "interpolated": p.fill.filled.astype(int).tolist()} for p in self.people]}
             with atomic_path(out_dir / "poses.json") as tmp:
                 tmp.write_text(json.dumps(doc))
             paths.append(out_dir / "poses.json")
@@ -109,13 +116,13 @@ class LiftResult:
             for p in self.people:  # one file per person, rotations solved from the world-frame positions
                 paths.append(write_bvh(out_dir / f"poses_{p.track_id}.bvh", p.poses_world, H36M_17, self.fps, up_axis="z"))
         if "csv" in formats:
-            lines = ["frame,track_id,joint,x_world,y_world,z_world,x_camera,y_camera,z_camera,u,v,score"]
+            lines = ["frame,track_id,joint,x_world,y_world,z_world,x_camera,y_camera,z_camera,u,v,score,interpolated"]
             for p in self.people:
                 for t, frame in enumerate(p.frames):
                     for j, name in enumerate(H36M_17.joint_names):
                         w, c, k = p.poses_world[t, j], p.poses_camera[t, j], p.keypoints_2d[t, j]
                         lines.append(f"{frame},{p.track_id},{name},{w[0]:.5f},{w[1]:.5f},{w[2]:.5f},"
-                                     f"{c[0]:.5f},{c[1]:.5f},{c[2]:.5f},{k[0]:.2f},{k[1]:.2f},{p.scores[t, j]:.3f}")
+                                     f"{c[0]:.5f},{c[1]:.5f},{c[2]:.5f},{k[0]:.2f},{k[1]:.2f},{p.scores[t, j]:.3f},{int(p.fill.filled[t, j])}")
             with atomic_path(out_dir / "poses.csv") as tmp:
                 tmp.write_text("\n".join(lines) + "\n")
             paths.append(out_dir / "poses.csv")
@@ -133,46 +140,54 @@ def lift_tracks(
     min_frames: int = 5,
     smoothing_3d: str | None = None,
 ) -> LiftResult:
-    """Fill every track's gaps, lift it whole (edge padding, flip averaging) and place it upright.
+    """Drop what is not a person, fill every track's gaps, lift it whole (edge padding, flip averaging) and place it.
 
     ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting, ``smoothing_3d``
-    the 3D poses after it. Tracks seen in
-    fewer than ``min_frames`` frames (spurious detections) are dropped. The result's notes (and
-    warnings) say what was dropped and how much of each track was filled.
+    the 3D poses after it. Tracks seen in fewer than ``min_frames`` frames (unless the input is
+    that short), tiny, unsure, static or not explained by any human pose are dropped (see
+    :mod:`gastnet.keypoints.people`); gaps are filled by :func:`~gastnet.keypoints.tracks.fill_gaps`
+    (only what the detector did not give). The result's notes (and warnings) say what was dropped
+    and why, and how much of each track was filled.
     """
     w, h = image_size
     if not (w > 0 and h > 0):
         raise ValueError(f"image size must be positive, got {w} x {h}")
     if model.num_joints != 17:
         raise ValueError(f"lifting detector keypoints needs a Human3.6M-17 model, this one takes {model.num_joints} joints")
-    people, notes = [], []
+    if num_frames is None:
+        num_frames = max((int(t.frames[-1]) + 1 for t in tracks), default=0)
+    tracks, notes = screen_tracks(tracks, (w, h), fps, min_frames, num_frames)
+    people = []
     for track in tracks:
-        if len(track) < min_frames:
-            notes.append(f"dropped track {track.track_id}: seen in only {len(track)} frames (fewer than {min_frames})")
-            continue
         filled, report = fill_gaps(track)
+        keypoints = smooth(filled.keypoints, smoothing, fps)
+        inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
+        poses = lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
+        poses = smooth(poses - poses[:, :1], smoothing_3d, fps)
+        reason = None if getattr(model, "random_weights", False) else not_a_body(keypoints, poses, filled.scores)
+        if reason is not None:
+            notes.append(f"dropped track {track.track_id}: {reason}")
+            continue
         if report.filled_fraction > 0:
-            note = (f"track {track.track_id}: filled {100 * report.filled_fraction:.1f}% of its joint positions "
+            note = (f"track {track.track_id}: interpolated {100 * report.filled_fraction:.1f}% of its joint positions "
                     f"({report.missing_frames} frames without a detection"
                     + (f"; never seen, replaced by a standing stand-in: {', '.join(report.stand_in_joints)}" if report.stand_in_joints else "")
                     + ")")
             notes.append(note)
             warnings.warn(note, stacklevel=2)
-        keypoints = smooth(filled.keypoints, smoothing, fps)
-        inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
-        poses = lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
-        poses = smooth(poses - poses[:, :1], smoothing_3d, fps)
         people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, upright_world(poses), report))
     if not people:
-        raise ValueError(f"no track lasts {min_frames} frames or more: nothing to lift")
+        raise ValueError("nobody to lift: " + ("; ".join(notes) if notes else "no tracks"))
+    if num_frames < min_frames:
+        notes.append(f"only {num_frames} frames: the model sees no motion, so expect the accuracy of a single-frame "
+                     "lifter; a video or image sequence of a second or more lifts better")
     step = frame_stride(model, fps)
     if step > 1:
         trained = (f"at {model.frame_rate:g} fps" if getattr(model, "frame_rate", None)
                    else f"at {model.frame_rate_range[0]:g}-{model.frame_rate_range[1]:g} fps")
         notes.append(f"the model was trained {trained}: its temporal window takes frames {step} apart, "
                      f"in {step} interleaved passes averaged over {step} frames, so that every frame gets a pose")
-    n = num_frames if num_frames is not None else max((int(p.frames[-1]) + 1 for p in people), default=0)
-    return LiftResult(people, n, (int(w), int(h)), fps, model.config, notes)
+    return LiftResult(people, num_frames, (int(w), int(h)), fps, model.config, notes)
 
 
 def frame_stride(model: GASTNet, fps: float) -> int:

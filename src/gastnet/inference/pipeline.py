@@ -55,7 +55,9 @@ def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLik
         model = shipped[0] if shipped else DEFAULT_MODEL + ("_causal" if causal else "")
     if model in list_pretrained():
         return create_model(model, pretrained=True), f"{model} (pretrained)"
-    return create_model(model).eval(), f"{model} with RANDOM weights (no pretrained weights for it)"
+    net = create_model(model).eval()
+    net.random_weights = True  # its poses mean nothing: lift_tracks does not judge bodies by them
+    return net, f"{model} with RANDOM weights (no pretrained weights for it)"
 
 
 def detect_video(source, max_people: int = 4, progress: bool = False,

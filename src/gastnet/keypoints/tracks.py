@@ -2,9 +2,10 @@
 
 A :class:`PersonTrack` holds one person's Human3.6M-17 keypoints for consecutive frames.
 :func:`link_detections` follows people from frame to frame by keypoint distance (greedy
-matching, relative to the person's size); :func:`fill_gaps` replaces missing and low-confidence
-joints by linear interpolation over time and joints never seen with confidence by a documented
-stand-in (see its docstring), and says how much it filled.
+matching, relative to the person's size); :func:`fill_gaps` fills what the detector did not give
+(frames without the person, joints marked missing) by linear interpolation over time and joints
+never given by a documented stand-in, keeps every position the detector did give however
+uncertain, and says how much it filled.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FillReport:
     missing_frames: int = 0  # frames without a detection inside the track's span
     interpolated_joints: int = 0  # joint positions interpolated over time
     stand_in_joints: list[str] = field(default_factory=list)  # joints never seen, replaced by the stand-in
+    filled: np.ndarray | None = None  # (T, 17) bool: True where the position was made up (interpolated or stand-in)
 
     @property
     def filled_fraction(self) -> float:
@@ -106,13 +108,23 @@ def link_detections(
     return tracks
 
 
-def fill_gaps(track: PersonTrack, min_score: float = 0.3) -> tuple[PersonTrack, FillReport]:
-    """Every frame of the track's span with every joint filled.
+def fill_gaps(track: PersonTrack, missing_below: float = 0.0) -> tuple[PersonTrack, FillReport]:
+    """Every frame of the track's span with every joint filled; only what the detector did not give is made up.
 
-    - Frames without a detection and joints below ``min_score`` are interpolated linearly in
-      time between the nearest confident observations of that joint (held constant beyond the
-      first/last one); their score becomes 0.
-    - Joints never confident in the whole track (a person cut off at the waist: the paper's
+    The rule (missing vs uncertain):
+
+    - A joint is *missing* where its position is not finite or its score is at most
+      ``missing_below`` (default 0: score 0 is how COCO (v = 0), OpenPose (0, 0, 0) and the
+      readers here (negative coordinates) mark a joint that was not detected), and in frames
+      without a detection inside the track's span. Missing positions are interpolated linearly in
+      time between the nearest given positions of that joint (held constant beyond the first and
+      last one); their score is 0 and ``report.filled`` marks them.
+    - An *uncertain* joint (any score above ``missing_below``) keeps the detector's position and
+      score. Scores are often visibility rather than position quality (MediaPipe's far-side elbow
+      of a boxer has visibility 0.1 and the right position), and the network was trained with
+      detector errors, so its own guess beats an interpolation across a punch. Users who want
+      to discard uncertain joints have the scores in every output.
+    - Joints never given in the whole track (a person cut off at the waist: the paper's
       upper-body case) get a stand-in: the leg hangs straight down below its hip, with thigh and
       shin each as long as the spine (pelvis to thorax), so the model sees a standing posture.
     """
@@ -123,19 +135,19 @@ def fill_gaps(track: PersonTrack, min_score: float = 0.3) -> tuple[PersonTrack, 
     kp[track.frames - first] = track.keypoints
     sc[track.frames - first] = track.scores
     report = FillReport(track.track_id, len(span), missing_frames=len(span) - len(track.frames))
-    confident = (sc >= min_score) & np.isfinite(kp).all(-1)
-    never = [j for j in range(17) if not confident[:, j].any()]
+    given = (sc > missing_below) & np.isfinite(kp).all(-1)
+    never = [j for j in range(17) if not given[:, j].any()]
     for j in range(17):
         if j in never:
             continue
-        good = confident[:, j]
+        good = given[:, j]
         bad = ~good
         report.interpolated_joints += int(bad.sum())
         for axis in range(2):
             kp[bad, j, axis] = np.interp(span[bad], span[good], kp[good, j, axis])
     if never:
         if 0 in never or 8 in never:
-            raise ValueError(f"track {track.track_id}: the pelvis or thorax is never seen with confidence; "
+            raise ValueError(f"track {track.track_id}: the pelvis or thorax is never detected; "
                              "the keypoints are too incomplete to lift")
         spine = np.linalg.norm(kp[:, 8] - kp[:, 0], axis=-1, keepdims=True)
         down = np.stack([np.zeros(len(span)), np.ones(len(span))], -1)  # image y grows downwards
@@ -151,5 +163,6 @@ def fill_gaps(track: PersonTrack, min_score: float = 0.3) -> tuple[PersonTrack, 
             if not np.isfinite(kp[:, j]).all():  # other joints: the thorax stands in
                 kp[:, j] = kp[:, 8]
         report.stand_in_joints = [H36M_17.joint_names[j] for j in never]
-    sc = np.where(confident, sc, 0.0)
+    report.filled = ~given
+    sc = np.where(given, sc, 0.0)
     return PersonTrack(track.track_id, span, kp, sc), report
