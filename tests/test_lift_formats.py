@@ -231,9 +231,8 @@ def test_negative_coordinates_and_short_tracks(tmp_path):
     np.save(tmp_path / "bad.npy", kp)
     with pytest.raises(ValueError, match=r"negative pixel coordinates .*index \(4, 6\)"):
         read_keypoints(tmp_path / "bad.npy", layout="h36m")
-    from gastnet.inference.lift import lift_tracks
-
     from gastnet.examples import synthetic_walk_2d
+    from gastnet.inference.lift import lift_tracks
 
     short = PersonTrack(9, np.arange(3), synthetic_walk_2d(3, (640, 480)).astype(float), np.ones((3, 17)))
     with pytest.raises(ValueError, match="nobody to lift: dropped track 9: seen in only 3 frames"):

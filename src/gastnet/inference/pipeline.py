@@ -88,6 +88,9 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
             spent["decode"] += decoded - start
             spent["detect"] += time.perf_counter() - decoded
             bar.update(1)
+        if bar.total != len(frames):  # containers often state a wrong frame count: end the bar at what was read
+            bar.total = len(frames)
+            bar.refresh()
         bar.close()
     if own_detector:
         detector.close()
@@ -155,11 +158,13 @@ def lift(
         data = read_keypoints(source, layout)
     size = image_size or data.image_size
     if size is None:
-        raise ValueError(f"the {data.format} input does not say the image size; pass image_size=(width, height)")
+        raise ValueError(f"the {data.format} input does not say the image size of its video: give it "
+                         "(--image-size WIDTHxHEIGHT on the command line, image_size=(width, height) in Python)")
     start = time.perf_counter()
     result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing,
                          smoothing_3d=smoothing_3d)
     if timings is not None:
         timings["lift"] = time.perf_counter() - start
-    result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} people; lifted with {described}")
+    result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} tracks; "
+                           f"lifted {len(result.people)} {'person' if len(result.people) == 1 else 'people'} with {described}")
     return result

@@ -100,13 +100,7 @@ def _read_json(path: Path, layout: str | None) -> KeypointFile:
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path}: not valid JSON ({err})") from None
     if isinstance(data, dict) and "data" in data and "label" in data:  # the GAST-Net authors' layout
-        entries = sorted(data["data"], key=lambda d: d["frame_index"])
-        n = entries[-1]["frame_index"] + 1 if entries else 0
-        frames: list[list] = [[] for _ in range(n)]
-        for entry in entries:
-            for person in entry["skeleton"]:
-                frames[entry["frame_index"]].append(_person(person["pose"], layout or "coco", person.get("score")))
-        return _frames_to_file(frames, "gastnet-json")
+        return _read_gastnet_json(path, data, layout)
     if isinstance(data, dict) and "instance_info" in data:
         data = data["instance_info"]
     if isinstance(data, dict) and "people" in data:
@@ -128,6 +122,32 @@ def _read_json(path: Path, layout: str | None) -> KeypointFile:
             frames[index[d["image_id"]]].append(_coco_result(d, layout))
         return _frames_to_file(frames, "coco-results")
     raise ValueError(f"{path}: not a keypoint layout gastnet knows (COCO results, MMPose, OpenPose, GAST-Net JSON)")
+
+
+def _read_gastnet_json(path: Path, data: dict, layout: str | None) -> KeypointFile:
+    """The GAST-Net authors' JSON: their writer numbers frames from 1 (``frame_index = i + 1``) and
+    their reader subtracts 1; a file that uses frame 0 is read as numbered from 0."""
+    entries = data["data"]
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a list under 'data', got {type(entries).__name__}")
+    try:
+        indices = [int(entry["frame_index"]) for entry in entries]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{path}: every entry under 'data' needs an integer 'frame_index'") from None
+    if not indices:
+        raise ValueError(f"{path}: the file holds no frames")
+    if min(indices) < 0:
+        raise ValueError(f"{path}: negative frame_index {min(indices)}; frames are numbered from 1")
+    first = 0 if min(indices) == 0 else 1
+    n = max(indices) - first + 1
+    if n > 100 * len(entries) + 10_000:  # a few gaps are normal; this many empty frames is a broken file
+        raise ValueError(f"{path}: frame_index goes up to {max(indices)} but the file holds only {len(entries)} "
+                         "frames; expected frame numbers close to the frames given")
+    frames: list[list] = [[] for _ in range(n)]
+    for index, entry in zip(indices, entries):
+        for person in entry.get("skeleton", []):
+            frames[index - first].append(_person(person["pose"], layout or "coco", person.get("score")))
+    return _frames_to_file(frames, "gastnet-json")
 
 
 def _read_openpose(pages: list[dict], layout: str | None, fmt: str) -> KeypointFile:

@@ -1,11 +1,16 @@
 """2D pose detection backends: anything with ``detect(frame) -> list[Detection]`` plugs in.
 
 The built-in backend is MediaPipe Pose (BlazePose), whose weights ship inside the
-``mediapipe==0.10.21`` wheel, so it runs offline. It follows one person.
+``mediapipe==0.10.21`` wheel, so it runs offline. It follows one person;
+:class:`MultiPersonDetector` finds several with it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,6 +42,29 @@ class PoseDetector(Protocol):
     def detect(self, frame: np.ndarray) -> list[Detection]: ...
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send what native code writes to the process's stderr (file descriptor 2) to /dev/null for a while.
+
+    MediaPipe's C++ graph logs start-up lines (TensorFlow Lite delegates, absl warnings about its
+    own models) straight to descriptor 2 the first time it runs, once per instance; they are
+    not the user's concern and Python's ``warnings`` cannot catch them.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor 2 (embedded interpreters): leave it alone
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class MediaPipePoseDetector:
     """MediaPipe Pose (legacy solution, model complexity 1, bundled with the wheel), one person.
 
@@ -51,14 +79,21 @@ class MediaPipePoseDetector:
             import mediapipe as mp
         except ImportError:
             raise ValueError("2D detection needs MediaPipe: pip install 'gastnet[video]'") from None
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=not tracking, model_complexity=1, min_detection_confidence=min_confidence,
-        )
+        with _native_stderr_silenced():
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=not tracking, model_complexity=1, min_detection_confidence=min_confidence,
+            )
+        self._started = False
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.size == 0:
             raise ValueError(f"expected an RGB frame (H, W, 3), got shape {frame.shape}")
-        result = self._pose.process(frame)
+        if self._started:
+            result = self._pose.process(frame)
+        else:  # the first runs of its two models (finding, then following a person) print start-up lines
+            with _native_stderr_silenced():
+                result = self._pose.process(frame)
+            self._started = result.pose_landmarks is not None
         if result.pose_landmarks is None:
             return []
         h, w = frame.shape[:2]
@@ -75,22 +110,38 @@ class MultiPersonDetector:
 
     Each slot is its own backend instance (for MediaPipe: its own tracker), run on the frame with
     the people of the earlier slots painted over (their keypoint box grown by ``margin``). Slots
-    stop at the first that finds nobody. Identities across frames come from the tracker in
-    :func:`gastnet.keypoints.tracks.link_detections`, not from the slot order.
+    stop at the first that finds nobody. A slot that found nobody looks again only every
+    ``search_every`` frames (a newcomer is picked up within that many frames), so a video of one
+    person costs about one backend run per frame, not ``max_people``. Identities across frames come
+    from the tracker in :func:`gastnet.keypoints.tracks.link_detections`, not from the slot order;
+    what is found is screened by :mod:`gastnet.keypoints.people` before lifting.
     """
 
-    def __init__(self, max_people: int = 4, margin: float = 0.25, backend=MediaPipePoseDetector) -> None:
+    def __init__(self, max_people: int = 4, margin: float = 0.25, backend=MediaPipePoseDetector,
+                 search_every: int = 10) -> None:
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
+        if search_every < 1:
+            raise ValueError(f"search_every must be at least 1, got {search_every}")
         self.slots = [backend() for _ in range(max_people)]
         self.margin = margin
+        self.search_every = search_every
+        self._found = [False] * max_people  # did each slot find someone the last time it ran
+        self._frame = 0
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         found: list[Detection] = []
         work = frame
-        for slot in self.slots:
+        searching = self._frame % self.search_every == 0
+        self._frame += 1
+        for i, slot in enumerate(self.slots):
+            if i > 0 and not (self._found[i] or searching):
+                self._found[i:] = [False] * (len(self.slots) - i)
+                break
             people = slot.detect(work)
+            self._found[i] = bool(people)
             if not people:
+                self._found[i + 1:] = [False] * (len(self.slots) - i - 1)
                 break
             found.append(people[0])
             if slot is not self.slots[-1]:
