@@ -7,7 +7,6 @@ import pytest
 
 import gastnet
 from gastnet.cli.main import main
-from gastnet.inference.lift import upright_world
 from gastnet.inference.smoothing import one_euro, savitzky_golay
 from gastnet.keypoints.files import read_keypoints
 from gastnet.keypoints.layouts import COCO_FROM, to_h36m
@@ -141,21 +140,6 @@ def test_smoothing_filters():
     assert np.abs(savitzky_golay(noisy, 9, 2) - clean).mean() < 0.6 * np.abs(noisy - clean).mean()
     with pytest.raises(ValueError, match="odd"):
         savitzky_golay(noisy, 8, 2)
-
-
-def test_upright_world_frame_contract():
-    from gastnet.examples import synthetic_walk_3d
-
-    pose = synthetic_walk_3d(30)  # y up, facing -z
-    camera = pose * np.array([1.0, -1.0, 1.0])  # camera frame: y down
-    tilt = np.deg2rad(20)  # the camera looks down 20 degrees
-    rot = np.array([[1, 0, 0], [0, np.cos(tilt), -np.sin(tilt)], [0, np.sin(tilt), np.cos(tilt)]])
-    world = upright_world((camera @ rot.T) - (camera @ rot.T)[:, :1])
-    assert world[..., 2].min() == pytest.approx(0.0)
-    np.testing.assert_allclose(world[:, 0, :2], 0.0, atol=1e-12)
-    assert (world[:, 10, 2] > world[:, 3, 2] + 1.2).all()  # head well above the ankle: upright
-    lengths = lambda p: np.linalg.norm(p[:, 1:] - p[:, [0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15]], axis=-1)
-    np.testing.assert_allclose(lengths(world), lengths(pose), atol=1e-9)  # a rigid change of frame
 
 
 def test_lift_api_and_command(tmp_path, capsys):

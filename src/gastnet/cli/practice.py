@@ -57,7 +57,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
         result = lift(args.input, layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps,
                       model=args.model, checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
                       smoothing_3d=args.smooth_3d,
-                      max_people=args.people, progress=True, timings=timings)
+                      max_people=args.people, focal_length=args.focal_length, fov=args.fov, progress=True,
+                      timings=timings)
     paths = result.save(out, formats)
     if args.render:
         import time
@@ -106,7 +107,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
     p.add_argument("--smooth-3d", choices=["one-euro", "savgol"], help="smooth the 3D after lifting (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
-    p.add_argument("--people", type=int, default=4, help="most people per video frame (default: %(default)s)")
+    p.add_argument("--people", type=int, default=4, help="most people per video frame (default: %(default)s); "
+                                                          "what is not a person is dropped either way")
+    lens = p.add_mutually_exclusive_group()
+    lens.add_argument("--focal-length", type=float, metavar="PIXELS",
+                      help="the camera's focal length in pixels, to place people at their real distances")
+    lens.add_argument("--fov", type=float, metavar="DEGREES",
+                      help="the camera's field of view across the long side of the image (default: the photos' EXIF, "
+                           "else 65, a typical phone or webcam)")
     p.add_argument("--render", choices=[".mp4", ".gif"], help="also render the 2D and 3D side by side, and a contact sheet")
     p.add_argument("--attention", metavar="JOINT", help="also plot the global attention of this joint over the layers "
                                                         "(the paper's Fig. 7), e.g. right_wrist")

@@ -101,7 +101,8 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     tracks = link_detections(frames)
     if not tracks:
         raise ValueError(f"{video.name}: nobody was detected in {len(frames)} frames")
-    return KeypointFile(tracks, len(frames), (video.width, video.height), "video (MediaPipe Pose)"), video.fps
+    backend = "MediaPipe Pose" if own_detector else type(detector).__name__
+    return KeypointFile(tracks, len(frames), (video.width, video.height), f"video ({backend})", video.focal_length), video.fps
 
 
 def lift(
@@ -116,6 +117,8 @@ def lift(
     smoothing: str | None = None,
     smoothing_3d: str | None = None,
     max_people: int = 4,
+    focal_length: float | None = None,
+    fov: float | None = None,
     detector=None,
     progress: bool = False,
     timings: dict[str, float] | None = None,
@@ -136,6 +139,10 @@ def lift(
         smoothing: ``"one-euro"`` or ``"savgol"`` on the 2D before lifting (off by default).
         smoothing_3d: the same filters on the 3D poses after lifting (off by default).
         max_people: most people detected per video frame.
+        focal_length, fov: the camera's focal length in pixels, or its field of view in degrees
+            across the long side of the image, for placing people in the world; by default what
+            the input says (the EXIF of photos), else a typical phone or webcam lens
+            (:data:`gastnet.inference.placement.DEFAULT_FOV_DEG`).
         detector: a 2D backend for videos (see :class:`gastnet.video.detectors.PoseDetector`);
             default MediaPipe Pose.
         timings: if given, receives seconds per stage (``decode``, ``detect`` for videos, ``lift``).
@@ -161,8 +168,12 @@ def lift(
         raise ValueError(f"the {data.format} input does not say the image size of its video: give it "
                          "(--image-size WIDTHxHEIGHT on the command line, image_size=(width, height) in Python)")
     start = time.perf_counter()
+    if focal_length is None and fov is None and data.focal_length:
+        focal_length, source = data.focal_length, "from the images' EXIF"
+    else:
+        source = None
     result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing,
-                         smoothing_3d=smoothing_3d)
+                         smoothing_3d=smoothing_3d, focal_length=focal_length, fov=fov, focal_source=source)
     if timings is not None:
         timings["lift"] = time.perf_counter() - start
     result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} tracks; "

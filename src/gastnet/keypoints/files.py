@@ -36,12 +36,13 @@ _BY_JOINTS = {33: "mediapipe", 25: "openpose25", 18: "openpose18", 26: "halpe26"
 
 @dataclass
 class KeypointFile:
-    """Tracks read from a file, with what the file says about the video (size may be None)."""
+    """Tracks read from a file, with what the file says about the video (size and focal length may be None)."""
 
     tracks: list[PersonTrack]
     num_frames: int
     image_size: tuple[int, int] | None
     format: str
+    focal_length: float | None = None  # pixels
 
 
 def _checked(kp: np.ndarray, sc: np.ndarray) -> np.ndarray:

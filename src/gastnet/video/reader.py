@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["VideoSource", "open_source", "require_cv2"]
+__all__ = ["VideoSource", "focal_from_exif", "open_source", "require_cv2"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
@@ -31,6 +31,7 @@ class VideoSource:
     width: int
     height: int
     frame_count: int | None
+    focal_length: float | None = None  # pixels, when the file says (EXIF of an image folder's first image)
     _capture: object | None = None
     _images: list[Path] | None = None
 
@@ -60,6 +61,29 @@ class VideoSource:
         self.close()
 
 
+def focal_from_exif(path: str | os.PathLike[str]) -> float | None:
+    """The focal length in pixels that a photo's EXIF gives, or None (no EXIF, no Pillow, no focal).
+
+    Uses the 35 mm-equivalent focal length (tag FocalLengthIn35mmFilm), which by definition gives
+    the same diagonal field of view as on a 36 x 24 mm frame (43.27 mm diagonal):
+    ``f_px = f_35 * diagonal_px / 43.27``.
+    """
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    try:
+        with Image.open(path) as image:
+            exif = image.getexif()
+            f35 = exif.get_ifd(0x8769).get(0xA405) or exif.get(0xA405)
+            width, height = image.size
+    except (OSError, ValueError):
+        return None
+    if not f35 or float(f35) <= 0:
+        return None
+    return float(f35) * float(np.hypot(width, height)) / 43.27
+
+
 def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
     """Open a video file, a camera (an int index) or a folder of images (sorted by name).
 
@@ -71,7 +95,7 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
         if not capture.isOpened():
             raise ValueError(f"cannot open camera {source}")
         w, h = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        return VideoSource(f"camera {source}", capture.get(cv2.CAP_PROP_FPS) or 30.0, w, h, None, capture)
+        return VideoSource(f"camera {source}", capture.get(cv2.CAP_PROP_FPS) or 30.0, w, h, None, _capture=capture)
     path = Path(source)
     if not path.exists():
         raise ValueError(f"input {path} does not exist")
@@ -82,7 +106,8 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
         first = cv2.imread(str(images[0]), cv2.IMREAD_COLOR)
         if first is None or first.size == 0:
             raise ValueError(f"cannot read image {images[0]}")
-        return VideoSource(str(path), 30.0, first.shape[1], first.shape[0], len(images), _images=images)
+        return VideoSource(str(path), 30.0, first.shape[1], first.shape[0], len(images), focal_from_exif(images[0]),
+                           _images=images)
     capture = cv2.VideoCapture(str(path))
     ok, frame = capture.read() if capture.isOpened() else (False, None)
     if not ok or frame is None or frame.size == 0:
@@ -90,4 +115,4 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
         raise ValueError(f"cannot read any frame from {path}: not a video, or an empty one")
     capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
     count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    return VideoSource(str(path), capture.get(cv2.CAP_PROP_FPS) or 30.0, frame.shape[1], frame.shape[0], count, capture)
+    return VideoSource(str(path), capture.get(cv2.CAP_PROP_FPS) or 30.0, frame.shape[1], frame.shape[0], count, _capture=capture)

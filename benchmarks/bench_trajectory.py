@@ -1,0 +1,162 @@
+"""Global trajectory: how well lifted people are placed in the world (gastnet.inference.placement).
+
+    python benchmarks/bench_trajectory.py --data-dir ../shared/data [--noise-px 3] [--per-case]
+
+Real walks (Human3.6M S9 and S11 "Walking 1/2" at 25 fps, CMU 131_01 and 131_02 at 30 fps) are
+seen by three fixed virtual cameras (1920 x 1080; lenses 60, 75 and 90 degrees across; heights
+1.6, 1.3 and 1.0 m looking 10, 6 and 3 degrees down), placed either beside the walk's main axis
+("across" the frame) or on it ("toward/away"), as near as keeps every joint in the image. The
+joints are projected to pixels, then the root trajectory is recovered from the 2D with the
+ground-truth root-relative pose (oracle: the method alone) or with the pose lifted by the shipped
+default model (as ``gastnet lift`` does), with the true focal length or the default field of view.
+
+Columns (means over the cases of a row, nothing aligned): root error in the camera frame (m) and
+as a percentage of the distance the root travelled; error of the horizontal pelvis path in the
+world frame (the placement's frame built on the true floor for the truth); angle between the
+fitted and the true floor normal; camera height error (the truth is the height above the standing
+ankle, the floor of the placement) and pitch error; and which floor fit was used. Rows are split
+by data: the Human3.6M walks have the body size the model was trained on, while the CMU subject
+is smaller than the bodies the model returns, and monocular depth scales with the body's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
+from gastnet.data.cmu import load_cmu_bvh
+from gastnet.data.sources import load_dataset_mocap
+from gastnet.inference.lift import lift_at_model_rate
+from gastnet.inference.pipeline import load_lifter
+from gastnet.inference.placement import (
+    DEFAULT_FOV_DEG,
+    focal_from_fov,
+    place_in_world,
+    root_translation,
+)
+from gastnet.skeleton import H36M_17
+
+SIZE = (1920, 1080)
+CAMERAS = ((60.0, 1.6, 10.0), (75.0, 1.3, 6.0), (90.0, 1.0, 3.0))  # lens across (deg), height (m), pitch down (deg)
+
+
+def load_walks(data_dir: Path) -> list[tuple[str, np.ndarray, float]]:
+    """(name, world poses (T, 17, 3) metres z up, fps) of the real walks."""
+    h36m = load_dataset_mocap("h36m", data_dir)
+    walks = [(f"{s} {a}", h36m.positions[s][a][::2].astype(np.float64), 25.0)
+             for s in ("S9", "S11") for a in ("Walking 1", "Walking 2")]
+    for name in ("131_01", "131_02"):
+        world, fps = load_cmu_bvh(data_dir / "cmu" / f"{name}.bvh", 30.0)
+        walks.append((f"CMU {name}", world.astype(np.float64), fps))
+    return walks
+
+
+def place_camera(world: np.ndarray, direction: str, fov: float, height: float, pitch: float):
+    """World -> camera rotation and eye of the nearest camera along the view that sees every joint."""
+    root = world[:, 0, :2]
+    centre = root.mean(0)
+    axis = np.linalg.svd(root - centre, full_matrices=False)[2][0]
+    view = axis if direction == "toward/away" else np.array([-axis[1], axis[0]])
+    focal = focal_from_fov(fov, SIZE)
+    for dist in np.arange(2.0, 40.0, 0.25):
+        eye = np.append(centre - dist * view, height)
+        target = eye + np.append(view * math.cos(math.radians(pitch)), -math.sin(math.radians(pitch)))
+        rot = look_at(torch.tensor(eye), torch.tensor(target)).numpy()
+        cam = (world - eye) @ rot.T
+        if cam[..., 2].min() < 1.0:
+            continue
+        pix = project_to_2d(cam, focal, np.array(SIZE) / 2)
+        if (pix > 20).all() and (pix[..., 0] < SIZE[0] - 20).all() and (pix[..., 1] < SIZE[1] - 20).all():
+            return rot, eye
+    raise RuntimeError("no camera distance sees the whole walk")
+
+
+def floor_frame(world: np.ndarray, rot: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """True world poses in the placement's convention: x = camera right on the floor, z up, origin below the camera."""
+    x = rot[0] * np.array([1.0, 1.0, 0.0])
+    x /= np.linalg.norm(x)
+    axes = np.stack([x, np.cross([0.0, 0.0, 1.0], x), [0.0, 0.0, 1.0]])
+    return (world - eye * np.array([1.0, 1.0, 0.0])) @ axes.T
+
+
+def lift(model: torch.nn.Module, pixels: np.ndarray, fps: float) -> np.ndarray:
+    """Root-relative camera-frame poses (T, 17, 3) metres lifted from pixels (T, 17, 2), as ``gastnet lift`` does."""
+    rel = lift_at_model_rate(model, normalize_screen_coordinates(pixels.astype(np.float32), *SIZE), fps, H36M_17)
+    return rel - rel[:, :1]
+
+
+def evaluate(rel: np.ndarray, pixels: np.ndarray, focal: float, fps: float, cam: np.ndarray, world: np.ndarray,
+             rot: np.ndarray, eye: np.ndarray) -> dict[str, float | str]:
+    root = root_translation(rel, pixels, None, focal, np.array(SIZE) / 2, fps)
+    placed = place_in_world([rel + root[:, None]], fps)
+    truth = cam[:, 0]
+    error = np.linalg.norm(root - truth, axis=-1).mean()
+    path = np.linalg.norm(np.diff(truth, axis=0), axis=-1).sum()
+    true_world = floor_frame(world, rot, eye)
+    horizontal = np.linalg.norm(placed.poses_world[0][:, 0, :2] - true_world[:, 0, :2], axis=-1).mean()
+    normal = math.degrees(math.acos(np.clip(placed.rotation[2] @ rot[:, 2], -1.0, 1.0)))
+    ankle = np.median(world[:, [3, 6], 2].min(1))
+    true_pitch = math.degrees(math.asin(-rot[2, 2]))
+    return {"root": error, "pct": 100 * error / path, "horizontal": horizontal, "normal": normal,
+            "height": abs(placed.camera_height - (eye[2] - ankle)), "pitch": abs(placed.camera_pitch_deg - true_pitch),
+            "method": placed.plane_method}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--noise-px", type=float, default=3.0, help="std of the 2D noise row (pixels)")
+    parser.add_argument("--per-case", action="store_true", help="also print every case")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    model, _ = load_lifter()
+    rng = np.random.default_rng(0)
+    rows: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    cases = []
+    for name, world, fps in load_walks(args.data_dir):
+        for direction in ("across", "toward/away"):
+            for fov, height, pitch in CAMERAS:
+                rot, eye = place_camera(world, direction, fov, height, pitch)
+                cam = (world - eye) @ rot.T
+                focal = focal_from_fov(fov, SIZE)
+                clean = project_to_2d(cam, focal, np.array(SIZE) / 2)
+                noisy = clean + rng.normal(0.0, args.noise_px, clean.shape)
+                oracle = cam - cam[:, :1]
+                lift_clean, lift_noisy = lift(model, clean, fps), lift(model, noisy, fps)
+                noise = f"{args.noise_px:g} px noise"
+                variants = {"oracle pose, true lens": (oracle, clean, focal),
+                            f"oracle pose, true lens, {noise}": (oracle, noisy, focal),
+                            "lifted, true lens": (lift_clean, clean, focal),
+                            f"lifted, true lens, {noise}": (lift_noisy, noisy, focal),
+                            f"lifted, default {DEFAULT_FOV_DEG:g} deg (true {fov:g})": (
+                                lift_clean, clean, focal_from_fov(DEFAULT_FOV_DEG, SIZE))}
+                for variant, (rel, pixels, f) in variants.items():
+                    result = evaluate(rel, pixels, f, fps, cam, world, rot, eye)
+                    rows[("CMU" if name.startswith("CMU") else "H36M", direction, variant)].append(result)
+                    cases.append((name, direction, fov, variant, result))
+    header = ("| {} | root err (m) | % of path | horiz. path err (m) | normal err (deg) | cam height err (m) "
+              "| pitch err (deg) | floor fit |")
+    rule = "|---|---|---|---|---|---|---|---|"
+    if args.per_case:
+        print(header.format("case") + "\n" + rule)
+        for name, direction, fov, variant, r in cases:
+            print(f"| {name}, {direction}, {fov:g} deg, {variant} | {r['root']:.3f} | {r['pct']:.2f} "
+                  f"| {r['horizontal']:.3f} | {r['normal']:.2f} | {r['height']:.3f} | {r['pitch']:.2f} "
+                  f"| {r['method']} |")
+        print()
+    print(header.format("walks: view, pose, lens (means over walks and cameras)") + "\n" + rule)
+    for (data, direction, variant), results in sorted(rows.items(), key=lambda item: item[0][0] != "H36M"):
+        mean = {k: np.mean([r[k] for r in results]) for k in ("root", "pct", "horizontal", "normal", "height", "pitch")}
+        methods = ", ".join(f"{m} {c}" for m, c in Counter(r["method"] for r in results).most_common())
+        print(f"| {data}: {direction}, {variant} | {mean['root']:.3f} | {mean['pct']:.2f} | {mean['horizontal']:.3f} "
+              f"| {mean['normal']:.2f} | {mean['height']:.3f} | {mean['pitch']:.2f} | {methods} |")
+
+
+if __name__ == "__main__":
+    main()
