@@ -72,11 +72,12 @@ def cmd_lift(args: argparse.Namespace) -> int:
             from ..video.reader import open_source
 
             video = open_source(args.input)
+        labels = [str(p.track_id) for p in result.people]  # as the "person N" lines below
         paths.append(render_animation(out / f"render{args.render}", keypoints, world, result.image_size, result.fps,
-                                      video=video, progress=True))
+                                      video=video, progress=True, labels=labels))
         if video is not None:
             video.close()
-        paths.append(contact_sheet(out / "sheet.png", keypoints, world, result.image_size))
+        paths.append(contact_sheet(out / "sheet.png", keypoints, world, result.image_size, fps=result.fps, labels=labels))
         timings["render"] = time.perf_counter() - start
     if args.attention:
         paths.append(_attention_plot(args, result, out))

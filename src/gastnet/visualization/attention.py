@@ -12,9 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from .figure import save_figure  # noqa: E402
 from ..model.gastnet import GASTNet  # noqa: E402
 from ..model.layers import GlobalAttention  # noqa: E402
+from .figure import save_figure  # noqa: E402
 
 __all__ = ["attention_maps", "plot_attention"]
 
