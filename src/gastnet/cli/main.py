@@ -54,7 +54,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = lift(sample["keypoints_2d"], layout="h36m", image_size=tuple(int(v) for v in sample["image_size"]),
-                      fps=float(sample["fps"]), model=args.model)
+                      fps=float(sample["fps"]), model=args.model, focal_length=float(sample["focal_length"]))
     paths = result.save(out, ("npz", "json"))
     person = result.people[0]
     print(f"demo input: {sample['source']}")

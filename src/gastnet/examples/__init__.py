@@ -77,11 +77,15 @@ def load_demo_sample() -> dict[str, np.ndarray]:
     """The demo's 2D input: a real walk (CMU motion capture, subject 131) seen by a Human3.6M camera.
 
     Returns ``keypoints_2d`` (T, 17, 2) pixels, ``poses_3d`` (T, 17, 3) the matching root-relative
-    camera-frame joints in metres (for checking the lift), ``image_size`` (width, height), ``fps``
-    and ``source`` (how it was made: ``tools/make_demo_sample.py``).
+    camera-frame joints in metres (for checking the lift), ``image_size`` (width, height), ``fps``,
+    ``source`` (how it was made: ``tools/make_demo_sample.py``) and ``focal_length`` (pixels, the
+    mean of that camera's fx and fy).
     """
     from importlib import resources
 
-    with resources.as_file(resources.files("gastnet.examples").joinpath("cmu_walk_2d.npz")) as path:
-        with np.load(path) as data:
-            return {key: data[key] for key in data.files}
+    from ..data.cameras import dataset_cameras
+
+    with resources.as_file(resources.files("gastnet.examples").joinpath("cmu_walk_2d.npz")) as path, np.load(path) as data:
+        sample = {key: data[key] for key in data.files}
+    sample["focal_length"] = np.float64(dataset_cameras("h36m", "S9")[0].focal_length.mean())  # the camera it was seen by
+    return sample

@@ -83,18 +83,15 @@ class MediaPipePoseDetector:
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=not tracking, model_complexity=1, min_detection_confidence=min_confidence,
             )
-        self._quiet_calls = 5
+            # the graph starts its models in background threads, which log as they go: a first run
+            # on a blank frame waits for them while their lines go nowhere
+            self._pose.process(np.zeros((64, 64, 3), np.uint8))
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.size == 0:
             raise ValueError(f"expected an RGB frame (H, W, 3), got shape {frame.shape}")
-        if self._quiet_calls <= 0:
+        with _native_stderr_silenced():  # a model logs when it first runs (the landmarks: when someone is found)
             result = self._pose.process(frame)
-        else:  # the first runs of its two models (finding, then following a person) print start-up lines
-            with _native_stderr_silenced():
-                result = self._pose.process(frame)
-            if result.pose_landmarks is not None:  # both models have run: a few more calls for late lines
-                self._quiet_calls -= 1
         if result.pose_landmarks is None:
             return []
         h, w = frame.shape[:2]
