@@ -232,3 +232,30 @@ def test_gastnet_lift_places_a_real_walk_where_it_was(direction):
     feet = person.poses_world[person.foot_contact][:, [3, 6], 2].min(1)
     assert person.foot_contact.mean() > 0.5  # walking: a foot is almost always down
     assert np.median(np.abs(feet)) < 0.01 and np.abs(feet).max() < 0.05  # and on the floor
+
+
+def test_the_person_height_fixes_the_scale_of_a_smaller_body():
+    """The CMU subject is smaller than Human3.6M's: lifted bodies are too big and placed too far;
+    given his stature (from the motion capture), ``gastnet.lift`` puts him where he was."""
+    import gastnet
+    from bench_trajectory import place_camera
+    from gastnet.data.cmu import load_cmu_bvh
+    from gastnet.inference.placement import ANKLE_HEIGHT_FRACTION, body_scale
+
+    world, fps = load_cmu_bvh(shared_file("cmu", "131_01.bvh"), 30.0)
+    world = world.astype(np.float64)
+    rot, eye = place_camera(world, "across", 75.0, 1.3, 6.0)
+    cam = (world - eye) @ rot.T
+    stature = 1.0 / body_scale(cam - cam[:, :1], 1.0)  # his bones, ankle to head top, plus the ankle's height
+    assert 1.4 < stature < 1.9
+    focal = focal_from_fov(75.0, (1920, 1080))
+    pixels = project_to_2d(cam, np.array([focal, focal]), np.array([960.0, 540.0])).astype(np.float32)
+    walked = np.linalg.norm(np.diff(cam[:, 0], axis=0), axis=-1).sum()
+
+    def error(**kwargs) -> float:
+        person = gastnet.lift(pixels, layout="h36m", image_size=(1920, 1080), fps=fps, focal_length=focal, **kwargs).people[0]
+        return float(np.linalg.norm(person.poses_camera_absolute[:, 0] - cam[:, 0], axis=-1).mean() / walked)
+
+    unscaled, scaled = error(), error(person_height=stature)
+    print(f"stature {stature:.2f} m: root error {100 * unscaled:.1f}% of the path unscaled, {100 * scaled:.1f}% scaled")
+    assert unscaled > 0.05 and scaled < 0.5 * unscaled

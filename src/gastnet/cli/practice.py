@@ -57,7 +57,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
         result = lift(args.input, layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps,
                       model=args.model, checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
                       smoothing_3d=args.smooth_3d,
-                      max_people=args.people, focal_length=args.focal_length, fov=args.fov, progress=True,
+                      max_people=args.people, focal_length=args.focal_length, fov=args.fov,
+                      person_height=args.person_height, progress=True,
                       timings=timings)
     paths = result.save(out, formats)
     if args.render:
@@ -116,6 +117,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     lens.add_argument("--fov", type=float, metavar="DEGREES",
                       help="the camera's field of view across the long side of the image (default: the photos' EXIF, "
                            "else 65, a typical phone or webcam)")
+    p.add_argument("--person-height", type=float, metavar="METRES",
+                   help="the people's stature, if known: scales the lifted bodies (which have the training "
+                        "subjects' size) so that distances come out right")
     p.add_argument("--render", choices=[".mp4", ".gif"], help="also render the 2D and 3D side by side, and a contact sheet")
     p.add_argument("--attention", metavar="JOINT", help="also plot the global attention of this joint over the layers "
                                                         "(the paper's Fig. 7), e.g. right_wrist")

@@ -17,7 +17,8 @@ from ..model.checkpoint import model_from_checkpoint
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
-from .lift import LiftResult, lift_tracks
+from .lift import lift_tracks
+from .results import LiftResult
 
 __all__ = ["lift", "load_lifter", "detect_video", "is_video_input", "VIDEO_SUFFIXES", "DEFAULT_MODEL", "PREFERRED_MODELS"]
 
@@ -119,6 +120,7 @@ def lift(
     max_people: int = 4,
     focal_length: float | None = None,
     fov: float | None = None,
+    person_height: float | None = None,
     detector=None,
     progress: bool = False,
     timings: dict[str, float] | None = None,
@@ -143,11 +145,13 @@ def lift(
             across the long side of the image, for placing people in the world; by default what
             the input says (the EXIF of photos), else a typical phone or webcam lens
             (:data:`gastnet.inference.placement.DEFAULT_FOV_DEG`).
+        person_height: the people's stature in metres, if known: lifted bodies are scaled to it,
+            which makes distances right for people smaller or taller than the training subjects.
         detector: a 2D backend for videos (see :class:`gastnet.video.detectors.PoseDetector`);
             default MediaPipe Pose.
         timings: if given, receives seconds per stage (``decode``, ``detect`` for videos, ``lift``).
 
-    Returns a :class:`~gastnet.inference.lift.LiftResult` (see its module for the coordinate contract).
+    Returns a :class:`~gastnet.inference.results.LiftResult` (see its module for the coordinate contract).
     """
     net, described = load_lifter(model, checkpoint)
     video_fps = None
@@ -173,7 +177,8 @@ def lift(
     else:
         source = None
     result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing,
-                         smoothing_3d=smoothing_3d, focal_length=focal_length, fov=fov, focal_source=source)
+                         smoothing_3d=smoothing_3d, focal_length=focal_length, fov=fov, focal_source=source,
+                         person_height=person_height)
     if timings is not None:
         timings["lift"] = time.perf_counter() - start
     result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} tracks; "

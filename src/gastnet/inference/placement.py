@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DEFAULT_FOV_DEG", "WorldPlacement", "focal_from_fov", "place_in_world", "root_translation", "smooth_depth"]
+__all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "WorldPlacement", "body_scale", "focal_from_fov",
+           "place_in_world", "root_translation", "smooth_depth"]
 
 DEFAULT_FOV_DEG = 65.0
 """Field of view (degrees) across the long side of the image assumed when the lens is unknown.
@@ -28,6 +29,9 @@ the long side of a 16:9 frame, and video modes crop a few percent more for stabi
 ordinary webcams (~78 degrees diagonal) have ~60-70 across. The depth found scales with the focal
 length, so a 10% wrong focal length gives people 10% too far or too near and the camera too high
 or too low by as much."""
+
+ANKLE_HEIGHT_FRACTION = 0.039
+"""Height of the ankle joint above the sole as a fraction of stature (standard anthropometric tables)."""
 
 PELVIS, R_ANKLE, L_ANKLE, THORAX = 0, 3, 6, 8
 ANKLES = (R_ANKLE, L_ANKLE)
@@ -59,6 +63,31 @@ def _centred(x: np.ndarray, half: int, reduce) -> np.ndarray:
     values = x[np.clip(t[:, None] + offsets, 0, n - 1)]  # (T, W, ...)
     keep = (np.abs(offsets)[None, :] <= reach[:, None]).reshape((n, len(offsets)) + (1,) * (x.ndim - 1))
     return reduce(np.where(keep, values, np.nan), axis=1)
+
+
+def body_scale(poses_rel: np.ndarray, person_height: float) -> float:
+    """The factor that gives lifted Human3.6M-17 poses (T, 17, 3) metres the size of a person ``person_height`` m tall.
+
+    A lifter returns bodies of its training subjects' size; the depth found by
+    :func:`root_translation` scales with it. The pose's standing height is measured along its bones
+    (ankle to knee to hip, both legs averaged, then pelvis, spine, thorax, neck and head top; median
+    over frames, so any posture counts), which is the stature less the ankle's height above the
+    sole (:data:`ANKLE_HEIGHT_FRACTION`).
+
+    >>> from gastnet.examples import synthetic_walk_3d
+    >>> pose = synthetic_walk_3d(5)
+    >>> round(body_scale(2 * pose, 1.7) / body_scale(pose, 1.7), 6)
+    0.5
+    """
+    if not (np.isfinite(person_height) and 0.5 <= person_height <= 2.6):
+        raise ValueError(f"the person's height must be in metres between 0.5 and 2.6, got {person_height}")
+
+    def bone(a: int, b: int) -> np.ndarray:
+        return np.linalg.norm(poses_rel[:, a] - poses_rel[:, b], axis=-1)
+
+    legs = (bone(3, 2) + bone(2, 1) + bone(6, 5) + bone(5, 4)) / 2
+    standing = float(np.median(legs + bone(0, 7) + bone(7, 8) + bone(8, 9) + bone(9, 10)))
+    return person_height * (1 - ANKLE_HEIGHT_FRACTION) / standing
 
 
 def smooth_depth(translation: np.ndarray, fps: float, window_s: float = 0.3) -> np.ndarray:

@@ -1,0 +1,122 @@
+"""What a lift produced, per person, and how it is written (npz, JSON, CSV, BVH).
+
+Coordinate and unit contract of the results (all metres, Human3.6M-17 joints):
+
+- ``poses_camera`` (T, 17, 3): root-relative positions in the camera frame: x right, y down,
+  z away from the camera; the pelvis is at the origin in every frame.
+- ``poses_camera_absolute`` (T, 17, 3): the same poses where they are in the camera frame: the
+  root placed so that the pose projects onto the 2D through a pinhole camera (focal length from
+  the caller, the file, or a default field of view; see :mod:`gastnet.inference.placement`).
+- ``poses_world`` (T, 17, 3): a world frame on the floor: z up (the floor's normal, fitted to the
+  foot contacts of everybody), x the camera's horizontal axis laid onto the floor, y = z x x (away
+  from the camera), origin on the floor below the camera; feet on the floor (z = 0 at ankle-joint
+  height) in every frame a foot is judged to stand on it; people at their estimated separation,
+  moving along their paths.
+- ``keypoints_2d`` (T, 17, 2) pixels, ``scores`` (T, 17) and ``interpolated`` (T, 17): the 2D
+  that was lifted; the detector's own positions and confidences wherever it gave a joint, however
+  uncertain, and interpolated positions (score 0, ``interpolated`` True) only where it did not
+  (see :func:`gastnet.keypoints.tracks.fill_gaps`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..fileio import atomic_path, save_npz
+from ..keypoints.tracks import FillReport
+from ..skeleton import H36M_17
+
+__all__ = ["LiftResult", "LiftedPerson"]
+
+
+@dataclass
+class LiftedPerson:
+    track_id: int
+    frames: np.ndarray  # (T,) frame indices in the input
+    keypoints_2d: np.ndarray  # (T, 17, 2) pixels
+    scores: np.ndarray  # (T, 17)
+    poses_camera: np.ndarray  # (T, 17, 3) metres, root-relative
+    poses_world: np.ndarray  # (T, 17, 3) metres
+    fill: FillReport
+    poses_camera_absolute: np.ndarray | None = None  # (T, 17, 3) metres
+    foot_contact: np.ndarray | None = None  # (T,) bool: a foot judged to stand on the floor
+
+
+@dataclass
+class LiftResult:
+    """Everything a lift produced; :meth:`save` writes it."""
+
+    people: list[LiftedPerson]
+    num_frames: int
+    image_size: tuple[int, int]
+    fps: float
+    model: dict
+    notes: list[str] = field(default_factory=list)
+    camera: dict = field(default_factory=dict)  # focal length (pixels) and its source, height, pitch, roll, floor fit
+
+    def padded(self, name: str, width: int) -> np.ndarray:
+        """``name`` (e.g. ``"poses_world"``) of every person over all input frames: (P, N, 17, width), NaN where absent."""
+        out = np.full((len(self.people), self.num_frames, 17, width), np.nan, np.float32)
+        for i, p in enumerate(self.people):
+            out[i, p.frames] = getattr(p, name)
+        return out
+
+    def save(self, out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("npz",)) -> list[Path]:
+        """Write ``poses.npz`` (arrays (P, N, 17, C) over all N input frames, NaN where a person is
+        absent), and on request ``poses.json``, ``poses.csv`` and ``poses_<track>.bvh`` (one per
+        person, Y up, metres); every file atomically."""
+        out_dir = Path(out_dir)
+        paths = []
+        scores = np.full((len(self.people), self.num_frames, 17), np.nan, np.float32)
+        interpolated = np.zeros((len(self.people), self.num_frames, 17), bool)
+        contact = np.zeros((len(self.people), self.num_frames), bool)
+        for i, p in enumerate(self.people):
+            scores[i, p.frames] = p.scores
+            interpolated[i, p.frames] = p.fill.filled
+            contact[i, p.frames] = p.foot_contact
+        meta = {"units": "metres (3D), pixels (2D)", "joint_names": list(H36M_17.joint_names),
+                "parents": list(H36M_17.parents), "image_size": list(self.image_size), "fps": self.fps,
+                "model": self.model, "camera": self.camera, "notes": self.notes}
+        if "npz" in formats:
+            paths.append(save_npz(
+                out_dir / "poses.npz", poses_world=self.padded("poses_world", 3), poses_camera=self.padded("poses_camera", 3),
+                poses_camera_absolute=self.padded("poses_camera_absolute", 3), foot_contact=contact,
+                keypoints_2d=self.padded("keypoints_2d", 2), scores=scores, interpolated=interpolated,
+                track_ids=np.array([p.track_id for p in self.people]), meta=np.array(json.dumps(meta)),
+            ))
+        if "json" in formats:
+            doc = {**meta, "people": [{"track_id": p.track_id, "frames": p.frames.tolist(),
+                                       "poses_world": np.round(p.poses_world, 5).tolist(),
+                                       "poses_camera": np.round(p.poses_camera, 5).tolist(),
+                                       "poses_camera_absolute": np.round(p.poses_camera_absolute, 5).tolist(),
+                                       "foot_contact": p.foot_contact.astype(int).tolist(),
+                                       "keypoints_2d": np.round(p.keypoints_2d, 2).tolist(),
+                                       "scores": np.round(p.scores, 3).tolist(),
+                                       "interpolated": p.fill.filled.astype(int).tolist()} for p in self.people]}
+            with atomic_path(out_dir / "poses.json") as tmp:
+                tmp.write_text(json.dumps(doc))
+            paths.append(out_dir / "poses.json")
+        if "bvh" in formats:
+            from ..animation.bvh import write_bvh
+
+            for p in self.people:  # one file per person, rotations solved from the world-frame positions
+                paths.append(write_bvh(out_dir / f"poses_{p.track_id}.bvh", p.poses_world, H36M_17, self.fps, up_axis="z"))
+        if "csv" in formats:
+            lines = ["frame,track_id,joint,x_world,y_world,z_world,x_camera,y_camera,z_camera,"
+                     "x_camera_absolute,y_camera_absolute,z_camera_absolute,u,v,score,interpolated"]
+            for p in self.people:
+                for t, frame in enumerate(p.frames):
+                    for j, name in enumerate(H36M_17.joint_names):
+                        w, c, a, k = p.poses_world[t, j], p.poses_camera[t, j], p.poses_camera_absolute[t, j], p.keypoints_2d[t, j]
+                        lines.append(f"{frame},{p.track_id},{name},{w[0]:.5f},{w[1]:.5f},{w[2]:.5f},"
+                                     f"{c[0]:.5f},{c[1]:.5f},{c[2]:.5f},{a[0]:.5f},{a[1]:.5f},{a[2]:.5f},"
+                                     f"{k[0]:.2f},{k[1]:.2f},{p.scores[t, j]:.3f},{int(p.fill.filled[t, j])}")
+            with atomic_path(out_dir / "poses.csv") as tmp:
+                tmp.write_text("\n".join(lines) + "\n")
+            paths.append(out_dir / "poses.csv")
+        return paths
