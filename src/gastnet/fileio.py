@@ -1,9 +1,10 @@
-"""Writing files safely: a file appears complete under its final name or not at all."""
+"""Files: written safely (complete under their final name or not at all), listed in natural order."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "save_npz"]
+__all__ = ["atomic_path", "natural_key", "save_npz"]
 
 
 @contextlib.contextmanager
@@ -38,6 +39,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def natural_key(path: str | os.PathLike[str]) -> list:
+    """Sort key that orders the numbers in names by value: ``frame_2`` before ``frame_10``.
+
+    >>> sorted(["f_10.png", "f_2.png", "F_1.png"], key=natural_key)
+    ['F_1.png', 'f_2.png', 'f_10.png']
+    """
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
 
 
 def _umask() -> int:

@@ -39,7 +39,31 @@ def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
                           out / f"attention_{args.attention}.png")
 
 
+def _lift_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of gastnet.lift that the command line sets."""
+    return {"layout": args.layout, "image_size": _image_size(args.image_size), "fps": args.fps, "model": args.model,
+            "checkpoint": args.checkpoint, "flip": not args.no_flip, "smoothing": args.smooth,
+            "smoothing_3d": args.smooth_3d, "max_people": args.people, "focal_length": args.focal_length,
+            "fov": args.fov, "person_height": args.person_height}
+
+
+def _cmd_lift_batch(args: argparse.Namespace, inputs: list[Path], formats: tuple[str, ...]) -> int:
+    from ..inference.batch import lift_many
+
+    if args.render or args.attention:
+        raise ValueError("--render and --attention take one input at a time; lift the batch first, then render an input")
+    records = lift_many(inputs, args.out, workers=args.workers, formats=formats, overwrite=args.overwrite,
+                        progress=True, **_lift_options(args))
+    for r in records:
+        print(f"{'ok    ' if r['ok'] else 'FAILED'} {r['input']}: " + (
+            f"{r['people']} people, {r['frames']} frames, {r['seconds']:.1f} s -> {r['out']}" if r["ok"] else r["error"]))
+    failed = sum(not r["ok"] for r in records)
+    print(f"{len(records) - failed} of {len(records)} inputs lifted; report: {Path(args.out) / 'batch_report.json'}")
+    return 1 if failed else 0
+
+
 def cmd_lift(args: argparse.Namespace) -> int:
+    from ..inference.batch import expand_inputs
     from ..inference.pipeline import is_video_input, lift
 
     out = Path(args.out)
@@ -47,6 +71,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
     unknown = set(formats) - {"npz", "json", "csv", "bvh"}
     if unknown:
         raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
+    inputs = expand_inputs(args.input)
+    if len(inputs) != 1 or len(args.input) != 1 or Path(args.input[0]).resolve() != inputs[0]:
+        return _cmd_lift_batch(args, inputs, formats)
+    args.input = args.input[0]
     targets = [out / f"poses.{f}" for f in formats if f != "bvh"] + (list(out.glob("poses_*.bvh")) if "bvh" in formats else [])
     existing = [str(t) for t in targets if t.exists()]
     if existing and not args.overwrite:
@@ -54,12 +82,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes below say the same
         timings: dict[str, float] = {}
-        result = lift(args.input, layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps,
-                      model=args.model, checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
-                      smoothing_3d=args.smooth_3d,
-                      max_people=args.people, focal_length=args.focal_length, fov=args.fov,
-                      person_height=args.person_height, progress=True,
-                      timings=timings)
+        result = lift(args.input, progress=True, timings=timings, **_lift_options(args))
     paths = result.save(out, formats)
     if args.render:
         import time
@@ -96,8 +119,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lift", help="3D poses from a video, image folder or 2D keypoint file")
-    p.add_argument("input", help="video (mp4, avi, mov), image folder, or keypoint file/folder (COCO, MMPose, "
-                                 "OpenPose, GAST-Net JSON, VideoPose3D npz, npy)")
+    p.add_argument("input", nargs="+", help="video (mp4, avi, mov), image folder, or keypoint file/folder (COCO, MMPose, "
+                                            "OpenPose, GAST-Net JSON, VideoPose3D npz, npy); several inputs, a folder "
+                                            "of videos or a glob lift each into --out/<name>/")
     p.add_argument("--out", default="gastnet_out", help="output folder (default: %(default)s)")
     p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv, bvh (default: %(default)s)")
     p.add_argument("--layout", help="keypoint layout when the file does not say: coco, h36m, mediapipe, "
@@ -123,5 +147,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--render", choices=[".mp4", ".gif"], help="also render the 2D and 3D side by side, and a contact sheet")
     p.add_argument("--attention", metavar="JOINT", help="also plot the global attention of this joint over the layers "
                                                         "(the paper's Fig. 7), e.g. right_wrist")
+    p.add_argument("--workers", type=int, default=1, help="processes for several inputs (default: %(default)s); "
+                                                           "each gets an equal share of the cores")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(func=cmd_lift)

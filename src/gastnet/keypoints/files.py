@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import natural_key
 from .layouts import LAYOUTS, to_h36m
 from .tracks import PersonTrack, link_detections
 
@@ -165,7 +166,7 @@ def _read_openpose(pages: list[dict], layout: str | None, fmt: str) -> KeypointF
 
 
 def _read_folder(path: Path, layout: str | None) -> KeypointFile:
-    files = sorted(path.glob("*.json"))
+    files = sorted(path.glob("*.json"), key=natural_key)  # frame_2 before frame_10
     if not files:
         raise ValueError(f"no JSON files in folder {path}")
     pages = []

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import natural_key
+
 __all__ = ["VideoSource", "focal_from_exif", "open_source", "require_cv2"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
@@ -85,7 +87,7 @@ def focal_from_exif(path: str | os.PathLike[str]) -> float | None:
 
 
 def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
-    """Open a video file, a camera (an int index) or a folder of images (sorted by name).
+    """Open a video file, a camera (an int index) or a folder of images (in natural order: ``f_2`` before ``f_10``).
 
     Raises ValueError for a missing or unreadable source, an empty video or zero-size frames.
     """
@@ -100,7 +102,7 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
     if not path.exists():
         raise ValueError(f"input {path} does not exist")
     if path.is_dir():
-        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
         if not images:
             raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder {path}")
         first = cv2.imread(str(images[0]), cv2.IMREAD_COLOR)
