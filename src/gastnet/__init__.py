@@ -9,7 +9,7 @@ torch.Size([1, 1, 17, 3])
 from importlib.metadata import PackageNotFoundError, version
 
 from .inference.pipeline import lift
-from .model import GASTNet, count_parameters, create_model, get_model_spec, list_models, register_model
+from .model import GASTNet, count_parameters, create_model, get_model_spec, list_models, load_model, register_model
 from .skeleton import H36M_17, HUMANEVA_15, Skeleton, get_skeleton, list_skeletons, register_skeleton
 
 try:
@@ -19,7 +19,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "lift",
-    "GASTNet", "count_parameters", "create_model", "get_model_spec", "list_models", "register_model",
+    "GASTNet", "count_parameters", "create_model", "get_model_spec", "list_models", "load_model", "register_model",
     "H36M_17", "HUMANEVA_15", "Skeleton", "get_skeleton", "list_skeletons", "register_skeleton",
     "__version__",
 ]

@@ -1,4 +1,5 @@
-"""Deployment commands: bench (the paper's speed table) and export (ONNX, TorchScript)."""
+"""Deployment commands: bench (the paper's speed table), export (ONNX, TorchScript) and convert (the
+GAST-Net authors' checkpoints to ours)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,23 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.form == "dilated" else f"exactly {model.receptive_field} frames in, one out"
     print(f"wrote {out} ({args.format}, {args.form} form: {frames}; input 'keypoints' (B, T, {model.num_joints}, 2), "
           f"output 'poses')")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..model.authors import load_authors_checkpoint
+    from ..model.checkpoint import save_checkpoint
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise ValueError(f"{out} already exists; pass --overwrite or choose another --out")
+    model = load_authors_checkpoint(args.source, causal=args.causal)
+    save_checkpoint(out, model, converted_from=Path(args.source).name,
+                    description=f"gastnet checkpoint converted from the {model.description}")
+    print(model.description)
+    print(f"wrote {out} (use it with --checkpoint, or gastnet.load_model)")
     return 0
 
 
@@ -164,6 +182,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output file (default: SOURCE_FORM.onnx / .pt)")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("convert", help="convert a checkpoint of the GAST-Net authors' code to a gastnet checkpoint")
+    p.add_argument("source", help="the authors' file, e.g. 27_frame_model.bin (torch.save({..., 'model_pos': ...}))")
+    p.add_argument("--out", required=True, help="the gastnet checkpoint to write (.pt)")
+    p.add_argument("--causal", action=argparse.BooleanOptionalAction, default=None,
+                   help="the file does not record causality; default: causal if its name contains 'causal'")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("live", help="real-time 3D poses from a camera or video (2D detection + streaming lifting)")
     p.add_argument("source", nargs="?", help="a video file (or use --camera)")

@@ -8,15 +8,19 @@ and a one-line description. Presets follow the published models (FACTS: receptiv
 from __future__ import annotations
 
 import fnmatch
+import inspect
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
 
-from .gastnet import GASTNet
+from ..skeleton import get_skeleton
+from .checkpoint import model_from_checkpoint
+from .gastnet import GASTNet, receptive_field
 from .weights import get_weights
 
-__all__ = ["ModelSpec", "register_model", "create_model", "list_models", "get_model_spec", "count_parameters"]
+__all__ = ["ModelSpec", "register_model", "create_model", "load_model", "list_models", "get_model_spec", "count_parameters"]
 
 
 @dataclass(frozen=True)
@@ -56,16 +60,44 @@ def list_models(pattern: str = "*") -> list[str]:
     return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
 
 
-def create_model(name: str, pretrained: bool = False, **overrides: Any) -> GASTNet:
+def create_model(
+    name: str | None,
+    pretrained: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    **overrides: Any,
+) -> GASTNet:
     """Build the registered model ``name``; ``overrides`` replace entries of its config.
 
     With ``pretrained=True`` the shipped weights are loaded (offline) and the model is returned in
     eval mode with ``model.weights`` holding their metadata; the architecture cannot be overridden.
 
+    With ``checkpoint=PATH`` (our checkpoint or the GAST-Net authors' file) the weights come from
+    that file, in eval mode; its architecture must be the one registered as ``name`` (ValueError
+    naming what differs), or ``name=None`` takes the file's (see :func:`load_model`). Only
+    ``dropout`` and ``form`` may be overridden then.
+
     >>> model = create_model("gastnet_rf27", dropout=0.0)
     >>> model.receptive_field, count_parameters(model)
     (27, 6915984)
     """
+    if checkpoint is not None:
+        if pretrained:
+            raise ValueError("give pretrained=True or checkpoint=..., not both")
+        fixed = sorted(set(overrides) - {"dropout", "form"})
+        if fixed:
+            raise ValueError(f"a checkpoint fixes the architecture; cannot override {fixed}")
+        model = load_model(checkpoint)
+        if name is not None:
+            _check_architecture(name, model, checkpoint)
+        if overrides.get("dropout", model.config["dropout"]) != model.config["dropout"]:
+            rebuilt = GASTNet.from_config({**model.config, "dropout": overrides["dropout"]})
+            rebuilt.load_state_dict(model.state_dict())
+            rebuilt.__dict__.update({k: getattr(model, k) for k in ("description", "frame_rate", "frame_rate_range")})
+            model = rebuilt.eval()
+        model.form = overrides.get("form", model.form)
+        return model
+    if name is None:
+        raise ValueError("create_model needs a registered model name, or checkpoint=PATH")
     spec = get_model_spec(name)
     if not pretrained:
         return GASTNet(**{**spec.config, **overrides})
@@ -80,6 +112,46 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> GASTN
     if weights.meta.get("frame_rate_range"):
         model.frame_rate_range = tuple(weights.meta["frame_rate_range"])
     return model.eval()
+
+
+def load_model(checkpoint: str | os.PathLike[str], causal: bool | None = None) -> GASTNet:
+    """The model in a checkpoint file, ours or the GAST-Net authors', with the file's architecture.
+
+    Eval mode; ``model.description`` says what was found (receptive field, C, joints, causality).
+    ``causal`` only matters for the authors' files, which do not record it (``None``: a file whose
+    name contains "causal" is causal).
+    """
+    return model_from_checkpoint(checkpoint, causal=causal)
+
+
+_ARCHITECTURE = ("channels", "causal", "local_graphs", "adaptive_attention", "learned_attention", "num_heads",
+                 "in_channels", "num_joints_out")
+
+
+def _check_architecture(name: str, model: GASTNet, checkpoint: str | os.PathLike[str]) -> None:
+    """ValueError naming every difference between the registered ``name`` and a checkpoint's model."""
+    spec = get_model_spec(name)
+    defaults = {k: p.default for k, p in inspect.signature(GASTNet).parameters.items()}
+    want = {**defaults, **spec.config}
+    have = model.config
+    diffs = []
+    widths = tuple(want["filter_widths"])
+    if widths != tuple(model.filter_widths):
+        diffs.append(f"receptive field {model.receptive_field} (widths {', '.join(map(str, model.filter_widths))}) in the "
+                     f"file, {receptive_field(widths)} (widths {', '.join(map(str, widths))}) for {name}")
+    if get_skeleton(want["skeleton"]).name != model.skeleton.name:
+        diffs.append(f"skeleton {model.skeleton.name} ({model.num_joints} joints) in the file, "
+                     f"{get_skeleton(want['skeleton']).name} for {name}")
+    for key in _ARCHITECTURE:
+        a, b = have.get(key), want[key]
+        if (list(a) if isinstance(a, (list, tuple)) else a) != (list(b) if isinstance(b, (list, tuple)) else b):
+            diffs.append(f"{'C' if key == 'channels' else key}={a} in the file, {b} for {name}")
+    if diffs:
+        note = ""
+        if any(d.startswith("causal") for d in diffs) and getattr(model, "description", "").startswith("authors'"):
+            note = (" (the authors' files do not record causality: it follows the file name; "
+                    "load_model(..., causal=...) chooses)")
+        raise ValueError(f"{checkpoint} does not hold {name}: " + "; ".join(diffs) + note)
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
