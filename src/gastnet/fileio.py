@@ -1,18 +1,21 @@
-"""Files: written safely (complete under their final name or not at all), listed in natural order."""
+"""Files: written safely (complete under their final name or not at all), listed in natural order,
+and npz files read without running code (:func:`load_npz`)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "natural_key", "save_npz"]
+__all__ = ["atomic_path", "load_npz", "natural_key", "save_npz"]
 
 
 @contextlib.contextmanager
@@ -64,3 +67,56 @@ def save_npz(path: str | os.PathLike[str], **arrays: Any) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
     return path
+
+
+# What the field's npz files pickle (VideoPose3D's nested dicts of arrays): arrays, dtypes and
+# numpy scalars. Dicts, lists, tuples, strings and numbers need no lookup; anything else (a
+# function to call, a class to build) is refused.
+_PICKLE_ALLOWED = {(module, name) for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+                   for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
+
+
+class _DataUnpickler(pickle.Unpickler):
+    """An unpickler that builds only plain data: numpy arrays, dicts, lists, tuples, strings, numbers."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _PICKLE_ALLOWED or (module == "numpy.dtypes" and name.endswith("DType")):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays, dicts, lists and "
+                                     "plain values are read from npz files")
+
+
+def load_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, object arrays (pickled dicts, as in VideoPose3D's layout)
+    unpickled by an unpickler that builds only plain data, so that a crafted file cannot run code.
+
+    Raises ValueError for a file that is not an npz archive and pickle.UnpicklingError for a
+    pickle that asks for anything but plain data.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.npz"
+    >>> np.savez(path, positions=np.array({"S1": {"Walk": np.zeros(2)}}, dtype=object), x=np.arange(3))
+    >>> data = load_npz(path)
+    >>> data["positions"].item()["S1"]["Walk"].tolist(), data["x"].tolist()
+    ([0.0, 0.0], [0, 1, 2])
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ValueError(f"{path}: not an npz archive ({err})") from None
+    arrays: dict[str, np.ndarray] = {}
+    with archive:
+        for member in archive.namelist():
+            if not member.endswith(".npy"):
+                continue
+            with archive.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                _, _, dtype = read_header(f) if read_header else np.lib.format._read_array_header(f, version)
+                if dtype.hasobject:
+                    arrays[member[:-4]] = _DataUnpickler(f).load()
+                else:
+                    f.seek(0)
+                    arrays[member[:-4]] = np.lib.format.read_array(f, allow_pickle=False)
+    return arrays

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fileio import save_npz
+from ..fileio import load_npz, save_npz
 from .mocap import MocapDataset
 
 __all__ = ["Keypoints2D", "load_keypoints_2d", "save_keypoints_2d", "project_mocap", "match_mocap"]
@@ -40,12 +40,12 @@ def load_keypoints_2d(path: str | os.PathLike[str], expected_joints: int | None 
     if not path.is_file():
         raise ValueError(f"2D file {path} does not exist")
     try:
-        with np.load(path, allow_pickle=True) as data:
-            missing = {"positions_2d", "metadata"} - set(data.keys())
-            if missing:
-                raise ValueError(f"{path}: expected keys 'positions_2d' and 'metadata', missing {sorted(missing)}")
-            positions = data["positions_2d"].item()
-            metadata = data["metadata"].item()
+        data = load_npz(path)  # VideoPose3D's pickled dicts, read without running code
+        missing = {"positions_2d", "metadata"} - set(data.keys())
+        if missing:
+            raise ValueError(f"{path}: expected keys 'positions_2d' and 'metadata', missing {sorted(missing)}")
+        positions = data["positions_2d"].item()
+        metadata = data["metadata"].item()
     except (OSError, EOFError, ValueError, pickle.UnpicklingError) as err:
         raise ValueError(f"{path}: not a readable npz file ({err})") from None
     if not isinstance(positions, dict) or not all(isinstance(v, dict) for v in positions.values()):

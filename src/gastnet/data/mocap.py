@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import load_npz
 from ..skeleton import H36M_17, HUMANEVA_15, Skeleton
 from .cameras import Camera, camera_subjects, dataset_cameras
 
@@ -141,10 +142,10 @@ def load_mocap(path: str | os.PathLike[str], dataset: str | DatasetSpec) -> Moca
     if not path.is_file():
         raise ValueError(f"3D file {path} does not exist (expected {spec.file_3d})")
     try:
-        with np.load(path, allow_pickle=True) as data:
-            if "positions_3d" not in data:
-                raise ValueError(f"{path}: expected the key 'positions_3d', found {list(data.keys())}")
-            raw = data["positions_3d"].item()
+        data = load_npz(path)  # VideoPose3D's pickled dict, read without running code
+        if "positions_3d" not in data:
+            raise ValueError(f"{path}: expected the key 'positions_3d', found {list(data.keys())}")
+        raw = data["positions_3d"].item()
     except (OSError, EOFError, ValueError, pickle.UnpicklingError) as err:
         raise ValueError(f"{path}: not a readable npz file ({err})") from None
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..fileio import natural_key
+from ..fileio import load_npz, natural_key
 from .layouts import LAYOUTS, to_h36m
 from .tracks import PersonTrack, link_detections
 
@@ -186,20 +187,23 @@ def _read_folder(path: Path, layout: str | None) -> KeypointFile:
 def _read_array(path: Path, layout: str | None) -> KeypointFile:
     size = None
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=True) as data:
-            if "positions_2d" in data:  # VideoPose3D custom
-                positions = data["positions_2d"].item()
-                meta = data["metadata"].item() if "metadata" in data else {}
-                video = next(iter(positions))
-                arr = np.asarray(positions[video]["custom"][0])
-                info = meta.get("video_metadata", {}).get(video)
-                size = (int(info["w"]), int(info["h"])) if info else None
-                layout = layout or meta.get("layout_name", "coco")
-            else:
-                key = "keypoints" if "keypoints" in data else list(data.keys())[0]
-                arr = np.asarray(data[key])
-                if "image_size" in data:
-                    size = tuple(int(v) for v in data["image_size"])
+        try:
+            data = load_npz(path)  # VideoPose3D's pickled dicts, read without running code
+        except pickle.UnpicklingError as err:
+            raise ValueError(f"{path}: {err}") from None
+        if "positions_2d" in data:  # VideoPose3D custom
+            positions = data["positions_2d"].item()
+            meta = data["metadata"].item() if "metadata" in data else {}
+            video = next(iter(positions))
+            arr = np.asarray(positions[video]["custom"][0])
+            info = meta.get("video_metadata", {}).get(video)
+            size = (int(info["w"]), int(info["h"])) if info else None
+            layout = layout or meta.get("layout_name", "coco")
+        else:
+            key = "keypoints" if "keypoints" in data else next(iter(data))
+            arr = np.asarray(data[key])
+            if "image_size" in data:
+                size = tuple(int(v) for v in data["image_size"])
     else:
         arr = np.load(path, allow_pickle=False)
     if arr.ndim != 3 or arr.shape[-1] not in (2, 3) or arr.shape[0] == 0:
