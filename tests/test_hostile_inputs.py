@@ -59,3 +59,220 @@ def test_the_fields_own_npz_layout_still_loads(tmp_path):
     data = load_npz(tmp_path / "vp3d.npz")
     np.testing.assert_array_equal(data["positions_2d"].item()["S1"]["Walking"][0], positions["S1"]["Walking"][0])
     assert data["metadata"].item()["video_metadata"]["S1"] == {"w": 1000, "h": 1000}
+
+
+# --- Honest exits: 2D checked against the image on every input path, no absurd poses written ---
+
+def demo_2d(frames: int = 40):
+    """A real walk's 2D (Human3.6M-17, pixels) and its image size."""
+    from gastnet.examples import load_demo_sample
+
+    sample = load_demo_sample()
+    return sample["keypoints_2d"][:frames].astype(np.float64), tuple(int(v) for v in sample["image_size"])
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e30, 1e300])
+def test_scaled_keypoints_are_refused_with_what_was_expected(tmp_path, scale):
+    import gastnet
+
+    kp, size = demo_2d()
+    with pytest.raises(ValueError, match=r"far outside the 1000 x 1002 image; expected x in \[-500, 1500\]"):
+        gastnet.lift(kp * scale, layout="h36m", image_size=size)
+    np.save(tmp_path / "scaled.npy", np.concatenate([kp * scale, np.ones(kp.shape[:-1] + (1,))], -1))
+    with pytest.raises(ValueError, match="scaled.npy: confident keypoint .* far outside"):
+        gastnet.lift(tmp_path / "scaled.npy", layout="h36m", image_size=size)
+
+
+def test_keypoints_a_little_outside_the_image_still_lift():
+    import gastnet
+
+    kp, size = demo_2d()
+    kp[:, 3] += [0.0, 0.45 * size[1] + 1002 - kp[:, 3, 1].max()]  # a foot guessed 45% of the height below the frame
+    assert np.isfinite(gastnet.lift(kp, layout="h36m", image_size=size).people[0].poses_world).all()
+
+
+def test_tiny_image_size_and_bad_fps_are_refused(tmp_path, capsys):
+    import gastnet
+    from gastnet.cli.main import main
+
+    kp, _ = demo_2d()
+    with pytest.raises(ValueError, match=r"image size must be whole pixels, 16 to 100000 on each side; got 1 x 1"):
+        gastnet.lift(kp, layout="h36m", image_size=(1, 1))
+    np.save(tmp_path / "walk.npy", kp)
+    for fps in ("inf", "0", "-30", "nan"):
+        assert main(["lift", str(tmp_path / "walk.npy"), "--layout", "h36m", "--image-size", "1000x1002",
+                     "--fps", fps, "--out", str(tmp_path / "out")]) == 2
+        assert "fps must be a frame rate above 0" in capsys.readouterr().err
+    assert main(["lift", str(tmp_path / "walk.npy"), "--layout", "h36m", "--image-size", "1x1",
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "got 1 x 1" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_arrays_get_the_negative_coordinate_check_that_files_get():
+    import gastnet
+
+    kp, size = demo_2d()
+    kp[5, 2] = [-40.0, 300.0]
+    with pytest.raises(ValueError, match="confident keypoint at negative pixel coordinates"):
+        gastnet.lift(kp, layout="h36m", image_size=size)
+
+
+def test_absurd_poses_are_never_returned(monkeypatch):
+    from gastnet.inference.pipeline import check_poses
+    from gastnet.inference.results import LiftedPerson, LiftResult
+
+    def result(poses):
+        person = LiftedPerson(0, np.arange(len(poses)), np.zeros((len(poses), 17, 2)), np.ones((len(poses), 17)),
+                              poses, poses, None, poses, np.zeros(len(poses), bool))
+        return LiftResult([person], len(poses), (100, 100), 30.0, {})
+
+    good = np.random.default_rng(0).normal(0, 0.3, (4, 17, 3))
+    check_poses(result(good))
+    with pytest.raises(ValueError, match="non-finite poses_camera"):
+        check_poses(result(np.where(np.arange(17)[:, None] == 3, np.nan, good)))
+    with pytest.raises(ValueError, match="a joint 1e\\+29 m from its pelvis; expected under 3 m"):
+        check_poses(result(good * 0 + np.where(np.arange(17)[:, None] == 3, 1e29, 0.0)))
+
+    import gastnet
+    from gastnet.inference import pipeline
+
+    kp, size = demo_2d()
+    huge = result(good * 0 + np.where(np.arange(17)[:, None] == 3, 1e29, 0.0))
+    monkeypatch.setattr(pipeline, "lift_tracks", lambda *args, **kwargs: huge)  # whatever a model makes of it
+    with pytest.raises(ValueError, match="from its pelvis; expected under 3 m"):
+        gastnet.lift(kp, layout="h36m", image_size=size)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("empty.npy", b"", "not a readable .npy array"),
+    ("corrupt.npy", b"\x93NUMPY\x01\x00garbage", "not a readable .npy array"),
+    ("empty.npz", b"", "not an npz archive"),
+    ("corrupt.npz", b"PK\x03\x04" + b"garbage" * 10, "not an npz archive"),
+])
+def test_empty_or_corrupt_arrays_give_one_line(tmp_path, capsys, name, content, message):
+    from gastnet.cli.main import main
+
+    (tmp_path / name).write_bytes(content)
+    assert main(["lift", str(tmp_path / name), "--image-size", "640x480", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_npz_without_arrays_or_with_objects_gives_a_message(tmp_path):
+    np.savez(tmp_path / "nothing.npz")
+    with pytest.raises(ValueError, match="holds no arrays"):
+        read_keypoints(tmp_path / "nothing.npz")
+    np.savez(tmp_path / "text.npz", keypoints=np.array([[["a", "b"]]]))
+    with pytest.raises(ValueError, match="expected a numeric array"):
+        read_keypoints(tmp_path / "text.npz")
+
+
+def test_out_pointing_at_a_file_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    from gastnet.cli.main import main
+    from gastnet.inference import pipeline
+
+    def never(*args, **kwargs):
+        raise AssertionError("lifted before checking --out")
+
+    monkeypatch.setattr(pipeline, "lift", never)
+    (tmp_path / "taken").write_text("a file")
+    kp, _ = demo_2d()
+    np.save(tmp_path / "walk.npy", kp)
+    for out in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        assert main(["lift", str(tmp_path / "walk.npy"), "--layout", "h36m", "--image-size", "1000x1002",
+                     "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "expected a folder" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+def write_video(cv2, path, frames, fourcc="mp4v", size=(64, 48)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, size)
+    for i in range(frames):
+        writer.write(np.full((size[1], size[0], 3), 10 + i, np.uint8))
+    writer.release()
+    return path
+
+
+class StillPerson:
+    """A detector stand-in: one person (COCO-17, pixels) per frame, at ``scale`` times a sane position."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def detect(self, frame):
+        from gastnet.video.detectors import Detection
+
+        k = np.arange(17)
+        xy = np.stack([20 + (k % 3), 5 + 2.0 * k], axis=1) * self.scale
+        return [Detection(xy, np.full(17, 0.9))]
+
+
+def test_a_one_frame_video_has_one_frame(tmp_path):
+    cv2 = pytest.importorskip("cv2", reason="video needs the video extra")
+    from gastnet.inference.pipeline import detect_video
+    from gastnet.video.reader import open_source
+
+    path = write_video(cv2, tmp_path / "one.mp4", 1)
+    with open_source(path) as video:
+        assert len(list(video)) == 1
+    data, _ = detect_video(path, detector=StillPerson())
+    assert data.num_frames == 1 and data.notes == []
+
+
+def test_a_truncated_video_says_how_much_was_read(tmp_path):
+    cv2 = pytest.importorskip("cv2", reason="video needs the video extra")
+    from gastnet.inference.pipeline import detect_video
+
+    whole = write_video(cv2, tmp_path / "whole.avi", 87, "MJPG").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(whole[: len(whole) * 55 // 100])
+    data, _ = detect_video(tmp_path / "cut.avi", detector=StillPerson())
+    assert 0 < data.num_frames < 87
+    expected = f"read {data.num_frames} of the 87 frames the file announces (a truncated or damaged video): lifted what was read"
+    assert data.notes == [expected]
+
+
+def test_video_detections_are_checked_against_the_frame(tmp_path):
+    cv2 = pytest.importorskip("cv2", reason="video needs the video extra")
+    import gastnet
+
+    path = write_video(cv2, tmp_path / "clip.mp4", 6)
+    with pytest.raises(ValueError, match="far outside the 64 x 48 image"):
+        gastnet.lift(path, detector=StillPerson(1e6), model="gastnet_rf9")
+
+
+# --- Files as people expect ---
+
+def test_a_folder_of_images_of_different_sizes_names_the_first_odd_one(tmp_path):
+    cv2 = pytest.importorskip("cv2", reason="video needs the video extra")
+    from gastnet.video.reader import open_source
+
+    for i in range(4):
+        size = (48, 64) if i != 2 else (60, 80)
+        cv2.imwrite(str(tmp_path / f"f_{i}.png"), np.full(size + (3,), 50, np.uint8))
+    with open_source(tmp_path) as video, pytest.raises(ValueError, match=r"f_2.png is 80 x 60 pixels but f_0.png is 64 x 48"):
+        list(video)
+
+
+@pytest.mark.parametrize("kind", ["coco", "mmpose", "gastnet"])
+def test_negative_frame_indices_are_an_error_in_every_format(tmp_path, kind):
+    import json
+
+    k = np.arange(17)
+    xy = np.stack([100 + 3.0 * (k % 3), 50.0 + 10.0 * k], axis=1)
+    frames = [-1, 0, 1, 2]
+    if kind == "coco":
+        doc = [{"image_id": f, "keypoints": np.concatenate([xy, np.full((17, 1), 0.9)], 1).ravel().tolist()} for f in frames]
+        match = "negative image_id -1"
+    elif kind == "mmpose":
+        doc = [{"frame_id": f, "instances": [{"keypoints": xy.tolist(), "keypoint_scores": [0.9] * 17}]} for f in frames]
+        match = "negative frame_id -1"
+    else:
+        doc = {"label": "x", "label_index": 0,
+               "data": [{"frame_index": f, "skeleton": [{"pose": xy.ravel().tolist(), "score": [0.9] * 17}]} for f in frames]}
+        match = "negative frame_index -1"
+    (tmp_path / "kp.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=match):
+        read_keypoints(tmp_path / "kp.json")

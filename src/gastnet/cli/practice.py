@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,19 @@ def _image_size(text: str | None) -> tuple[int, int] | None:
     except ValueError:
         raise ValueError(f"--image-size must look like 1920x1080, got {text!r}") from None
     return w, h
+
+
+def _check_out(out: Path) -> None:
+    """ValueError unless ``out`` is (or can be made) a writable folder: checked before any detection or lifting."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; expected a folder (existing or new) for the outputs")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"--out {out}: {parent} is a file, so no folder can be made there; expected a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: {parent} is not writable; expected a folder the outputs can be written to")
 
 
 def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
@@ -71,6 +85,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     unknown = set(formats) - {"npz", "json", "csv", "bvh"}
     if unknown:
         raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
+    _check_out(out)
     inputs = expand_inputs(args.input)
     if len(inputs) != 1 or len(args.input) != 1 or Path(args.input[0]).resolve() != inputs[0]:
         return _cmd_lift_batch(args, inputs, formats)

@@ -10,7 +10,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..keypoints.convert import coco_to_h36m
-from ..keypoints.files import KeypointFile, read_keypoints
+from ..keypoints.files import KeypointFile, check_negative, read_keypoints
 from ..keypoints.layouts import to_h36m
 from ..keypoints.tracks import PersonTrack, link_detections
 from ..model.checkpoint import model_from_checkpoint
@@ -20,9 +20,72 @@ from ..model.weights import list_pretrained
 from .lift import lift_tracks
 from .results import LiftResult
 
-__all__ = ["lift", "load_lifter", "detect_video", "is_video_input", "VIDEO_SUFFIXES", "DEFAULT_MODEL", "PREFERRED_MODELS"]
+__all__ = ["DEFAULT_MODEL", "MAX_POSE_EXTENT_M", "OUTSIDE_TOLERANCE", "PREFERRED_MODELS", "VIDEO_SUFFIXES",
+           "check_image_size", "check_keypoints_in_image", "check_poses", "detect_video", "is_video_input", "lift",
+           "load_lifter"]
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+
+# How far 2D keypoints may lie beyond the image's borders, as a fraction of its width (x) or
+# height (y): confident joints (score above 0.3) OUTSIDE_TOLERANCE, any given joint (score above 0)
+# FAR_OUTSIDE. Detectors guess cut-off limbs a little outside the frame; farther means the
+# keypoints are in other units or scale than the image size (normalised coordinates with a pixel
+# image size, pixels of another video, a scaled file).
+OUTSIDE_TOLERANCE = 0.5
+FAR_OUTSIDE = 5.0
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 16, 100_000  # pixels
+MAX_POSE_EXTENT_M = 3.0  # no joint of a lifted body is this far from its pelvis
+MAX_FPS = 10_000.0
+
+
+def check_image_size(size) -> tuple[int, int]:
+    """(width, height) as ints; ValueError unless both are whole numbers of pixels from 16 to 100000."""
+    try:
+        w, h = (float(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"image size must be (width, height) in pixels, got {size!r}") from None
+    if not all(np.isfinite(v) and v == int(v) and MIN_IMAGE_SIDE <= v <= MAX_IMAGE_SIDE for v in (w, h)):
+        raise ValueError(f"image size must be whole pixels, {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} on each side; "
+                         f"got {w:g} x {h:g} (keypoints must be pixels of a video frame of that size)")
+    return int(w), int(h)
+
+
+def check_keypoints_in_image(tracks: list[PersonTrack], size: tuple[int, int], what: str = "input") -> None:
+    """ValueError if a confident joint lies more than OUTSIDE_TOLERANCE of the image size beyond its
+    borders (or any given joint more than FAR_OUTSIDE), naming the track, frame, joint and the range expected."""
+    w, h = size
+    extent = np.array([w, h], dtype=np.float64)
+    for track in tracks:
+        kp = np.asarray(track.keypoints, dtype=np.float64)
+        sc = np.asarray(track.scores, dtype=np.float64)
+        for limit, given in ((OUTSIDE_TOLERANCE, sc > 0.3), (FAR_OUTSIDE, sc > 0)):
+            with np.errstate(invalid="ignore"):
+                outside = ((kp < -limit * extent) | (kp > (1 + limit) * extent)).any(-1) & given
+            if outside.any():
+                t, j = (int(i) for i in np.argwhere(outside)[0])
+                x, y = kp[t, j]
+                confident = "confident " if limit == OUTSIDE_TOLERANCE else ""
+                raise ValueError(
+                    f"{what}: {confident}keypoint {j} of track {track.track_id} in frame {int(track.frames[t])} is at "
+                    f"({x:.6g}, {y:.6g}) px, far outside the {w} x {h} image; expected x in "
+                    f"[{-limit * w:g}, {(1 + limit) * w:g}] and y in [{-limit * h:g}, {(1 + limit) * h:g}] "
+                    "(wrong image size, units or scale?)")
+
+
+def check_poses(result: LiftResult) -> None:
+    """ValueError unless every lifted pose is finite and within MAX_POSE_EXTENT_M of its pelvis."""
+    for p in result.people:
+        for name in ("poses_camera", "poses_camera_absolute", "poses_world"):
+            poses = getattr(p, name)
+            if poses is not None and not np.isfinite(poses).all():
+                raise ValueError(f"lifting track {p.track_id} gave non-finite {name}; the 2D input is unusable "
+                                 "(check its units and the image size)")
+        relative = p.poses_camera - p.poses_camera[:, :1]
+        extent = float(np.abs(relative).max()) if relative.size else 0.0
+        if extent > MAX_POSE_EXTENT_M:
+            raise ValueError(f"lifting track {p.track_id} gave a body with a joint {extent:.3g} m from its pelvis; "
+                             f"expected under {MAX_POSE_EXTENT_M:g} m (check the 2D's units, the image size and "
+                             "--person-height)")
 
 
 def is_video_input(source: str | os.PathLike[str]) -> bool:
@@ -103,7 +166,12 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     if not tracks:
         raise ValueError(f"{video.name}: nobody was detected in {len(frames)} frames")
     backend = "MediaPipe Pose" if own_detector else type(detector).__name__
-    return KeypointFile(tracks, len(frames), (video.width, video.height), f"video ({backend})", video.focal_length), video.fps
+    notes = []
+    if video.frame_count is not None and len(frames) < video.frame_count:
+        notes.append(f"read {len(frames)} of the {video.frame_count} frames the file announces "
+                     "(a truncated or damaged video): lifted what was read")
+    return KeypointFile(tracks, len(frames), (video.width, video.height), f"video ({backend})", video.focal_length,
+                        notes), video.fps
 
 
 def lift(
@@ -153,17 +221,24 @@ def lift(
 
     Returns a :class:`~gastnet.inference.results.LiftResult` (see its module for the coordinate contract).
     """
+    if fps is not None and not (np.isfinite(fps) and 0 < fps <= MAX_FPS):
+        raise ValueError(f"fps must be a frame rate above 0 and at most {MAX_FPS:g}, got {fps}")
     net, described = load_lifter(model, checkpoint)
     video_fps = None
     if isinstance(source, np.ndarray):
         arr = np.asarray(source, dtype=np.float64)
         if arr.ndim != 3 or arr.shape[-1] not in (2, 3):
             raise ValueError(f"expected keypoints (T, J, 2) or (T, J, 3), got shape {arr.shape}")
+        if len(arr) == 0:
+            raise ValueError("the keypoint array has no frames")
         if not np.isfinite(arr).all():
             raise ValueError("keypoints contain NaN or infinite values")
-        kp, sc = to_h36m(arr[..., :2], arr[..., 2] if arr.shape[-1] == 3 else None, layout or "h36m")
+        scores = np.clip(arr[..., 2], 0.0, 1.0) if arr.shape[-1] == 3 else np.ones(arr.shape[:-1])
+        kp, sc = to_h36m(arr[..., :2], check_negative(arr[..., :2], scores), layout or "h36m")
         data = KeypointFile([PersonTrack(0, np.arange(len(kp)), kp, sc)], len(kp), None, "array")
     elif is_video_input(source):
+        if image_size is not None:
+            check_image_size(image_size)  # before the detection's minutes
         data, video_fps = detect_video(source, max_people, progress, timings, detector)
     else:
         data = read_keypoints(source, layout)
@@ -171,6 +246,11 @@ def lift(
     if size is None:
         raise ValueError(f"the {data.format} input does not say the image size of its video: give it "
                          "(--image-size WIDTHxHEIGHT on the command line, image_size=(width, height) in Python)")
+    size = check_image_size(size)
+    check_keypoints_in_image(data.tracks, size, "the array" if isinstance(source, np.ndarray) else str(source))
+    if video_fps is not None and not (np.isfinite(video_fps) and 0 < video_fps <= MAX_FPS):
+        data.notes.append(f"the video says {video_fps} fps; lifted as 30 fps")
+        video_fps = 30.0
     start = time.perf_counter()
     if focal_length is None and fov is None and data.focal_length:
         focal_length, source = data.focal_length, "from the images' EXIF"
@@ -179,8 +259,10 @@ def lift(
     result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing,
                          smoothing_3d=smoothing_3d, focal_length=focal_length, fov=fov, focal_source=source,
                          person_height=person_height)
+    check_poses(result)
     if timings is not None:
         timings["lift"] = time.perf_counter() - start
     result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} tracks; "
                            f"lifted {len(result.people)} {'person' if len(result.people) == 1 else 'people'} with {described}")
+    result.notes[1:1] = data.notes
     return result

@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ from ..fileio import load_npz, natural_key
 from .layouts import LAYOUTS, to_h36m
 from .tracks import PersonTrack, link_detections
 
-__all__ = ["KeypointFile", "read_keypoints"]
+__all__ = ["KeypointFile", "check_negative", "read_keypoints"]
 
 _BY_JOINTS = {33: "mediapipe", 25: "openpose25", 18: "openpose18", 26: "halpe26"}
 
@@ -45,9 +46,10 @@ class KeypointFile:
     image_size: tuple[int, int] | None
     format: str
     focal_length: float | None = None  # pixels
+    notes: list[str] = field(default_factory=list)  # what the reader noticed (a truncated video, ...)
 
 
-def _checked(kp: np.ndarray, sc: np.ndarray) -> np.ndarray:
+def check_negative(kp: np.ndarray, sc: np.ndarray) -> np.ndarray:
     """Scores with joints at negative pixels set to 0 (missing); ValueError if such a joint is confident."""
     negative = (kp < 0).any(-1)
     bad = negative & (kp < -1.0).any(-1) & (sc > 0.3)
@@ -70,7 +72,7 @@ def _person(values, layout: str, scores=None) -> tuple[np.ndarray, np.ndarray]:
         kp, sc = arr.reshape(joints, 2), np.asarray(scores, dtype=np.float64).reshape(joints)
     if not np.isfinite(kp).all():
         raise ValueError("keypoints contain NaN or infinite values")
-    return to_h36m(kp, _checked(kp, np.clip(sc, 0.0, 1.0)), layout)
+    return to_h36m(kp, check_negative(kp, np.clip(sc, 0.0, 1.0)), layout)
 
 
 def _layout_for(count: int, given: str | None) -> str:
@@ -97,6 +99,16 @@ def _frames_to_file(frames: list[list], fmt: str, size=None) -> KeypointFile:
     return KeypointFile(tracks, len(frames), size, fmt)
 
 
+def _no_negative_frames(path: Path, ids: list, name: str) -> None:
+    """ValueError unless every frame number is an integer of at least 0 (a negative one would become a phantom frame)."""
+    try:
+        numbers = [int(i) for i in ids]
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: every {name!r} must be an integer frame number") from None
+    if numbers and min(numbers) < 0:
+        raise ValueError(f"{path}: negative {name} {min(numbers)}; expected frame numbers of 0 or more")
+
+
 def _read_json(path: Path, layout: str | None) -> KeypointFile:
     try:
         data = json.loads(path.read_text())
@@ -109,6 +121,8 @@ def _read_json(path: Path, layout: str | None) -> KeypointFile:
     if isinstance(data, dict) and "people" in data:
         return _read_openpose([data], layout, "openpose-json")
     if isinstance(data, list) and data and isinstance(data[0], dict) and "instances" in data[0]:  # MMPose
+        ids = [entry.get("frame_id", 0) for entry in data]
+        _no_negative_frames(path, ids, "frame_id")
         frames = []
         for entry in sorted(data, key=lambda d: d.get("frame_id", 0)):
             people = []
@@ -118,6 +132,7 @@ def _read_json(path: Path, layout: str | None) -> KeypointFile:
             frames.append(people)
         return _frames_to_file(frames, "mmpose")
     if isinstance(data, list) and data and isinstance(data[0], dict) and "keypoints" in data[0]:  # COCO results
+        _no_negative_frames(path, [d.get("image_id") for d in data], "image_id")
         ids = sorted({d["image_id"] for d in data})
         index = {image_id: i for i, image_id in enumerate(ids)}
         frames = [[] for _ in ids]
@@ -186,28 +201,44 @@ def _read_folder(path: Path, layout: str | None) -> KeypointFile:
 
 def _read_array(path: Path, layout: str | None) -> KeypointFile:
     size = None
-    if path.suffix == ".npz":
+    if path.suffix.lower() == ".npz":
         try:
             data = load_npz(path)  # VideoPose3D's pickled dicts, read without running code
         except pickle.UnpicklingError as err:
             raise ValueError(f"{path}: {err}") from None
+        except ValueError:
+            raise
+        except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
+            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ValueError(f"{path}: a damaged npz archive ({detail})") from None
         if "positions_2d" in data:  # VideoPose3D custom
-            positions = data["positions_2d"].item()
-            meta = data["metadata"].item() if "metadata" in data else {}
-            video = next(iter(positions))
-            arr = np.asarray(positions[video]["custom"][0])
-            info = meta.get("video_metadata", {}).get(video)
-            size = (int(info["w"]), int(info["h"])) if info else None
+            try:
+                positions = data["positions_2d"].item()
+                meta = data["metadata"].item() if "metadata" in data else {}
+                video = next(iter(positions))
+                arr = np.asarray(positions[video]["custom"][0])
+                info = meta.get("video_metadata", {}).get(video)
+                size = (int(info["w"]), int(info["h"])) if info else None
+            except (AttributeError, KeyError, IndexError, TypeError, ValueError, StopIteration):
+                raise ValueError(f"{path}: 'positions_2d' is not in VideoPose3D's layout; expected "
+                                 "{video: {'custom': [array (T, 17, 2)]}}") from None
             layout = layout or meta.get("layout_name", "coco")
         else:
+            if not data:
+                raise ValueError(f"{path}: the npz archive holds no arrays")
             key = "keypoints" if "keypoints" in data else next(iter(data))
             arr = np.asarray(data[key])
             if "image_size" in data:
                 size = tuple(int(v) for v in data["image_size"])
     else:
-        arr = np.load(path, allow_pickle=False)
-    if arr.ndim != 3 or arr.shape[-1] not in (2, 3) or arr.shape[0] == 0:
-        raise ValueError(f"{path}: expected an array (T, J, 2) or (T, J, 3) with scores, got shape {arr.shape}")
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, EOFError, ValueError) as err:
+            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ValueError(f"{path}: not a readable .npy array ({detail}); expected an array saved by numpy.save") from None
+    if arr.ndim != 3 or arr.shape[-1] not in (2, 3) or arr.shape[0] == 0 or arr.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: expected a numeric array (T, J, 2) or (T, J, 3) with scores, got "
+                         f"{arr.dtype} of shape {arr.shape}")
     if not np.isfinite(arr).all():
         raise ValueError(f"{path}: keypoints contain NaN or infinite values")
     name = _layout_for(arr.shape[1], layout) if layout or arr.shape[1] != 17 else None
@@ -215,7 +246,7 @@ def _read_array(path: Path, layout: str | None) -> KeypointFile:
         raise ValueError(f"{path}: 17 joints could be COCO or Human3.6M order; say which with layout='coco' or 'h36m'")
     scores = np.clip(arr[..., 2], 0, 1) if arr.shape[-1] == 3 else np.ones(arr.shape[:-1])
     try:
-        scores = _checked(arr[..., :2], scores)
+        scores = check_negative(arr[..., :2], scores)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
     kp, sc = to_h36m(arr[..., :2], scores, name)

@@ -36,6 +36,7 @@ class VideoSource:
     focal_length: float | None = None  # pixels, when the file says (EXIF of an image folder's first image)
     _capture: object | None = None
     _images: list[Path] | None = None
+    _first: np.ndarray | None = None  # the frame open_source read to check the video (BGR), given out first
 
     def __iter__(self) -> Iterator[np.ndarray]:
         cv2 = require_cv2()
@@ -44,8 +45,15 @@ class VideoSource:
                 frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
                 if frame is None or frame.size == 0:
                     raise ValueError(f"cannot read image {path}")
+                if frame.shape[:2] != (self.height, self.width):
+                    raise ValueError(f"image {path} is {frame.shape[1]} x {frame.shape[0]} pixels but {self._images[0].name} "
+                                     f"is {self.width} x {self.height}; expected every image of the folder to have the "
+                                     "same size (frames of one video)")
                 yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             return
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield cv2.cvtColor(first, cv2.COLOR_BGR2RGB)
         while True:
             ok, frame = self._capture.read()
             if not ok:
@@ -115,6 +123,8 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
     if not ok or frame is None or frame.size == 0:
         capture.release()
         raise ValueError(f"cannot read any frame from {path}: not a video, or an empty one")
-    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
     count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    return VideoSource(str(path), capture.get(cv2.CAP_PROP_FPS) or 30.0, frame.shape[1], frame.shape[0], count, _capture=capture)
+    # The frame read is kept and given out first: seeking back to frame 0 fails on some files
+    # (a 1-frame mp4 then reads as empty).
+    return VideoSource(str(path), capture.get(cv2.CAP_PROP_FPS) or 30.0, frame.shape[1], frame.shape[0], count,
+                       _capture=capture, _first=frame)
