@@ -276,3 +276,47 @@ def test_negative_frame_indices_are_an_error_in_every_format(tmp_path, kind):
     (tmp_path / "kp.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match=match):
         read_keypoints(tmp_path / "kp.json")
+
+
+# --- Training: a finished run stays finished, and the best/last pair stays consistent ---
+
+TINY_RUN = ['model.name="gastnet_rf9"', "model.channels=8", 'data.train_subjects=["S1"]', 'data.test_subjects=["S9"]',
+            "train.batch_size=64", "train.epochs=1", "train.max_steps=3", "train.eval_sequences=1", "train.threads=1"]
+
+
+def test_resuming_a_finished_run_changes_nothing_and_says_so(tiny_h36m, tmp_path, caplog):
+    import logging
+
+    from gastnet.cli.main import main
+
+    out = tmp_path / "run"
+    args = ["train", "--out", str(out), "--data-dir", str(tiny_h36m), "--no-progress"]
+    (tmp_path / "tiny.toml").write_text("")
+    assert main([*args[:1], str(tmp_path / "tiny.toml"), *args[1:], "--set", *TINY_RUN]) == 0
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    with caplog.at_level(logging.INFO, logger="gastnet.training.trainer"):
+        assert main([*args, "--resume"]) == 0
+    assert "is complete (epoch 0 of 1, step 3 of 3): nothing to do" in caplog.text
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
+
+
+def test_best_is_written_before_last_and_a_missing_best_comes_back(tiny_h36m, tmp_path, monkeypatch):
+    from gastnet.training import trainer as trainer_module
+    from gastnet.training.config import load_config
+    from gastnet.training.trainer import BEST, LAST, Trainer
+
+    written = []
+    real_save = trainer_module.save_checkpoint
+
+    def recording_save(path, *args, **kwargs):
+        written.append(path.name)
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "save_checkpoint", recording_save)
+    out = tmp_path / "run"
+    Trainer(load_config(None, TINY_RUN), out, data_dir=tiny_h36m, progress=False).run()
+    assert written == [BEST, LAST]  # a kill between the two leaves the earlier last: that epoch is redone
+    (out / BEST).unlink()  # as a kill between the writes of the former order (last, then best) left it
+    Trainer(load_config(None, TINY_RUN), out, data_dir=tiny_h36m, resume=True, progress=False).run()
+    assert (out / BEST).read_bytes() == (out / LAST).read_bytes()
+    assert written == [BEST, LAST]  # the finished run trained no further

@@ -8,6 +8,12 @@ uninterrupted run.
 
 Files in the output folder: ``checkpoint_last.pt``, ``checkpoint_best.pt`` (lowest test MPJPE),
 ``metrics.jsonl`` (one line per epoch), ``curves.png`` (with matplotlib), ``config.json``.
+
+The best checkpoint is written before the last one, so a run killed between the two writes
+resumes from the earlier last checkpoint, redoes that epoch and writes both again; a run whose
+best checkpoint went missing otherwise gets it back from the last one when that is the best.
+``--resume`` of a finished run (``train.epochs`` or ``train.max_steps`` reached) does nothing
+and says so: raise ``train.epochs`` (or ``train.max_steps``) to train on.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,11 +193,43 @@ class Trainer:
         table = evaluate_sequences(model, sequences[:limit] if limit else sequences, flip)
         return table.average["mpjpe"]
 
+    @property
+    def complete(self) -> bool:
+        """True when resuming a run that already reached ``train.epochs`` or ``train.max_steps``."""
+        if self.checkpoint is None or not self.resume:
+            return False
+        state, tc = self.checkpoint["state"], self.config.train
+        return state["epoch"] >= tc.epochs or bool(tc.max_steps and state["step"] >= tc.max_steps)
+
+    def _repair_best(self) -> None:
+        """A missing best checkpoint copied from the last one, when the last one is the best (its
+        evaluation is the run's lowest); the legacy order wrote last before best."""
+        best, last = self.out_dir / BEST, self.out_dir / LAST
+        if best.exists() or not last.is_file() or self.checkpoint is None:
+            return
+        state = self.checkpoint["state"]
+        evaluated = [row for row in state["history"] if "test_mpjpe_mm" in row]
+        if evaluated and evaluated[-1] is state["history"][-1] and evaluated[-1]["test_mpjpe_mm"] == state["best"]:
+            with atomic_path(best) as tmp:
+                shutil.copyfile(last, tmp)
+            log.info("restored %s from %s (the run's best evaluation)", best, last)
+
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self) -> list[dict[str, Any]]:
-        """Train until ``train.epochs`` (or ``train.max_steps``); returns the metrics history."""
+        """Train until ``train.epochs`` (or ``train.max_steps``); returns the metrics history.
+
+        Resuming a finished run changes nothing (no step, no file written) and returns its history."""
         cfg, tc = self.config, self.config.train
+        if self.resume and self.is_main:
+            self._repair_best()
+        if self.complete:
+            state = self.checkpoint["state"]
+            if self.is_main:
+                log.info("the run in %s is complete (epoch %d of %d, step %d%s): nothing to do; raise train.epochs "
+                         "(or train.max_steps) with --set to train on", self.out_dir, state["epoch"], tc.epochs,
+                         state["step"], f" of {tc.max_steps}" if tc.max_steps else "")
+            return state["history"]
         if tc.threads:
             torch.set_num_threads(tc.threads)
         device = _resolve_device(tc.device)
@@ -297,7 +336,7 @@ class Trainer:
                 shared = [state["best"], state["history"], improved]
                 dist.broadcast_object_list(shared, src=0)
                 state["best"], state["history"], improved = shared
-            save(LAST)
-            if improved:
+            if improved:  # best first: a kill between the two writes leaves last behind, never best missing
                 save(BEST)
+            save(LAST)
         return state["history"]
