@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..skeleton import Skeleton, get_skeleton
-from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise, derived
+from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise, derived, fold_norm, folding, linear_parts, relu
 
 __all__ = ["GASTNet", "TemporalConv", "TemporalBlock", "receptive_field"]
 
@@ -57,20 +57,39 @@ class TemporalConv(nn.Module):
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         self.bias: nn.Parameter | None = None  # only set when a BatchNorm is folded in (see fusion.py)
 
-    def forward(self, x: torch.Tensor, dilation: int = 1, strided: bool = False) -> torch.Tensor:
+    def flat_weight(self) -> torch.Tensor:
+        """The weight as ``(C_out, width * C_in)``, taps oldest first."""
+        return derived(self, "flat", [self.weight], lambda: self.weight.transpose(1, 2).flatten(1))
+
+    def forward(
+        self, x: torch.Tensor, dilation: int = 1, strided: bool = False,
+        weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """``(B, T, J, C_in) -> (B, T_out, J, C_out)``.
 
         Dilated: ``T_out = T - (width - 1) * dilation``. Strided: stride = width, ``T_out = T / width``.
+        ``weight`` (flat, see :meth:`flat_weight`) and ``bias`` replace the layer's own when given.
         """
         w = self.width
+        if weight is None:
+            weight, bias = self.flat_weight(), self.bias
         if strided:
             taps = x.unflatten(1, (x.shape[1] // w, w)).transpose(2, 3).flatten(3)
         elif w == 1:
             taps = x
         else:  # tap k reads frames k*d .. T - (w-1-k)*d - 1; slicing without the length keeps T symbolic for export
-            taps = torch.cat([x[:, k * dilation : _end(w - 1 - k, dilation)] for k in range(w)], dim=-1)
-        weight = derived(self, "flat", [self.weight], lambda: self.weight.transpose(1, 2).flatten(1))
-        return F.linear(taps, weight, self.bias)
+            parts = [x[:, k * dilation : _end(w - 1 - k, dilation)] for k in range(w)]
+            if x.shape[0] == 1 and not torch.jit.is_tracing():
+                # one sequence: every tap is a contiguous slice, multiplied in place of a concatenation
+                return linear_parts(parts, weight, bias)
+            taps = torch.cat(parts, dim=-1)
+        return F.linear(taps, weight, bias)
+
+    def folded(self, norm: nn.Module) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Flat weight and bias with ``norm`` folded in where that is the same function (inference)."""
+        if folding(self, norm):
+            return fold_norm(self, "folded", norm, self.flat_weight(), self.bias)
+        return None, None
 
 
 class TemporalBlock(nn.Module):
@@ -88,13 +107,18 @@ class TemporalBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
         w, d = self.width, self.dilation
-        y = self.pointwise(F.relu(self.norm(self.conv(x, d, strided))))
+        weight, bias = self.conv.folded(self.norm)
+        if weight is not None:
+            y = relu(self.conv(x, d, strided, weight, bias))
+        else:
+            y = relu(self.norm(self.conv(x, d, strided)))
+        y = self.pointwise(y)
         if strided:
             residual = x[:, (w - 1 if self.causal else (w - 1) // 2) :: w]
         else:
             start = (w - 1) * d if self.causal else (w - 1) * d // 2
             residual = x[:, start : _end((w - 1) * d - start, 1)]
-        return y + residual
+        return y.add_(residual) if not (torch.is_grad_enabled() or torch.jit.is_tracing()) else y + residual
 
 
 class GASTNet(nn.Module):
@@ -241,7 +265,11 @@ class GASTNet(nn.Module):
     def _run(self, x: torch.Tensor, strided: bool) -> torch.Tensor:
         self._check_input(x, strided)
         x = self.input_norm(x)
-        x = F.relu(self.stem_norm(self.stem(x, 1, strided)))
+        weight, bias = self.stem.folded(self.stem_norm)
+        if weight is not None:
+            x = relu(self.stem(x, 1, strided, weight, bias))
+        else:
+            x = relu(self.stem_norm(self.stem(x, 1, strided)))
         x = self.attention_blocks[0](x)
         for temporal, attention in zip(self.temporal_blocks, self.attention_blocks[1:]):
             x = attention(temporal(x, strided))

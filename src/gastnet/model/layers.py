@@ -58,6 +58,62 @@ class ChannelBatchNorm(nn.BatchNorm1d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.reshape(-1, x.shape[-1])).view(x.shape)
 
+    def eval_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eval-mode ``(scale, shift)``: the normalisation is ``x * scale + shift``."""
+        scale = self.weight / torch.sqrt(self.running_var + self.eps)
+        return scale, self.bias - scale * self.running_mean
+
+
+def folding(module: nn.Module, norm: nn.Module) -> bool:
+    """True where ``norm`` (a BatchNorm still present) may be folded into the layer before it on the fly:
+    eval mode without autograd (inference), the same function as applying it."""
+    return isinstance(norm, ChannelBatchNorm) and not module.training and not torch.is_grad_enabled()
+
+
+def fold_norm(
+    module: nn.Module, name: str, norm: ChannelBatchNorm, weight: torch.Tensor, bias: torch.Tensor | None,
+    channel_dim: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(weight, bias)`` of a linear layer with the eval-mode ``norm`` after it folded in (output
+    channels along ``channel_dim`` of ``weight``), cached while nothing they derive from changes."""
+    sources = [weight, norm.weight, norm.bias, norm.running_mean, norm.running_var] + ([] if bias is None else [bias])
+
+    def compute() -> tuple[torch.Tensor, torch.Tensor]:
+        scale, shift = norm.eval_affine()
+        shape = [1] * weight.ndim
+        shape[channel_dim] = -1
+        return weight * scale.view(shape), shift if bias is None else bias * scale + shift
+
+    return derived(module, name, sources, compute)
+
+
+def relu(x: torch.Tensor) -> torch.Tensor:
+    """ReLU in place on a fresh activation (out of place while tracing, which freezing mishandles)."""
+    return F.relu(x, inplace=not torch.jit.is_tracing())
+
+
+def linear_parts(parts: Sequence[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``F.linear(torch.cat(parts, -1), weight, bias)`` without building the concatenation.
+
+    Each part multiplies its own column block of ``weight`` and the products accumulate in one
+    output buffer (``addmm`` with beta 1), so no copy of the inputs is made.
+    """
+    if len(parts) == 1:
+        return F.linear(parts[0], weight, bias)
+    if torch.jit.is_tracing():  # frozen traces mishandle the accumulating form
+        return F.linear(torch.cat(list(parts), dim=-1), weight, bias)
+    lead = parts[0].shape[:-1]
+    out: torch.Tensor | None = None
+    start = 0
+    for part in parts:
+        c = part.shape[-1]
+        w = weight[:, start : start + c]
+        start += c
+        flat = part.reshape(-1, c)
+        out = F.linear(flat, w, bias) if out is None else torch.addmm(out, flat, w.t())
+    assert out is not None
+    return out.view(*lead, out.shape[-1])
+
 
 class Pointwise(nn.Module):
     """1 x 1 convolution without bias, BatchNorm, ReLU and optional dropout: ``(..., C_in) -> (..., C_out)``."""
@@ -68,8 +124,14 @@ class Pointwise(nn.Module):
         self.norm = ChannelBatchNorm(out_channels)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(F.relu(self.norm(self.linear(x))))
+    def forward(self, *parts: torch.Tensor) -> torch.Tensor:
+        """``parts`` are concatenated along channels (without a copy, see :func:`linear_parts`)."""
+        weight, bias = self.linear.weight, self.linear.bias
+        if folding(self, self.norm):
+            y = linear_parts(parts, *fold_norm(self, "norm", self.norm, weight, bias))
+        else:
+            y = self.norm(linear_parts(parts, weight, bias))
+        return self.dropout(relu(y))
 
 
 class SemanticGraphConv(nn.Module):
@@ -117,17 +179,22 @@ class SemanticGraphConv(nn.Module):
         s = self.attention()
         return s.diagonal(dim1=1, dim2=2).t(), s.masked_fill(self.eye, 0.0).transpose(1, 2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, weight: torch.Tensor | None = None, bias: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``weight``/``bias`` replace the layer's own (a BatchNorm folded in on the fly)."""
+        if weight is None:
+            weight, bias = self.weight, self.bias
         c, j = self.out_channels, self.num_joints
         flat = x.reshape(-1, x.shape[-1])  # (N * J, C_in)
-        h_self = (flat @ self.weight[0]).view(*x.shape[:-1], c)
+        h_self = (flat @ weight[0]).view(*x.shape[:-1], c)
         # neighbour features channel-major, (C, N, J), straight from the matrix product, so that
         # each channel's J x J matrix applies as one batched product without a transposing copy
-        h_neighbours = (self.weight[1].t() @ flat.t()).view(c, -1, j)
+        h_neighbours = (weight[1].t() @ flat.t()).view(c, -1, j)
         diagonal, off_diagonal = derived(self, "split", [self.logits], self._split_attention)
         neighbours = torch.bmm(h_neighbours, off_diagonal)  # (C, N, J)
         out = h_self * diagonal + neighbours.permute(1, 2, 0).view(x.shape[:-1] + (c,))
-        return out if self.bias is None else out + self.bias
+        return out if bias is None else out + bias
 
 
 class LocalAttention(nn.Module):
@@ -146,8 +213,13 @@ class LocalAttention(nn.Module):
         self.fuse = Pointwise(len(graphs) * channels, channels, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = [F.relu(norm(conv(x))) for conv, norm in zip(self.convs, self.norms)]
-        return self.fuse(torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])
+        parts = []
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            if folding(self, norm):
+                parts.append(relu(conv(x, *fold_norm(self, f"norm{i}", norm, conv.weight, conv.bias, 2))))
+            else:
+                parts.append(relu(norm(conv(x))))
+        return self.fuse(*parts)
 
 
 class GlobalAttention(nn.Module):
@@ -264,4 +336,4 @@ class GraphAttentionBlock(nn.Module):
             parts.append(self.local(x))
         if self.glob is not None:
             parts.append(self.glob(x))
-        return self.fuse(torch.cat(parts, dim=-1))
+        return self.fuse(*parts)

@@ -1,0 +1,133 @@
+"""One-run speed report for GAST-Net on this CPU (issue 13, item 3).
+
+Prints, measured in the same process with the same thread count:
+
+- whole-sequence inference (eval, no grad, dilated form over an edge-padded sequence) in frames
+  per second, ours (as built, and with the BatchNorms folded) vs the straightforward reference;
+- FLOPs per frame (``torch.utils.flop_counter.FlopCounterMode`` on our forward) and the GFLOP/s
+  that achieves, as a fraction of this CPU's attainable GFLOP/s, measured here on large GEMMs;
+- training samples per second (strided form, MPJPE, Adam/amsgrad), ours vs the reference;
+- streaming pushes per second of the causal RF 81 model (``StreamingLifter``).
+
+    python benchmarks/bench_speed.py                    # 2 threads, RF 27 / 81 / 243 (paper widths)
+    python benchmarks/bench_speed.py --rf 81 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import gastnet
+from gastnet.inference.streaming import StreamingLifter
+from gastnet.model.fusion import fuse_batchnorm
+from reference_gastnet import ReferenceGASTNet
+
+
+def best_seconds(fn: Callable[[], object], repeats: int, min_time: float = 0.0) -> float:
+    """Median-free best-of timing: one warm-up, then the fastest of ``repeats`` calls."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < repeats or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def attainable_gflops() -> tuple[float, str]:
+    """Best GFLOP/s of a few large GEMMs with the shapes of the network's 1 x 1 convolutions."""
+    results = []
+    for m, k, n in ((1024, 1024, 1024), (8192, 256, 256), (8192, 384, 128), (4096, 512, 512)):
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        s = best_seconds(lambda: torch.mm(a, b), 5, 0.3)
+        results.append((2 * m * k * n / s / 1e9, f"mm {m}x{k}x{n}"))
+    return max(results)
+
+
+def reference_for(model: gastnet.GASTNet) -> ReferenceGASTNet:
+    cfg = model.config
+    ref = ReferenceGASTNet(cfg["skeleton"], cfg["filter_widths"], cfg["channels"], cfg["dropout"], cfg["causal"])
+    ref.load_state_dict(model.state_dict())
+    return ref
+
+
+def train_step(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor) -> Callable[[], None]:
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
+    model.train()
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss = (model(x) - target).norm(dim=-1).mean()
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rf", type=int, nargs="+", default=[27, 81, 243], choices=[27, 81, 243])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--frames", type=int, default=2000, help="sequence length for whole-sequence inference")
+    parser.add_argument("--batch", type=int, default=64, help="training batch (windows)")
+    parser.add_argument("--pushes", type=int, default=500)
+    parser.add_argument("--skip-streaming", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    peak, peak_shape = attainable_gflops()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; attainable {peak:.1f} GFLOP/s ({peak_shape})")
+    print(f"whole-sequence inference, {args.frames} frames (fps; GFLOP/s and fraction of attainable for ours)")
+    print(f"{'model':14s} {'MFLOP/frame':>11s} {'ours':>8s} {'fused':>8s} {'ref':>8s} {'ratio':>6s} "
+          f"{'GFLOP/s':>8s} {'of peak':>7s} {'max|diff|':>9s}")
+    train_rows = []
+    for rf in args.rf:
+        torch.manual_seed(0)
+        model = gastnet.create_model(f"gastnet_rf{rf}").eval()
+        ref = reference_for(model).eval()
+        fused = fuse_batchnorm(model)
+        seq = torch.randn(1, args.frames, 17, 2)
+        padded = model.pad_sequence(seq)
+        with torch.no_grad():
+            with FlopCounterMode(display=False) as counter:
+                ours_out = model.forward_sequence(seq)
+            flops = counter.get_total_flops() / args.frames
+            diff = (ours_out - ref(padded)).abs().max().item()
+            t_ours = best_seconds(lambda: model.forward_sequence(seq), 3)
+            t_fused = best_seconds(lambda: fused.forward_sequence(seq), 3)
+            t_ref = best_seconds(lambda: ref(padded), 1)
+        fps, fps_fused, fps_ref = (args.frames / t for t in (t_ours, t_fused, t_ref))
+        best = max(fps, fps_fused)
+        gf = flops * best / 1e9
+        print(f"gastnet_rf{rf:<4d} {flops / 1e6:>11.1f} {fps:>8.1f} {fps_fused:>8.1f} {fps_ref:>8.1f} "
+              f"{best / fps_ref:>5.1f}x {gf:>8.1f} {gf / peak:>6.0%} {diff:>9.1e}", flush=True)
+
+        x = torch.randn(args.batch, rf, 17, 2)
+        target = 0.1 * torch.randn(args.batch, 1, 17, 3)
+        model.form, ref.strided = "strided", True
+        s_ours = best_seconds(train_step(model, x, target), 3)
+        s_ref = best_seconds(train_step(ref, x, target), 1)
+        train_rows.append((rf, args.batch / s_ours, args.batch / s_ref))
+    print(f"training step, batch {args.batch} (samples/s)")
+    for rf, ours, refv in train_rows:
+        print(f"gastnet_rf{rf:<4d} ours {ours:>8.1f}  ref {refv:>7.1f}  {ours / refv:>5.1f}x")
+    if not args.skip_streaming:
+        torch.manual_seed(0)
+        lifter = StreamingLifter(gastnet.create_model("gastnet_rf81_causal"))
+        frames = torch.randn(args.pushes, 17, 2)
+        for f in frames[:50]:
+            lifter.push(f)
+        start = time.perf_counter()
+        for f in frames:
+            lifter.push(f)
+        print(f"streaming gastnet_rf81_causal: {args.pushes / (time.perf_counter() - start):.1f} pushes/s")
+
+
+if __name__ == "__main__":
+    main()
