@@ -320,3 +320,70 @@ def test_best_is_written_before_last_and_a_missing_best_comes_back(tiny_h36m, tm
     Trainer(load_config(None, TINY_RUN), out, data_dir=tiny_h36m, resume=True, progress=False).run()
     assert (out / BEST).read_bytes() == (out / LAST).read_bytes()
     assert written == [BEST, LAST]  # the finished run trained no further
+
+
+# --- whole output sets: never a mix of two runs, never a stale file, one writer per folder ---
+
+def _walk_npy(tmp_path):
+    from gastnet.examples import synthetic_walk_2d
+
+    np.save(tmp_path / "walk.npy", synthetic_walk_2d(30, (640, 480)))
+    return ["lift", str(tmp_path / "walk.npy"), "--layout", "h36m", "--image-size", "640x480", "--model", "gastnet_rf9",
+            "--out", str(tmp_path / "out")]
+
+
+def test_overwrite_replaces_the_whole_set_and_removes_stale_files(tmp_path):
+    from gastnet.cli.main import main
+
+    args = _walk_npy(tmp_path)
+    assert main(args + ["--formats", "npz,bvh"]) == 0
+    assert (tmp_path / "out" / "poses_0.bvh").is_file()
+    assert main(args + ["--formats", "npz"]) == 2  # an earlier set is not replaced without --overwrite
+    assert main(args + ["--formats", "npz", "--overwrite"]) == 0
+    assert sorted(f.name for f in (tmp_path / "out").iterdir() if not f.name.startswith(".")) == ["poses.npz"]
+
+
+def test_a_failure_while_writing_leaves_the_earlier_set_untouched(tmp_path, monkeypatch, capsys):
+    from gastnet.cli.main import main
+    from gastnet.inference.results import LiftResult
+
+    args = _walk_npy(tmp_path)
+    assert main(args + ["--formats", "npz,json"]) == 0
+    before = {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if f.is_file() and not f.name.startswith(".")}
+    real_save = LiftResult.save
+
+    def disk_full(self, folder, formats=("npz",)):
+        real_save(self, folder, ("npz",))  # the first file is written, then the disk fills up
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LiftResult, "save", disk_full)
+    assert main(args + ["--formats", "npz,json", "--overwrite"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    after = {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if f.is_file() and not f.name.startswith(".")}
+    assert after == before  # the old npz and JSON, byte for byte: no new npz beside an old JSON
+    assert not list((tmp_path / "out").glob(".gastnet-staging-*"))
+
+
+def test_an_interrupt_leaves_nothing_and_killed_runs_staging_is_cleaned(tmp_path):
+    from gastnet.fileio import output_set
+
+    out = tmp_path / "out"
+    (out / ".gastnet-staging-killed").mkdir(parents=True)  # what a SIGKILLed run leaves
+    (out / ".gastnet-staging-killed" / "poses.npz").write_bytes(b"half")
+    with pytest.raises(KeyboardInterrupt), output_set(out, ["poses.*"]) as stage:
+        (stage / "poses.npz").write_bytes(b"new")
+        raise KeyboardInterrupt  # Ctrl-C, or SIGTERM through the CLI's handler
+    assert sorted(f.name for f in out.iterdir()) == [".gastnet.lock"]
+
+
+def test_a_second_writer_on_the_same_folder_is_refused(tmp_path, capsys):
+    from gastnet.cli.main import main
+    from gastnet.fileio import folder_lock
+
+    args = _walk_npy(tmp_path)
+    with folder_lock(tmp_path / "out"):
+        assert main(args) == 2
+        assert "another gastnet run is writing to" in capsys.readouterr().err
+        with pytest.raises(ValueError, match="another gastnet train is writing"), folder_lock(tmp_path / "out", "gastnet train"):
+            pass
+    assert main(args) == 0  # the lock went with its holder

@@ -4,18 +4,20 @@ and npz files read without running code (:func:`load_npz`)."""
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import pickle
 import re
+import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "load_npz", "natural_key", "save_npz"]
+__all__ = ["atomic_path", "folder_lock", "load_npz", "matching_files", "natural_key", "output_set", "save_npz"]
 
 
 @contextlib.contextmanager
@@ -42,6 +44,71 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (a ``.gastnet.lock`` file in it) for the block; ValueError
+    at once if another process holds it. The lock goes with the process, so a killed run leaves
+    none behind. Where the platform has no ``fcntl`` the block runs unlocked."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    with open(folder / ".gastnet.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ValueError(f"another {what} is writing to {folder}; wait for it or choose another folder") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def matching_files(folder: str | os.PathLike[str], patterns: Sequence[str]) -> list[Path]:
+    """The files directly in ``folder`` whose names match any of ``patterns`` (``fnmatch``), sorted."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(f for f in folder.iterdir() if f.is_file() and any(fnmatch.fnmatch(f.name, p) for p in patterns))
+
+
+@contextlib.contextmanager
+def output_set(out_dir: str | os.PathLike[str], patterns: Sequence[str], overwrite: bool = False) -> Iterator[Path]:
+    """Write a set of outputs as a whole: yield a staging folder inside ``out_dir`` to write them in.
+
+    On success the earlier set (files in ``out_dir`` matching ``patterns``, e.g. ``"poses_*.bvh"``)
+    is removed, so that no stale file survives, and every staged file is moved into ``out_dir``;
+    an earlier set without ``overwrite`` is a ValueError (before and after the work). On an error
+    or an interrupt (Ctrl-C; SIGTERM where the CLI turns it into one) the staging folder is
+    removed and ``out_dir`` is as it was. A second writer on the same folder is refused
+    (:func:`folder_lock`), and staging folders of killed runs are cleaned up.
+    """
+    out_dir = Path(out_dir)
+
+    def earlier() -> list[Path]:
+        return matching_files(out_dir, patterns)
+
+    with folder_lock(out_dir):
+        for stale in out_dir.glob(".gastnet-staging-*"):  # only a killed run leaves these: we hold the lock
+            shutil.rmtree(stale, ignore_errors=True)
+        if earlier() and not overwrite:
+            raise ValueError(f"{', '.join(str(f) for f in earlier())} already exist; pass --overwrite or choose another --out")
+        stage = Path(tempfile.mkdtemp(prefix=".gastnet-staging-", dir=out_dir))
+        try:
+            yield stage
+            if earlier() and not overwrite:
+                raise ValueError(f"{out_dir} gained results while this run worked; nothing was replaced")
+            for old in earlier():
+                old.unlink()
+            for new in sorted(stage.iterdir()):
+                os.replace(new, out_dir / new.name)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def natural_key(path: str | os.PathLike[str]) -> list:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import matching_files, output_set
+from ..inference.results import OUTPUT_FILES
+
 
 def _image_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
@@ -76,29 +79,12 @@ def _cmd_lift_batch(args: argparse.Namespace, inputs: list[Path], formats: tuple
     return 1 if failed else 0
 
 
-def cmd_lift(args: argparse.Namespace) -> int:
-    from ..inference.batch import expand_inputs
-    from ..inference.pipeline import is_video_input, lift
+def _write_outputs(args: argparse.Namespace, result, folder: Path, formats: tuple[str, ...],
+                   timings: dict[str, float]) -> list[Path]:
+    """Save the poses, and on request the render, contact sheet and attention plot, into ``folder``."""
+    from ..inference.pipeline import is_video_input
 
-    out = Path(args.out)
-    formats = tuple(f.strip() for f in args.formats.split(","))
-    unknown = set(formats) - {"npz", "json", "csv", "bvh"}
-    if unknown:
-        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
-    _check_out(out)
-    inputs = expand_inputs(args.input)
-    if len(inputs) != 1 or len(args.input) != 1 or Path(args.input[0]).resolve() != inputs[0]:
-        return _cmd_lift_batch(args, inputs, formats)
-    args.input = args.input[0]
-    targets = [out / f"poses.{f}" for f in formats if f != "bvh"] + (list(out.glob("poses_*.bvh")) if "bvh" in formats else [])
-    existing = [str(t) for t in targets if t.exists()]
-    if existing and not args.overwrite:
-        raise ValueError(f"{', '.join(existing)} already exist; pass --overwrite or choose another --out")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the notes below say the same
-        timings: dict[str, float] = {}
-        result = lift(args.input, progress=True, timings=timings, **_lift_options(args))
-    paths = result.save(out, formats)
+    paths = result.save(folder, formats)
     if args.render:
         import time
 
@@ -111,15 +97,41 @@ def cmd_lift(args: argparse.Namespace) -> int:
             from ..video.reader import open_source
 
             video = open_source(args.input)
-        labels = [str(p.track_id) for p in result.people]  # as the "person N" lines below
-        paths.append(render_animation(out / f"render{args.render}", keypoints, world, result.image_size, result.fps,
+        labels = [str(p.track_id) for p in result.people]  # as the "person N" lines
+        paths.append(render_animation(folder / f"render{args.render}", keypoints, world, result.image_size, result.fps,
                                       video=video, progress=True, labels=labels))
         if video is not None:
             video.close()
-        paths.append(contact_sheet(out / "sheet.png", keypoints, world, result.image_size, fps=result.fps, labels=labels))
+        paths.append(contact_sheet(folder / "sheet.png", keypoints, world, result.image_size, fps=result.fps, labels=labels))
         timings["render"] = time.perf_counter() - start
     if args.attention:
-        paths.append(_attention_plot(args, result, out))
+        paths.append(_attention_plot(args, result, folder))
+    return paths
+
+
+def cmd_lift(args: argparse.Namespace) -> int:
+    from ..inference.batch import expand_inputs
+    from ..inference.pipeline import lift
+
+    out = Path(args.out)
+    formats = tuple(f.strip() for f in args.formats.split(","))
+    unknown = set(formats) - {"npz", "json", "csv", "bvh"}
+    if unknown:
+        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
+    _check_out(out)
+    inputs = expand_inputs(args.input)
+    if len(inputs) != 1 or len(args.input) != 1 or Path(args.input[0]).resolve() != inputs[0]:
+        return _cmd_lift_batch(args, inputs, formats)
+    args.input = args.input[0]
+    existing = matching_files(out, OUTPUT_FILES)  # checked before the work, and again before replacing
+    if existing and not args.overwrite:
+        raise ValueError(f"{', '.join(map(str, existing))} already exist; pass --overwrite or choose another --out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notes below say the same
+        timings: dict[str, float] = {}
+        result = lift(args.input, progress=True, timings=timings, **_lift_options(args))
+    with output_set(out, OUTPUT_FILES, args.overwrite) as stage:  # the whole set replaces the earlier one, or nothing
+        paths = [out / p.name for p in _write_outputs(args, result, stage, formats, timings)]
     for note in result.notes:
         print(note)
     for p in result.people:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 from pathlib import Path
 
-from ..fileio import atomic_path
+from ..fileio import atomic_path, folder_lock
 
 ABLATIONS = {
     "1": ["gastnet_rf27_ablation_plain", "gastnet_rf27_ablation_ac", "gastnet_rf27_ablation_ac_as",
@@ -63,9 +64,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     _setup_logging()
     config, checkpoint = _load_run_config(args)
-    trainer = Trainer(config, args.out, data_dir=args.data_dir, resume=args.resume, checkpoint=checkpoint,
-                      progress=not args.no_progress)
-    history = trainer.run()
+    # one run per folder: a second `gastnet train` into it is refused (only rank 0 of a DDP run holds the lock)
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    with folder_lock(args.out, "gastnet train") if main_rank else contextlib.nullcontext():
+        trainer = Trainer(config, args.out, data_dir=args.data_dir, resume=args.resume, checkpoint=checkpoint,
+                          progress=not args.no_progress)
+        history = trainer.run()
     if trainer.is_main:
         last = history[-1] if history else {}
         summary = ", ".join(f"{k} {v:.4g}" for k, v in last.items())

@@ -28,8 +28,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from ..fileio import atomic_path, natural_key
+from ..fileio import atomic_path, matching_files, natural_key, output_set
 from .pipeline import VIDEO_SUFFIXES, lift
+from .results import OUTPUT_FILES
 
 __all__ = ["expand_inputs", "lift_many", "lift_one", "output_folders"]
 
@@ -82,15 +83,15 @@ def lift_one(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], fo
             import torch
 
             torch.set_num_threads(threads)
-        existing = [p for p in Path(out_dir).glob("poses*")] if Path(out_dir).is_dir() else []
-        if existing and not overwrite:
+        if matching_files(out_dir, OUTPUT_FILES) and not overwrite:
             raise ValueError(f"{out_dir} already holds results; pass overwrite=True (--overwrite) or another --out")
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the notes say the same
             result = lift(source, **lift_options)
-        result.save(out_dir, formats)
+        with output_set(out_dir, OUTPUT_FILES, overwrite) as stage:  # the whole set, or nothing
+            result.save(stage, formats)
         record.update(ok=True, people=len(result.people), frames=result.num_frames, notes=list(result.notes))
     except Exception as err:  # one bad input must not end the batch: report it and go on
         message = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"

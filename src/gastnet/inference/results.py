@@ -31,7 +31,11 @@ from ..fileio import atomic_path, save_npz
 from ..keypoints.tracks import FillReport
 from ..skeleton import H36M_17
 
-__all__ = ["LiftResult", "LiftedPerson"]
+__all__ = ["OUTPUT_FILES", "LiftResult", "LiftedPerson"]
+
+OUTPUT_FILES = ("poses.npz", "poses.json", "poses.csv", "poses_*.bvh", "render.mp4", "render.gif", "sheet.png",
+                "attention_*.png")
+"""The files of one lift's output set (patterns): an earlier set is replaced whole or not at all."""
 
 
 @dataclass
