@@ -44,11 +44,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_FILES = ("poses.npz", "poses.json", "demo.gif", "demo_sheet.png")
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     import warnings
 
     from gastnet.evaluation.metrics import mpjpe, p_mpjpe
     from gastnet.examples import load_demo_sample
+    from gastnet.fileio import matching_files, output_set
     from gastnet.inference.pipeline import lift
 
     sample = load_demo_sample()
@@ -57,7 +61,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")
         result = lift(sample["keypoints_2d"], layout="h36m", image_size=tuple(int(v) for v in sample["image_size"]),
                       fps=float(sample["fps"]), model=args.model, focal_length=float(sample["focal_length"]))
-    paths = result.save(out, ("npz", "json"))
     person = result.people[0]
     print(f"demo input: {sample['source']}")
     for note in result.notes:
@@ -66,16 +69,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     aligned = 1000 * float(p_mpjpe(person.poses_camera, sample["poses_3d"]))
     print(f"error against the motion capture: MPJPE {error:.1f} mm, P-MPJPE {aligned:.1f} mm "
           f"(a different subject and skeleton than the training data)")
-    try:
-        from gastnet.visualization.render import contact_sheet, render_animation
-    except ImportError:
-        print("no renders: matplotlib is missing (pip install 'gastnet[plot]')")
-    else:
-        keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
-        size = result.image_size
-        paths.append(render_animation(out / "demo.gif", keypoints[:, :: args.step], world[:, :: args.step], size,
-                                      result.fps / args.step, progress=True))
-        paths.append(contact_sheet(out / "demo_sheet.png", keypoints, world, size))
+    earlier = matching_files(out, DEMO_FILES)
+    with output_set(out, DEMO_FILES, overwrite=True) as stage:  # a rerun replaces the demo's own files, whole
+        written = result.save(stage, ("npz", "json"))
+        try:
+            from gastnet.visualization.render import contact_sheet, render_animation
+        except ImportError:
+            print("no renders: matplotlib is missing (pip install 'gastnet[plot]')")
+        else:
+            keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
+            size = result.image_size
+            written.append(render_animation(stage / "demo.gif", keypoints[:, :: args.step], world[:, :: args.step], size,
+                                            result.fps / args.step, progress=True))
+            written.append(contact_sheet(stage / "demo_sheet.png", keypoints, world, size))
+    paths = [out / p.name for p in written]
+    if earlier:
+        print(f"replaced the earlier demo results in {out}")
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
