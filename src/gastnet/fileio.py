@@ -48,9 +48,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` (a ``.gastnet.lock`` file in it) for the block; ValueError
-    at once if another process holds it. The lock goes with the process, so a killed run leaves
-    none behind. Where the platform has no ``fcntl`` the block runs unlocked."""
+    """Hold an exclusive lock on ``folder`` itself (``flock`` on the directory: no lock file is
+    left in it) for the block; ValueError at once if another process holds it. The lock goes with
+    the process, so a killed run leaves none behind. Where the platform has no ``fcntl`` the block
+    runs unlocked."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -58,15 +59,15 @@ def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> It
     except ImportError:  # not POSIX
         yield
         return
-    with open(folder / ".gastnet.lock", "a") as handle:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise ValueError(f"another {what} is writing to {folder}; wait for it or choose another folder") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def matching_files(folder: str | os.PathLike[str], patterns: Sequence[str]) -> list[Path]:
