@@ -3,6 +3,7 @@
 import pickle
 
 import numpy as np
+import torch
 import pytest
 
 from gastnet.data.keypoints2d import load_keypoints_2d
@@ -387,3 +388,20 @@ def test_a_second_writer_on_the_same_folder_is_refused(tmp_path, capsys):
         with pytest.raises(ValueError, match="another gastnet train is writing"), folder_lock(tmp_path / "out", "gastnet train"):
             pass
     assert main(args) == 0  # the lock went with its holder
+
+
+@pytest.mark.parametrize("name", ["gastnet_rf27_c32", "gastnet_rf27_c32_causal"])
+def test_long_sequences_are_lifted_in_chunks_with_the_same_result(name):
+    """Memory stays flat in the length (``benchmarks/bench_long_sequence.py``: 100k frames under
+    1 GB); chunks with receptive-field context give exactly the one-pass result."""
+    import gastnet
+    from gastnet.evaluation.evaluate import predict_sequence
+    from gastnet.inference.lift import predict_in_chunks
+    from gastnet.skeleton import H36M_17
+
+    model = gastnet.create_model(name).eval()
+    inputs = np.random.default_rng(0).uniform(-0.8, 0.8, (300, 17, 2)).astype(np.float32)
+    with torch.no_grad():
+        whole = predict_sequence(model, inputs, H36M_17).numpy()
+    chunked = predict_in_chunks(model, inputs, H36M_17, chunk=64)
+    np.testing.assert_allclose(chunked, whole, atol=1e-5)

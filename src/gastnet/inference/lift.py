@@ -29,7 +29,7 @@ from .placement import (
 from .results import LiftedPerson, LiftResult
 from .smoothing import smooth
 
-__all__ = ["LiftedPerson", "LiftResult", "lift_tracks", "lift_at_model_rate", "frame_stride"]
+__all__ = ["CHUNK_FRAMES", "LiftResult", "LiftedPerson", "frame_stride", "lift_at_model_rate", "lift_tracks", "predict_in_chunks"]
 
 
 def lift_tracks(
@@ -166,6 +166,32 @@ def frame_stride(model: GASTNet, fps: float) -> int:
     return max(1, round(fps / rate)) if rate else 1
 
 
+CHUNK_FRAMES = 1024
+"""Frames lifted at once; longer sequences go in chunks, so memory does not grow with their length."""
+
+
+def predict_in_chunks(model: GASTNet, inputs: np.ndarray, flip: Skeleton | None = None,
+                      chunk: int = CHUNK_FRAMES) -> np.ndarray:
+    """:func:`~gastnet.evaluation.evaluate.predict_sequence` over normalised 2D (T, J, 2) in chunks of
+    ``chunk`` frames: (T, J, 3), the same numbers as one pass over the whole sequence.
+
+    Each chunk is lifted with ``receptive_field - 1`` real frames of context on both sides (the
+    sequence's own edges are padded as in one pass), so every output frame sees exactly the frames
+    it would see in one pass; activations stay bounded by the chunk, not the sequence.
+    """
+    n = len(inputs)
+    with torch.no_grad():
+        if n <= chunk:
+            return predict_sequence(model, inputs, flip).numpy()
+        context = model.receptive_field - 1
+        out = np.empty((n, inputs.shape[1], 3), np.float32)
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            lo, hi = max(0, start - context), min(n, stop + context)
+            out[start:stop] = predict_sequence(model, inputs[lo:hi], flip).numpy()[start - lo : stop - lo]
+    return out
+
+
 def lift_at_model_rate(model: GASTNet, inputs: np.ndarray, fps: float, flip: Skeleton | None = None) -> np.ndarray:
     """Poses (T, J, 3) for every frame of normalised 2D ``inputs`` (T, J, 2) recorded at ``fps``.
 
@@ -178,9 +204,8 @@ def lift_at_model_rate(model: GASTNet, inputs: np.ndarray, fps: float, flip: Ske
     """
     stride = frame_stride(model, fps)
     out = np.empty(inputs.shape[:-1] + (3,))
-    with torch.no_grad():
-        for phase in range(min(stride, len(inputs))):
-            out[phase::stride] = predict_sequence(model, inputs[phase::stride], flip).numpy()
+    for phase in range(min(stride, len(inputs))):
+        out[phase::stride] = predict_in_chunks(model, inputs[phase::stride], flip)
     if stride > 1 and len(out) >= stride:  # a centred stride-frame mean, edges repeated
         padded = np.concatenate([np.repeat(out[:1], stride // 2, 0), out, np.repeat(out[-1:], (stride - 1) // 2, 0)])
         out = np.mean([padded[i : i + len(out)] for i in range(stride)], axis=0)
