@@ -405,3 +405,48 @@ def test_long_sequences_are_lifted_in_chunks_with_the_same_result(name):
         whole = predict_sequence(model, inputs, H36M_17).numpy()
     chunked = predict_in_chunks(model, inputs, H36M_17, chunk=64)
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
+
+
+def crafted_checkpoint(path, sentinel):
+    """A file in gastnet's checkpoint layout whose unpickling would create the sentinel."""
+    torch.save({"format": "gastnet-checkpoint-1", "model_config": {}, "state_dict": {}, "x": Payload(sentinel)}, path)
+    return path
+
+
+@pytest.mark.parametrize("command", [
+    lambda ckpt, tmp: ["lift", str(tmp / "walk.npy"), "--layout", "h36m", "--image-size", "640x480",
+                       "--checkpoint", str(ckpt), "--out", str(tmp / "out")],
+    lambda ckpt, tmp: ["evaluate", str(ckpt), "--data-dir", str(tmp), "--out", str(tmp / "eval")],
+    lambda ckpt, tmp: ["export", str(ckpt), "--format", "torchscript", "--out", str(tmp / "m.pt")],
+    lambda ckpt, tmp: ["convert", str(ckpt), "--out", str(tmp / "c.pt")],
+    lambda ckpt, tmp: ["live", str(tmp / "clip.mp4"), "--checkpoint", str(ckpt), "--no-display", "--out", str(tmp / "v.mp4")],
+    lambda ckpt, tmp: ["train", "configs/smoke.toml", "--set", f"train.init={ckpt}", "--out", str(tmp / "run")],
+])
+def test_a_crafted_checkpoint_runs_nothing_in_any_command(tmp_path, command, capsys, monkeypatch):
+    from pathlib import Path
+
+    from gastnet.cli.main import main
+    from gastnet.examples import synthetic_walk_2d
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # configs/ for train
+    np.save(tmp_path / "walk.npy", synthetic_walk_2d(30, (640, 480)))
+    sentinel = tmp_path / "sentinel"
+    ckpt = crafted_checkpoint(tmp_path / "crafted.pt", sentinel)
+    assert main(command(ckpt, tmp_path)) == 2
+    assert "holds objects other than tensors and plain values" in capsys.readouterr().err
+    assert not sentinel.exists()
+
+
+def test_resume_reads_its_checkpoint_safely(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    from gastnet.cli.main import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    run = tmp_path / "run"
+    run.mkdir()
+    sentinel = tmp_path / "sentinel"
+    crafted_checkpoint(run / "checkpoint_last.pt", sentinel)
+    assert main(["train", "--resume", "--out", str(run)]) == 2
+    assert "holds objects other than tensors" in capsys.readouterr().err
+    assert not sentinel.exists()

@@ -7,6 +7,7 @@ converted on the fly into the same contents.
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,9 @@ def load_checkpoint(
         raise ValueError(f"checkpoint {path} does not exist")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:  # weights_only refused something: a class or a function to call
+        raise ValueError(f"{path}: not a readable checkpoint: it holds objects other than tensors and plain values, "
+                         "which gastnet does not load (loading them could run code)") from None
     except Exception as err:  # torch raises several types for a corrupt or foreign file
         first = (str(err).strip().splitlines() or [""])[0]
         raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first})") from None
