@@ -450,3 +450,28 @@ def test_resume_reads_its_checkpoint_safely(tmp_path, capsys, monkeypatch):
     assert main(["train", "--resume", "--out", str(run)]) == 2
     assert "holds objects other than tensors" in capsys.readouterr().err
     assert not sentinel.exists()
+
+
+def test_evaluate_checks_its_existing_results_before_evaluating(tmp_path, capsys, monkeypatch):
+    import gastnet.evaluation.evaluate as evaluation
+    from gastnet.cli.main import main
+
+    (tmp_path / "eval_h36m_gt.json").write_text("{}")
+
+    def never(*args, **kwargs):
+        raise AssertionError("evaluated although the results exist")
+
+    monkeypatch.setattr(evaluation, "evaluate_checkpoint", never)
+    assert main(["evaluate", "gastnet_rf27_c32", "--dataset", "h36m", "--out", str(tmp_path)]) == 2
+    assert "eval_h36m_gt.json already exists" in capsys.readouterr().err
+
+
+def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(tmp_path):
+    from gastnet.cli.main import main
+
+    args = _walk_npy(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".poses.k3j2.tmp.npz").write_bytes(b"half")  # what atomic_path leaves when SIGKILLed
+    (tmp_path / "out" / ".keep.txt").write_text("the user's own hidden file")
+    assert main(args) == 0
+    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == [".keep.txt", "poses.npz"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "folder_lock", "load_npz", "matching_files", "natural_key", "output_set", "save_npz"]
+__all__ = ["atomic_path", "folder_lock", "load_npz", "matching_files", "natural_key", "output_set", "remove_stale_temporaries", "save_npz"]
 
 
 @contextlib.contextmanager
@@ -70,6 +70,15 @@ def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> It
         os.close(fd)  # releases the lock
 
 
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_path` leaves only when its process is killed
+    (``.<name>.<random>.tmp<suffix>``); call it while holding :func:`folder_lock`. Returns them."""
+    stale = [f for f in Path(folder).glob(".*.tmp*") if f.is_file()]
+    for f in stale:
+        f.unlink(missing_ok=True)
+    return stale
+
+
 def matching_files(folder: str | os.PathLike[str], patterns: Sequence[str]) -> list[Path]:
     """The files directly in ``folder`` whose names match any of ``patterns`` (``fnmatch``), sorted."""
     folder = Path(folder)
@@ -97,6 +106,7 @@ def output_set(out_dir: str | os.PathLike[str], patterns: Sequence[str], overwri
     with folder_lock(out_dir):
         for stale in out_dir.glob(".gastnet-staging-*"):  # only a killed run leaves these: we hold the lock
             shutil.rmtree(stale, ignore_errors=True)
+        remove_stale_temporaries(out_dir)
         if earlier() and not overwrite:
             raise ValueError(f"{', '.join(str(f) for f in earlier())} already exist; pass --overwrite or choose another --out")
         stage = Path(tempfile.mkdtemp(prefix=".gastnet-staging-", dir=out_dir))

@@ -9,7 +9,7 @@ import logging
 import os
 from pathlib import Path
 
-from ..fileio import atomic_path, folder_lock
+from ..fileio import atomic_path, folder_lock, remove_stale_temporaries
 
 ABLATIONS = {
     "1": ["gastnet_rf27_ablation_plain", "gastnet_rf27_ablation_ac", "gastnet_rf27_ablation_ac_as",
@@ -67,6 +67,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     # one run per folder: a second `gastnet train` into it is refused (only rank 0 of a DDP run holds the lock)
     main_rank = int(os.environ.get("RANK", "0")) == 0
     with folder_lock(args.out, "gastnet train") if main_rank else contextlib.nullcontext():
+        if main_rank:
+            remove_stale_temporaries(args.out)  # half-written checkpoints of a killed run
         trainer = Trainer(config, args.out, data_dir=args.data_dir, resume=args.resume, checkpoint=checkpoint,
                           progress=not args.no_progress)
         history = trainer.run()
@@ -108,6 +110,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.dataset in BENCHMARKS:
         return _cmd_benchmark(args)
+    # the result files' names, checked before the (long) evaluation, not after it
+    from ..data.mocap import get_dataset_spec
+    from ..evaluation.evaluate import load_evaluated_model
+
+    _, payload = load_evaluated_model(args.checkpoint)
+    dataset = get_dataset_spec(args.dataset or payload.get("config", {}).get("data", {}).get("dataset", "h36m")).name
+    noise = f"_noise{args.input_noise:g}" if args.input_noise else ""
+    _table_paths(_results_dir(args), f"eval_{dataset}_{args.keypoints}{noise}", args.overwrite)
     table = evaluate_checkpoint(args.checkpoint, args.dataset, args.keypoints, args.data_dir, args.downsample,
                                 flip=not args.no_flip, progress=True, input_noise=args.input_noise)
     info = table.info
