@@ -121,7 +121,7 @@ def test_arrays_get_the_negative_coordinate_check_that_files_get():
 
 
 def test_absurd_poses_are_never_returned(monkeypatch):
-    from gastnet.inference.pipeline import check_poses
+    from gastnet.inference.checks import check_poses
     from gastnet.inference.results import LiftedPerson, LiftResult
 
     def result(poses):

@@ -9,7 +9,7 @@ from matplotlib.colors import to_rgb
 
 from gastnet.examples import synthetic_walk_3d
 from gastnet.skeleton import H36M_17, HUMANEVA_15
-from gastnet.visualization.render import (
+from gastnet.visualization.layout import (
     CENTRE_COLOUR,
     LEFT_COLOUR,
     RIGHT_COLOUR,
@@ -17,13 +17,12 @@ from gastnet.visualization.render import (
     bone_colours,
     bone_sides,
     box_aspect,
-    contact_sheet,
     figure_pixels,
     grid_lines,
     overlay_colours,
     person_colour,
-    render_animation,
 )
+from gastnet.visualization.render import contact_sheet, render_animation
 
 FPS = 25.0
 

@@ -19,6 +19,7 @@ from ..keypoints.people import not_a_body, screen_tracks
 from ..keypoints.tracks import PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
+from .checks import check_image_size, check_keypoints_in_image
 from .placement import (
     DEFAULT_FOV_DEG,
     body_scale,
@@ -46,6 +47,7 @@ def lift_tracks(
     fov: float | None = None,
     focal_source: str | None = None,
     person_height: float | None = None,
+    input_name: str = "input",
 ) -> LiftResult:
     """Drop what is not a person, fill every track's gaps, lift it whole (edge padding, flip averaging) and place it.
 
@@ -63,10 +65,12 @@ def lift_tracks(
     in either puts people 10% too far or too near. Lifted bodies have the training subjects' size
     (Human3.6M: 1.6-1.8 m); ``person_height`` (metres, everyone's stature) rescales the lifted
     poses to it first (:func:`~gastnet.inference.placement.body_scale`).
+
+    The 2D must fit the image (:mod:`gastnet.inference.checks`; ``input_name`` names the input in
+    the message).
     """
-    w, h = image_size
-    if not (w > 0 and h > 0):
-        raise ValueError(f"image size must be positive, got {w} x {h}")
+    w, h = check_image_size(image_size)
+    check_keypoints_in_image(tracks, (w, h), input_name)
     if model.num_joints != 17:
         raise ValueError(f"lifting detector keypoints needs a Human3.6M-17 model, this one takes {model.num_joints} joints")
     if num_frames is None:
@@ -108,7 +112,7 @@ def lift_tracks(
                    else f"at {model.frame_rate_range[0]:g}-{model.frame_rate_range[1]:g} fps")
         notes.append(f"the model was trained {trained}: its temporal window takes frames {step} apart, "
                      f"in {step} interleaved passes averaged over {step} frames, so that every frame gets a pose")
-    return LiftResult(people, num_frames, (int(w), int(h)), fps, model.config, notes, camera)
+    return LiftResult(people, num_frames, (w, h), fps, model.config, notes, camera)
 
 
 def _place(people: list[LiftedPerson], image_size: tuple[float, float], fps: float, focal_length: float | None,

@@ -17,75 +17,16 @@ from ..model.checkpoint import model_from_checkpoint
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
+from .checks import check_image_size, check_poses
 from .lift import lift_tracks
 from .results import LiftResult
 
-__all__ = ["DEFAULT_MODEL", "MAX_POSE_EXTENT_M", "OUTSIDE_TOLERANCE", "PREFERRED_MODELS", "VIDEO_SUFFIXES",
-           "check_image_size", "check_keypoints_in_image", "check_poses", "detect_video", "is_video_input", "lift",
+__all__ = ["DEFAULT_MODEL", "MAX_FPS", "PREFERRED_MODELS", "VIDEO_SUFFIXES", "detect_video", "is_video_input", "lift",
            "load_lifter"]
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
-# How far 2D keypoints may lie beyond the image's borders, as a fraction of its width (x) or
-# height (y): confident joints (score above 0.3) OUTSIDE_TOLERANCE, any given joint (score above 0)
-# FAR_OUTSIDE. Detectors guess cut-off limbs a little outside the frame; farther means the
-# keypoints are in other units or scale than the image size (normalised coordinates with a pixel
-# image size, pixels of another video, a scaled file).
-OUTSIDE_TOLERANCE = 0.5
-FAR_OUTSIDE = 5.0
-MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 16, 100_000  # pixels
-MAX_POSE_EXTENT_M = 3.0  # no joint of a lifted body is this far from its pelvis
-MAX_FPS = 10_000.0
-
-
-def check_image_size(size) -> tuple[int, int]:
-    """(width, height) as ints; ValueError unless both are whole numbers of pixels from 16 to 100000."""
-    try:
-        w, h = (float(v) for v in size)
-    except (TypeError, ValueError):
-        raise ValueError(f"image size must be (width, height) in pixels, got {size!r}") from None
-    if not all(np.isfinite(v) and v == int(v) and MIN_IMAGE_SIDE <= v <= MAX_IMAGE_SIDE for v in (w, h)):
-        raise ValueError(f"image size must be whole pixels, {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} on each side; "
-                         f"got {w:g} x {h:g} (keypoints must be pixels of a video frame of that size)")
-    return int(w), int(h)
-
-
-def check_keypoints_in_image(tracks: list[PersonTrack], size: tuple[int, int], what: str = "input") -> None:
-    """ValueError if a confident joint lies more than OUTSIDE_TOLERANCE of the image size beyond its
-    borders (or any given joint more than FAR_OUTSIDE), naming the track, frame, joint and the range expected."""
-    w, h = size
-    extent = np.array([w, h], dtype=np.float64)
-    for track in tracks:
-        kp = np.asarray(track.keypoints, dtype=np.float64)
-        sc = np.asarray(track.scores, dtype=np.float64)
-        for limit, given in ((OUTSIDE_TOLERANCE, sc > 0.3), (FAR_OUTSIDE, sc > 0)):
-            with np.errstate(invalid="ignore"):
-                outside = ((kp < -limit * extent) | (kp > (1 + limit) * extent)).any(-1) & given
-            if outside.any():
-                t, j = (int(i) for i in np.argwhere(outside)[0])
-                x, y = kp[t, j]
-                confident = "confident " if limit == OUTSIDE_TOLERANCE else ""
-                raise ValueError(
-                    f"{what}: {confident}keypoint {j} of track {track.track_id} in frame {int(track.frames[t])} is at "
-                    f"({x:.6g}, {y:.6g}) px, far outside the {w} x {h} image; expected x in "
-                    f"[{-limit * w:g}, {(1 + limit) * w:g}] and y in [{-limit * h:g}, {(1 + limit) * h:g}] "
-                    "(wrong image size, units or scale?)")
-
-
-def check_poses(result: LiftResult) -> None:
-    """ValueError unless every lifted pose is finite and within MAX_POSE_EXTENT_M of its pelvis."""
-    for p in result.people:
-        for name in ("poses_camera", "poses_camera_absolute", "poses_world"):
-            poses = getattr(p, name)
-            if poses is not None and not np.isfinite(poses).all():
-                raise ValueError(f"lifting track {p.track_id} gave non-finite {name}; the 2D input is unusable "
-                                 "(check its units and the image size)")
-        relative = p.poses_camera - p.poses_camera[:, :1]
-        extent = float(np.abs(relative).max()) if relative.size else 0.0
-        if extent > MAX_POSE_EXTENT_M:
-            raise ValueError(f"lifting track {p.track_id} gave a body with a joint {extent:.3g} m from its pelvis; "
-                             f"expected under {MAX_POSE_EXTENT_M:g} m (check the 2D's units, the image size and "
-                             "--person-height)")
+MAX_FPS = 10_000.0  # the highest frame rate taken
 
 
 def is_video_input(source: str | os.PathLike[str]) -> bool:
@@ -246,20 +187,18 @@ def lift(
     if size is None:
         raise ValueError(f"the {data.format} input does not say the image size of its video: give it "
                          "(--image-size WIDTHxHEIGHT on the command line, image_size=(width, height) in Python)")
-    size = check_image_size(size)
-    check_keypoints_in_image(data.tracks, size, "the array" if isinstance(source, np.ndarray) else str(source))
+    what = "the array" if isinstance(source, np.ndarray) else str(source)
     if video_fps is not None and not (np.isfinite(video_fps) and 0 < video_fps <= MAX_FPS):
         data.notes.append(f"the video says {video_fps} fps; lifted as 30 fps")
         video_fps = 30.0
     start = time.perf_counter()
+    focal_source = None
     if focal_length is None and fov is None and data.focal_length:
-        focal_length, source = data.focal_length, "from the images' EXIF"
-    else:
-        source = None
+        focal_length, focal_source = data.focal_length, "from the images' EXIF"
     result = lift_tracks(data.tracks, size, net, data.num_frames, fps or video_fps or 30.0, flip, smoothing,
-                         smoothing_3d=smoothing_3d, focal_length=focal_length, fov=fov, focal_source=source,
-                         person_height=person_height)
-    check_poses(result)
+                         smoothing_3d=smoothing_3d, focal_length=focal_length, fov=fov, focal_source=focal_source,
+                         person_height=person_height, input_name=what)
+    check_poses(result)  # gastnet.lift never returns a body of no human size
     if timings is not None:
         timings["lift"] = time.perf_counter() - start
     result.notes.insert(0, f"input: {data.format}, {data.num_frames} frames, {len(data.tracks)} tracks; "

@@ -35,14 +35,11 @@ from ..fileio import atomic_path
 from ..skeleton import H36M_17, Skeleton
 from .figure import save_figure
 from .layout import (
-    CENTRE_COLOUR,
     DPI,
     LEFT_COLOUR,
-    PERSON_COLOURS,
     RIGHT_COLOUR,
     VIEW,
     axes_limits,
-    bone_colours,
     bone_sides,
     box_aspect,
     figure_pixels,
@@ -52,23 +49,7 @@ from .layout import (
     person_colour,
 )
 
-__all__ = [
-    "CENTRE_COLOUR",
-    "LEFT_COLOUR",
-    "PERSON_COLOURS",
-    "RIGHT_COLOUR",
-    "axes_limits",
-    "bone_colours",
-    "bone_sides",
-    "box_aspect",
-    "contact_sheet",
-    "figure_pixels",
-    "grid_lines",
-    "grid_step",
-    "overlay_colours",
-    "person_colour",
-    "render_animation",
-]
+__all__ = ["contact_sheet", "render_animation"]
 
 def _outline(width: float) -> list:
     return [patheffects.Stroke(linewidth=width, foreground=(0, 0, 0), alpha=0.7), patheffects.Normal()]
@@ -303,7 +284,7 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
         labels: one short label per person, drawn at the head (default ``A``, ``B``, ...).
         view: 3D view (elevation, azimuth) in degrees.
         trail_s: seconds of pelvis trail on the floor (0: none).
-        max_width, max_height: bound on the panels' pixels (see :func:`figure_pixels`).
+        max_width, max_height: bound on the panels' pixels (see :func:`~gastnet.visualization.layout.figure_pixels`).
         min_side: the smallest side (metres) of the 3D axes cube (see :func:`axes_limits`).
 
     Returns the path written; the frames are ``figure_pixels(image_size)`` (even) in size.
