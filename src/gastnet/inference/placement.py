@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data.virtual_cameras import fov_to_focal
+
 __all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "WorldPlacement", "body_scale", "focal_from_fov",
            "place_in_world", "root_translation", "smooth_depth"]
 
@@ -47,7 +49,8 @@ def focal_from_fov(fov_deg: float, image_size: tuple[float, float]) -> float:
         raise ValueError(f"field of view must be in (0, 180) degrees, got {fov_deg}")
     if min(image_size) <= 0:
         raise ValueError(f"image size must be positive, got {image_size}")
-    return max(image_size) / 2.0 / math.tan(math.radians(fov_deg) / 2.0)
+    width, height = image_size
+    return fov_to_focal(fov_deg, width / height) * width / 2.0  # normalised focal length to pixels
 
 
 def _centred(x: np.ndarray, half: int, reduce) -> np.ndarray:

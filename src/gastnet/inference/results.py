@@ -50,6 +50,11 @@ class LiftedPerson:
     poses_camera_absolute: np.ndarray | None = None  # (T, 17, 3) metres
     foot_contact: np.ndarray | None = None  # (T,) bool: a foot judged to stand on the floor
 
+    @property
+    def interpolated(self) -> np.ndarray:
+        """(T, 17) bool: positions made up by gap filling (the detector did not give them)."""
+        return self.fill.filled
+
 
 @dataclass
 class LiftResult:
@@ -63,9 +68,13 @@ class LiftResult:
     notes: list[str] = field(default_factory=list)
     camera: dict = field(default_factory=dict)  # focal length (pixels) and its source, height, pitch, roll, floor fit
 
-    def padded(self, name: str, width: int) -> np.ndarray:
-        """``name`` (e.g. ``"poses_world"``) of every person over all input frames: (P, N, 17, width), NaN where absent."""
-        out = np.full((len(self.people), self.num_frames, 17, width), np.nan, np.float32)
+    def padded(self, name: str, width: int | None = None, fill: float | bool = np.nan, dtype=np.float32) -> np.ndarray:
+        """``name`` (e.g. ``"poses_world"``, ``"scores"``) of every person over all input frames:
+        (P, N, ...) with ``fill`` where a person is absent (``width``: the last axis, checked when given)."""
+        shape = getattr(self.people[0], name).shape[1:] if self.people else ((17, width) if width else (17,))
+        if width is not None and shape[-1] != width:
+            raise ValueError(f"{name} has {shape[-1]} values per joint, not {width}")
+        out = np.full((len(self.people), self.num_frames) + shape, fill, dtype)
         for i, p in enumerate(self.people):
             out[i, p.frames] = getattr(p, name)
         return out
@@ -76,21 +85,16 @@ class LiftResult:
         person, Y up, metres); every file atomically."""
         out_dir = Path(out_dir)
         paths = []
-        scores = np.full((len(self.people), self.num_frames, 17), np.nan, np.float32)
-        interpolated = np.zeros((len(self.people), self.num_frames, 17), bool)
-        contact = np.zeros((len(self.people), self.num_frames), bool)
-        for i, p in enumerate(self.people):
-            scores[i, p.frames] = p.scores
-            interpolated[i, p.frames] = p.fill.filled
-            contact[i, p.frames] = p.foot_contact
         meta = {"units": "metres (3D), pixels (2D)", "joint_names": list(H36M_17.joint_names),
                 "parents": list(H36M_17.parents), "image_size": list(self.image_size), "fps": self.fps,
                 "model": self.model, "camera": self.camera, "notes": self.notes}
         if "npz" in formats:
             paths.append(save_npz(
                 out_dir / "poses.npz", poses_world=self.padded("poses_world", 3), poses_camera=self.padded("poses_camera", 3),
-                poses_camera_absolute=self.padded("poses_camera_absolute", 3), foot_contact=contact,
-                keypoints_2d=self.padded("keypoints_2d", 2), scores=scores, interpolated=interpolated,
+                poses_camera_absolute=self.padded("poses_camera_absolute", 3),
+                foot_contact=self.padded("foot_contact", fill=False, dtype=bool),
+                keypoints_2d=self.padded("keypoints_2d", 2), scores=self.padded("scores"),
+                interpolated=self.padded("interpolated", fill=False, dtype=bool),
                 track_ids=np.array([p.track_id for p in self.people]), meta=np.array(json.dumps(meta)),
             ))
         if "json" in formats:
@@ -101,7 +105,7 @@ class LiftResult:
                                        "foot_contact": p.foot_contact.astype(int).tolist(),
                                        "keypoints_2d": np.round(p.keypoints_2d, 2).tolist(),
                                        "scores": np.round(p.scores, 3).tolist(),
-                                       "interpolated": p.fill.filled.astype(int).tolist()} for p in self.people]}
+                                       "interpolated": p.interpolated.astype(int).tolist()} for p in self.people]}
             with atomic_path(out_dir / "poses.json") as tmp:
                 tmp.write_text(json.dumps(doc))
             paths.append(out_dir / "poses.json")
@@ -119,7 +123,7 @@ class LiftResult:
                         w, c, a, k = p.poses_world[t, j], p.poses_camera[t, j], p.poses_camera_absolute[t, j], p.keypoints_2d[t, j]
                         lines.append(f"{frame},{p.track_id},{name},{w[0]:.5f},{w[1]:.5f},{w[2]:.5f},"
                                      f"{c[0]:.5f},{c[1]:.5f},{c[2]:.5f},{a[0]:.5f},{a[1]:.5f},{a[2]:.5f},"
-                                     f"{k[0]:.2f},{k[1]:.2f},{p.scores[t, j]:.3f},{int(p.fill.filled[t, j])}")
+                                     f"{k[0]:.2f},{k[1]:.2f},{p.scores[t, j]:.3f},{int(p.interpolated[t, j])}")
             with atomic_path(out_dir / "poses.csv") as tmp:
                 tmp.write_text("\n".join(lines) + "\n")
             paths.append(out_dir / "poses.csv")
