@@ -67,6 +67,12 @@ def output_folders(inputs: list[Path], out_root: str | os.PathLike[str]) -> list
     return folders
 
 
+def _failed(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], error: str | None) -> dict[str, Any]:
+    """The record of an input that has not (yet) been lifted."""
+    return {"input": str(source), "out": str(out_dir), "ok": False, "error": error,
+            "people": 0, "frames": 0, "seconds": 0.0, "notes": []}
+
+
 def lift_one(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("npz",),
              overwrite: bool = False, threads: int | None = None, **lift_options: Any) -> dict[str, Any]:
     """Lift ``source`` with :func:`gastnet.lift` and save it into ``out_dir``; a record of what happened.
@@ -76,8 +82,7 @@ def lift_one(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], fo
     ``threads``: torch threads for this call (a worker's share of the cores).
     """
     start = time.perf_counter()
-    record: dict[str, Any] = {"input": str(source), "out": str(out_dir), "ok": False, "error": None,
-                              "people": 0, "frames": 0, "seconds": 0.0, "notes": []}
+    record = _failed(source, out_dir, None)
     try:
         if threads:
             import torch
@@ -138,8 +143,7 @@ def lift_many(inputs: list[str | os.PathLike[str]], out_root: str | os.PathLike[
                 try:
                     records[i] = future.result()
                 except Exception as err:  # the worker itself died (killed, out of memory)
-                    records[i] = {"input": str(paths[i]), "out": str(folders[i]), "ok": False, "people": 0, "frames": 0,
-                                  "seconds": 0.0, "notes": [], "error": f"the worker failed: {type(err).__name__}: {err}"}
+                    records[i] = _failed(paths[i], folders[i], f"the worker failed: {type(err).__name__}: {err}")
                 bar.update(1)
         finally:
             if own:
