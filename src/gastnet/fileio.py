@@ -93,28 +93,23 @@ def output_set(out_dir: str | os.PathLike[str], patterns: Sequence[str], overwri
 
     On success the earlier set (files in ``out_dir`` matching ``patterns``, e.g. ``"poses_*.bvh"``)
     is removed, so that no stale file survives, and every staged file is moved into ``out_dir``;
-    an earlier set without ``overwrite`` is a ValueError (before and after the work). On an error
+    an earlier set without ``overwrite`` is a ValueError before the work. On an error
     or an interrupt (Ctrl-C; SIGTERM where the CLI turns it into one) the staging folder is
     removed and ``out_dir`` is as it was. A second writer on the same folder is refused
     (:func:`folder_lock`), and staging folders of killed runs are cleaned up.
     """
     out_dir = Path(out_dir)
-
-    def earlier() -> list[Path]:
-        return matching_files(out_dir, patterns)
-
     with folder_lock(out_dir):
         for stale in out_dir.glob(".gastnet-staging-*"):  # only a killed run leaves these: we hold the lock
             shutil.rmtree(stale, ignore_errors=True)
         remove_stale_temporaries(out_dir)
-        if earlier() and not overwrite:
-            raise ValueError(f"{', '.join(str(f) for f in earlier())} already exist; pass --overwrite or choose another --out")
+        earlier = matching_files(out_dir, patterns)  # no other run can change it while we hold the lock
+        if earlier and not overwrite:
+            raise ValueError(f"{', '.join(map(str, earlier))} already exist; pass --overwrite or choose another --out")
         stage = Path(tempfile.mkdtemp(prefix=".gastnet-staging-", dir=out_dir))
         try:
             yield stage
-            if earlier() and not overwrite:
-                raise ValueError(f"{out_dir} gained results while this run worked; nothing was replaced")
-            for old in earlier():
+            for old in earlier:
                 old.unlink()
             for new in sorted(stage.iterdir()):
                 os.replace(new, out_dir / new.name)
