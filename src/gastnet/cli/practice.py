@@ -120,10 +120,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
     _check_out(out)
     inputs = expand_inputs(args.input)
-    if len(inputs) != 1 or len(args.input) != 1 or Path(args.input[0]).resolve() != inputs[0]:
+    if not (len(args.input) == 1 and inputs == [Path(args.input[0]).resolve()]):  # not one file or one folder of frames
         return _cmd_lift_batch(args, inputs, formats)
     args.input = args.input[0]
-    existing = matching_files(out, OUTPUT_FILES)  # checked before the work, and again before replacing
+    existing = matching_files(out, OUTPUT_FILES)  # before the work; output_set checks again under its lock
     if existing and not args.overwrite:
         raise ValueError(f"{', '.join(map(str, existing))} already exist; pass --overwrite or choose another --out")
     with warnings.catch_warnings():

@@ -133,14 +133,12 @@ class MultiPersonDetector:
         searching = self._frame % self.search_every == 0
         self._frame += 1
         for i, slot in enumerate(self.slots):
-            if i > 0 and not (self._found[i] or searching):
+            # a slot that found nobody last time waits for the next search frame
+            people = slot.detect(work) if i == 0 or self._found[i] or searching else []
+            if not people:
                 self._found[i:] = [False] * (len(self.slots) - i)
                 break
-            people = slot.detect(work)
-            self._found[i] = bool(people)
-            if not people:
-                self._found[i + 1:] = [False] * (len(self.slots) - i - 1)
-                break
+            self._found[i] = True
             found.append(people[0])
             if slot is not self.slots[-1]:
                 work = work.copy() if work is frame else work
