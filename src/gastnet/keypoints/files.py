@@ -148,14 +148,10 @@ def _read_gastnet_json(path: Path, data: dict, layout: str | None) -> KeypointFi
     entries = data["data"]
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list under 'data', got {type(entries).__name__}")
-    try:
-        indices = [int(entry["frame_index"]) for entry in entries]
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(f"{path}: every entry under 'data' needs an integer 'frame_index'") from None
-    if not indices:
+    if not entries:
         raise ValueError(f"{path}: the file holds no frames")
-    if min(indices) < 0:
-        raise ValueError(f"{path}: negative frame_index {min(indices)}; frames are numbered from 1")
+    _no_negative_frames(path, [e.get("frame_index") if isinstance(e, dict) else None for e in entries], "frame_index")
+    indices = [int(entry["frame_index"]) for entry in entries]
     first = 0 if min(indices) == 0 else 1
     n = max(indices) - first + 1
     if n > 100 * len(entries) + 10_000:  # a few gaps are normal; this many empty frames is a broken file
@@ -206,8 +202,6 @@ def _read_array(path: Path, layout: str | None) -> KeypointFile:
             data = load_npz(path)  # VideoPose3D's pickled dicts, read without running code
         except pickle.UnpicklingError as err:
             raise ValueError(f"{path}: {err}") from None
-        except ValueError:
-            raise
         except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
             detail = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ValueError(f"{path}: a damaged npz archive ({detail})") from None
