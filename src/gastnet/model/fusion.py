@@ -20,17 +20,12 @@ from .layers import ChannelBatchNorm, LocalAttention, Pointwise, SemanticGraphCo
 __all__ = ["fuse_batchnorm"]
 
 
-def _affine(norm: ChannelBatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
-    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
-    return scale, norm.bias - scale * norm.running_mean
-
-
 def _add_bias(existing: torch.Tensor | None, extra: torch.Tensor) -> nn.Parameter:
     return nn.Parameter(extra if existing is None else existing + extra, requires_grad=False)
 
 
 def _fold_linear(linear: nn.Linear, norm: ChannelBatchNorm) -> nn.Linear:
-    scale, shift = _affine(norm)
+    scale, shift = norm.eval_affine()
     fused = nn.Linear(linear.in_features, linear.out_features, bias=True)
     fused.weight = nn.Parameter(linear.weight * scale[:, None], requires_grad=False)
     fused.bias = _add_bias(None if linear.bias is None else linear.bias * scale, shift)
@@ -38,19 +33,19 @@ def _fold_linear(linear: nn.Linear, norm: ChannelBatchNorm) -> nn.Linear:
 
 
 def _fold_temporal(conv: TemporalConv, norm: ChannelBatchNorm) -> None:
-    scale, shift = _affine(norm)
+    scale, shift = norm.eval_affine()
     conv.weight = nn.Parameter(conv.weight * scale[:, None, None], requires_grad=False)
     conv.bias = _add_bias(None if conv.bias is None else conv.bias * scale, shift)
 
 
 def _fold_graph(conv: SemanticGraphConv, norm: ChannelBatchNorm) -> None:
-    scale, shift = _affine(norm)  # output channel c of both weight matrices scales by s_c
+    scale, shift = norm.eval_affine()  # output channel c of both weight matrices scales by s_c
     conv.weight = nn.Parameter(conv.weight * scale, requires_grad=False)
     conv.bias = _add_bias(None if conv.bias is None else conv.bias * scale, shift)
 
 
 def _fold_input_norm(stem: TemporalConv, norm: ChannelBatchNorm) -> None:
-    scale, shift = _affine(norm)  # acts on the stem's input channels: W x' = (W s) x + W t
+    scale, shift = norm.eval_affine()  # acts on the stem's input channels: W x' = (W s) x + W t
     extra = torch.einsum("oik,i->o", stem.weight, shift)
     stem.weight = nn.Parameter(stem.weight * scale[None, :, None], requires_grad=False)
     stem.bias = _add_bias(stem.bias, extra)

@@ -85,11 +85,13 @@ class TemporalConv(nn.Module):
             taps = torch.cat(parts, dim=-1)
         return F.linear(taps, weight, bias)
 
-    def folded(self, norm: nn.Module) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Flat weight and bias with ``norm`` folded in where that is the same function (inference)."""
+    def normed(self, x: torch.Tensor, norm: nn.Module, dilation: int = 1, strided: bool = False) -> torch.Tensor:
+        """``relu(norm(self(x)))``, with ``norm`` folded into the weights where that is the same
+        function (inference)."""
         if folding(self, norm):
-            return fold_norm(self, "folded", norm, self.flat_weight(), self.bias)
-        return None, None
+            weight, bias = fold_norm(self, "folded", norm, self.flat_weight(), self.bias)
+            return relu(self(x, dilation, strided, weight, bias))
+        return relu(norm(self(x, dilation, strided)))
 
 
 class TemporalBlock(nn.Module):
@@ -107,12 +109,7 @@ class TemporalBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
         w, d = self.width, self.dilation
-        weight, bias = self.conv.folded(self.norm)
-        if weight is not None:
-            y = relu(self.conv(x, d, strided, weight, bias))
-        else:
-            y = relu(self.norm(self.conv(x, d, strided)))
-        y = self.pointwise(y)
+        y = self.pointwise(self.conv.normed(x, self.norm, d, strided))
         if strided:
             residual = x[:, (w - 1 if self.causal else (w - 1) // 2) :: w]
         else:
@@ -265,11 +262,7 @@ class GASTNet(nn.Module):
     def _run(self, x: torch.Tensor, strided: bool) -> torch.Tensor:
         self._check_input(x, strided)
         x = self.input_norm(x)
-        weight, bias = self.stem.folded(self.stem_norm)
-        if weight is not None:
-            x = relu(self.stem(x, 1, strided, weight, bias))
-        else:
-            x = relu(self.stem_norm(self.stem(x, 1, strided)))
+        x = self.stem.normed(x, self.stem_norm, 1, strided)
         x = self.attention_blocks[0](x)
         for temporal, attention in zip(self.temporal_blocks, self.attention_blocks[1:]):
             x = attention(temporal(x, strided))
