@@ -11,6 +11,7 @@ Prints, measured in the same process with the same thread count:
 
     python benchmarks/bench_speed.py                    # 2 threads, RF 27 / 81 / 243 (paper widths)
     python benchmarks/bench_speed.py --rf 81 --threads 2
+    python benchmarks/bench_speed.py --profile          # where the time goes: top ops, RF 81
 """
 
 from __future__ import annotations
@@ -70,6 +71,27 @@ def train_step(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor) ->
     return step
 
 
+def profile(args: argparse.Namespace, rows: int = 10) -> None:
+    """Top ops by self CPU time: RF 81 whole-sequence inference (1000 frames) and one training step."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    torch.manual_seed(0)
+    model = gastnet.create_model("gastnet_rf81").eval()
+    seq = torch.randn(1, 1000, 17, 2)
+    with torch.no_grad():
+        model.forward_sequence(seq)  # warm-up
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            model.forward_sequence(seq)
+    print("RF 81 inference, 1000 frames\n" + prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+    model.form = "strided"
+    step = train_step(model, torch.randn(args.batch, 81, 17, 2), 0.1 * torch.randn(args.batch, 1, 17, 3))
+    step()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    print(f"RF 81 training step, batch {args.batch}\n" + prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rf", type=int, nargs="+", default=[27, 81, 243], choices=[27, 81, 243])
@@ -78,8 +100,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64, help="training batch (windows)")
     parser.add_argument("--pushes", type=int, default=500)
     parser.add_argument("--skip-streaming", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print the top ops of RF 81 inference and a training step, then stop")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.profile:
+        profile(args)
+        return
     torch.manual_seed(0)
     peak, peak_shape = attainable_gflops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; attainable {peak:.1f} GFLOP/s ({peak_shape})")
