@@ -85,6 +85,28 @@ def test_matches_the_straightforward_reference_implementation():
         torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_training_gradients_match_the_reference_implementation(causal):
+    """Training mode (batch statistics), strided form: the same loss and the same gradient for
+    every parameter, whatever the layouts and in-place steps of the fast path."""
+    from reference_gastnet import ReferenceGASTNet
+
+    model = randomize(create_model("gastnet_rf27_causal" if causal else "gastnet_rf27", channels=16, dropout=0.0))
+    reference = ReferenceGASTNet(filter_widths=(3, 3, 3), channels=16, dropout=0.0, causal=causal)
+    reference.load_state_dict(model.state_dict())
+    model.form, reference.strided = "strided", True
+    x, target = torch.randn(8, 27, 17, 2), torch.randn(8, 1, 17, 3)
+    losses = []
+    for net in (model.train(), reference.train()):
+        loss = (net(x) - target).norm(dim=-1).mean()
+        loss.backward()
+        losses.append(loss.item())
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    grads = dict(reference.named_parameters())
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(p.grad, grads[name].grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
 @pytest.mark.parametrize("name", ["gastnet_rf27_causal", "gastnet_rf81_causal"])
 def test_causal_output_ignores_later_frames(name):
     model = randomize(create_model(name)).eval()

@@ -5,7 +5,7 @@ import pytest
 import torch
 from test_model import randomize
 
-from gastnet import create_model
+from gastnet import GASTNet, create_model
 from gastnet.inference import StreamingLifter
 
 
@@ -20,6 +20,23 @@ def test_streaming_equals_the_whole_sequence_causal_model(rf):
     streamed = torch.stack([lifter.push(x[0, t]) for t in range(frames)])
     torch.testing.assert_close(streamed, expected, atol=1e-5, rtol=0)
     assert lifter.frames_seen() == frames
+
+
+@pytest.mark.parametrize("config", [
+    dict(local_graphs=("first_order",), adaptive_attention=False, learned_attention=False),  # plain GCN
+    dict(local_graphs=("kinematic",), adaptive_attention=True, learned_attention=False),
+    dict(local_graphs=(), adaptive_attention=False, learned_attention=True),
+    dict(local_graphs=("symmetric", "kinematic", "first_order"), skeleton="humaneva15"),
+    dict(num_joints_out=14, filter_widths=(3, 2, 2)),  # a joint regressor, even widths
+])
+def test_streaming_follows_every_structure_the_model_allows(config):
+    model = randomize(GASTNet(**{"channels": 16, "filter_widths": (3, 3), "causal": True, **config})).eval()
+    x = torch.randn(1, model.receptive_field + 5, model.num_joints, 2)
+    with torch.no_grad():
+        expected = model.forward_sequence(x)[0]
+    lifter = StreamingLifter(model)
+    streamed = torch.stack([lifter.push(frame) for frame in x[0]])
+    torch.testing.assert_close(streamed, expected, atol=1e-5, rtol=0)
 
 
 def test_tracks_are_independent_and_reset():

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..skeleton import Skeleton, get_skeleton
-from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise, derived, fold_norm, folding, linear_parts, relu
+from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise, derived, fold_norm, folding
+from .ops import linear_parts, relu
 
 __all__ = ["GASTNet", "TemporalConv", "TemporalBlock", "receptive_field"]
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from ..skeleton import Skeleton
 from .graph import graph_matrix
+from .ops import Dropout, contiguous_grad, linear_parts, relu
 
 __all__ = [
     "derived",
@@ -87,34 +88,6 @@ def fold_norm(
     return derived(module, name, sources, compute)
 
 
-def relu(x: torch.Tensor) -> torch.Tensor:
-    """ReLU in place on a fresh activation (out of place while tracing, which freezing mishandles)."""
-    return F.relu(x, inplace=not torch.jit.is_tracing())
-
-
-def linear_parts(parts: Sequence[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """``F.linear(torch.cat(parts, -1), weight, bias)`` without building the concatenation.
-
-    Each part multiplies its own column block of ``weight`` and the products accumulate in one
-    output buffer (``addmm`` with beta 1), so no copy of the inputs is made.
-    """
-    if len(parts) == 1:
-        return F.linear(parts[0], weight, bias)
-    if torch.jit.is_tracing():  # frozen traces mishandle the accumulating form
-        return F.linear(torch.cat(list(parts), dim=-1), weight, bias)
-    lead = parts[0].shape[:-1]
-    out: torch.Tensor | None = None
-    start = 0
-    for part in parts:
-        c = part.shape[-1]
-        w = weight[:, start : start + c]
-        start += c
-        flat = part.reshape(-1, c)
-        out = F.linear(flat, w, bias) if out is None else torch.addmm(out, flat, w.t())
-    assert out is not None
-    return out.view(*lead, out.shape[-1])
-
-
 class Pointwise(nn.Module):
     """1 x 1 convolution without bias, BatchNorm, ReLU and optional dropout: ``(..., C_in) -> (..., C_out)``."""
 
@@ -122,7 +95,7 @@ class Pointwise(nn.Module):
         super().__init__()
         self.linear = nn.Linear(in_channels, out_channels, bias=False)
         self.norm = ChannelBatchNorm(out_channels)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.dropout = Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, *parts: torch.Tensor) -> torch.Tensor:
         """``parts`` are concatenated along channels (without a copy, see :func:`linear_parts`)."""
@@ -192,7 +165,7 @@ class SemanticGraphConv(nn.Module):
         # each channel's J x J matrix applies as one batched product without a transposing copy
         h_neighbours = (weight[1].t() @ flat.t()).view(c, -1, j)
         diagonal, off_diagonal = derived(self, "split", [self.logits], self._split_attention)
-        neighbours = torch.bmm(h_neighbours, off_diagonal)  # (C, N, J)
+        neighbours = contiguous_grad(torch.bmm(h_neighbours, off_diagonal))  # (C, N, J)
         out = h_self * diagonal + neighbours.permute(1, 2, 0).view(x.shape[:-1] + (c,))
         return out if bias is None else out + bias
 
