@@ -16,8 +16,13 @@ __all__ = ["relu", "linear_parts", "contiguous_grad", "Dropout", "dropout_keep_m
 
 
 def relu(x: torch.Tensor) -> torch.Tensor:
-    """ReLU in place on a fresh activation (out of place while tracing, which freezing mishandles)."""
-    return F.relu(x, inplace=not torch.jit.is_tracing())
+    """ReLU in place on a fresh activation.
+
+    Out of place while tracing (which freezing mishandles) and on a view that autograd tracks:
+    in place there, autograd would copy the whole base tensor back and forth in the backward pass.
+    """
+    inplace = not torch.jit.is_tracing() and not (x.requires_grad and x._is_view())
+    return F.relu(x, inplace=inplace)
 
 
 def linear_parts(parts: Sequence[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
