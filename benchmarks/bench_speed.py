@@ -5,9 +5,13 @@ Prints, measured in the same process with the same thread count:
 - whole-sequence inference (eval, no grad, dilated form over an edge-padded sequence) in frames
   per second, ours (as built, and with the BatchNorms folded) vs the straightforward reference;
 - FLOPs per frame (``torch.utils.flop_counter.FlopCounterMode`` on our forward) and the GFLOP/s
-  that achieves, as a fraction of this CPU's attainable GFLOP/s, measured here on large GEMMs;
-- training samples per second (strided form, MPJPE, Adam/amsgrad), ours vs the reference;
-- streaming pushes per second of the causal RF 81 model (``StreamingLifter``).
+  that achieves, as a fraction of this CPU's attainable GFLOP/s: the best of large GEMMs through
+  PyTorch's default CPU product (MKL) and through oneDNN, measured here;
+- training samples per second (strided form, MPJPE, Adam/amsgrad, the paper's batch of 128),
+  ours vs the reference, timed alternately (best of three each) so that a noisy neighbour hurts
+  both alike; with the FLOPs per sample and what a 7x ratio would need of the attainable rate;
+- streaming pushes per second of the causal RF 81 model (``StreamingLifter``), the best of five
+  runs of ``--pushes`` pushes.
 
     python benchmarks/bench_speed.py                    # 2 threads, RF 27 / 81 / 243 (paper widths)
     python benchmarks/bench_speed.py --rf 81 --threads 2
@@ -42,13 +46,40 @@ def best_seconds(fn: Callable[[], object], repeats: int, min_time: float = 0.0) 
 
 
 def attainable_gflops() -> tuple[float, str]:
-    """Best GFLOP/s of a few large GEMMs with the shapes of the network's 1 x 1 convolutions."""
+    """Best GFLOP/s of a few large GEMMs with the shapes of the network's 1 x 1 convolutions, through
+    PyTorch's default CPU product and (where PyTorch has it) oneDNN with a prepacked weight."""
     results = []
+    mkldnn = getattr(torch.ops, "mkldnn", None)
     for m, k, n in ((1024, 1024, 1024), (8192, 256, 256), (8192, 384, 128), (4096, 512, 512)):
         a, b = torch.randn(m, k), torch.randn(k, n)
         s = best_seconds(lambda: torch.mm(a, b), 5, 0.3)
         results.append((2 * m * k * n / s / 1e9, f"mm {m}x{k}x{n}"))
+        if torch.backends.mkldnn.is_available() and hasattr(mkldnn, "_linear_pointwise"):
+            packed = mkldnn._reorder_linear_weight(b.t().contiguous(), m)
+            s = best_seconds(lambda: mkldnn._linear_pointwise(a, packed, None, "none", [], ""), 5, 0.3)
+            results.append((2 * m * k * n / s / 1e9, f"oneDNN {m}x{k}x{n}"))
     return max(results)
+
+
+def alternate_best(fns: list[Callable[[], object]], rounds: int = 3) -> list[float]:
+    """Best seconds of each function, timed in turn for ``rounds`` rounds (one warm-up each)."""
+    for fn in fns:
+        fn()
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def training_flops(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor) -> float:
+    """FLOPs of one training step's forward and backward passes (the optimizer's are negligible)."""
+    with FlopCounterMode(display=False) as counter:
+        (model(x) - target).norm(dim=-1).mean().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
 
 
 def reference_for(model: gastnet.GASTNet) -> ReferenceGASTNet:
@@ -97,7 +128,7 @@ def main() -> None:
     parser.add_argument("--rf", type=int, nargs="+", default=[27, 81, 243], choices=[27, 81, 243])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--frames", type=int, default=2000, help="sequence length for whole-sequence inference")
-    parser.add_argument("--batch", type=int, default=64, help="training batch (windows)")
+    parser.add_argument("--batch", type=int, default=128, help="training batch (windows; the paper trains with 128)")
     parser.add_argument("--pushes", type=int, default=500)
     parser.add_argument("--skip-streaming", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print the top ops of RF 81 inference and a training step, then stop")
@@ -137,22 +168,23 @@ def main() -> None:
         x = torch.randn(args.batch, rf, 17, 2)
         target = 0.1 * torch.randn(args.batch, 1, 17, 3)
         model.form, ref.strided = "strided", True
-        s_ours = best_seconds(train_step(model, x, target), 3)
-        s_ref = best_seconds(train_step(ref, x, target), 1)
-        train_rows.append((rf, args.batch / s_ours, args.batch / s_ref))
-    print(f"training step, batch {args.batch} (samples/s)")
-    for rf, ours, refv in train_rows:
-        print(f"gastnet_rf{rf:<4d} ours {ours:>8.1f}  ref {refv:>7.1f}  {ours / refv:>5.1f}x")
+        flops = training_flops(model.train(), x, target) / args.batch
+        s_ours, s_ref = alternate_best([train_step(model, x, target), train_step(ref, x, target)])
+        train_rows.append((rf, flops, args.batch / s_ours, args.batch / s_ref))
+    print(f"training step, batch {args.batch} (samples/s; GFLOP/s ours; share of attainable a 7x ratio would need)")
+    for rf, flops, ours, refv in train_rows:
+        print(f"gastnet_rf{rf:<4d} {flops / 1e6:>7.0f} MFLOP/sample  ours {ours:>7.1f}  ref {refv:>6.1f}  "
+              f"{ours / refv:>4.1f}x  {flops * ours / 1e9:>6.1f} GFLOP/s  7x needs {7 * refv * flops / 1e9 / peak:>4.0%}")
     if not args.skip_streaming:
         torch.manual_seed(0)
         lifter = StreamingLifter(gastnet.create_model("gastnet_rf81_causal"))
         frames = torch.randn(args.pushes, 17, 2)
-        for f in frames[:50]:
-            lifter.push(f)
-        start = time.perf_counter()
-        for f in frames:
-            lifter.push(f)
-        print(f"streaming gastnet_rf81_causal: {args.pushes / (time.perf_counter() - start):.1f} pushes/s")
+
+        def pushes() -> None:
+            for f in frames:
+                lifter.push(f)
+
+        print(f"streaming gastnet_rf81_causal: {args.pushes / best_seconds(pushes, 5):.1f} pushes/s")
 
 
 if __name__ == "__main__":

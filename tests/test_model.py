@@ -131,6 +131,22 @@ def test_non_causal_output_sees_later_frames():
     torch.testing.assert_close(before[:, :21 - 13], after[:, :21 - 13], atol=0, rtol=0)  # beyond the half window
 
 
+@pytest.mark.parametrize("chunk", [7, 64, 300])
+@pytest.mark.parametrize("config", [
+    dict(filter_widths=(3, 3, 3)),
+    dict(filter_widths=(3, 3, 3), causal=True),
+    dict(filter_widths=(3, 2, 2), causal=True, num_joints_out=14),
+])
+def test_chunked_whole_sequence_equals_one_pass(config, chunk):
+    """Chunks smaller than a layer's history, than the receptive field, and larger."""
+    model = randomize(GASTNet(channels=16, **config)).eval()
+    x = torch.randn(2, 250, 17, 2)
+    with torch.no_grad():
+        expected = model.forward_sequence(x, chunk_frames=None)
+        torch.testing.assert_close(model.forward_sequence(x, chunk_frames=chunk), expected, atol=1e-5, rtol=1e-5)
+    assert expected.shape == (2, 250, model.num_joints_out, 3)
+
+
 def test_forward_sequence_pads_with_edge_frames():
     model = randomize(create_model("gastnet_rf9")).eval()
     x = torch.randn(1, 6, 17, 2)  # shorter than the receptive field
