@@ -67,11 +67,11 @@ class _AttentionStep:
         self.local = block.local
         if block.local is not None:  # all graphs side by side: C channels per graph
             convs = block.local.convs
-            self.diagonal = torch.cat([conv._split_attention()[0] for conv in convs], dim=1)  # (J, G C)
+            attention = torch.cat([conv.attention() for conv in convs])  # (G C, J, J)
+            self.diagonal = attention.diagonal(dim1=1, dim2=2).t().contiguous()  # (J, G C)
             self.local_bias = torch.cat([conv.bias for conv in convs])
             # every graph's off-diagonal matrices are sparse (a joint's few neighbours): the edges
             # (target i, source j) of any graph, with each channel's weight S_c[i, j] (0 off its graph)
-            attention = torch.cat([conv.attention() for conv in convs])  # (G C, J, J)
             off_diagonal = attention.ne(0).any(0) & ~torch.eye(attention.shape[1], dtype=torch.bool, device=attention.device)
             self.targets, self.sources = off_diagonal.nonzero(as_tuple=True)
             self.edge_weights = attention[:, self.targets, self.sources].t().contiguous()  # (E, G C)
@@ -124,8 +124,8 @@ class _AttentionStep:
 class FramePlan:
     """A causal GAST-Net's step from one input frame to its 3D pose, with per-track state.
 
-    ``buffers = plan.start()``, then ``plan.step(buffers, frame)`` per frame (``(J, 2)`` ->
-    ``(J_out, 3)``); the first step fills the buffers with that frame's activations.
+    A track's state is a list of ring buffers, empty for a new track: ``plan.step(buffers, frame)``
+    per frame (``(J, 2)`` -> ``(J_out, 3)``); the first step fills them with that frame's activations.
     """
 
     @torch.no_grad()
@@ -142,11 +142,6 @@ class FramePlan:
         ]
         self.head = PackedLinear(fused.head.weight)
         self.regressor = None if fused.joint_regressor is None else fused.joint_regressor.weight.detach()
-
-    @staticmethod
-    def start() -> list[RingBuffer]:
-        """The state of a new track (filled by its first step)."""
-        return []
 
     def _through(self, buffers: list[RingBuffer], layer: int, frame: torch.Tensor, dilation: int) -> torch.Tensor:
         if len(buffers) == layer:  # the first frame of this track

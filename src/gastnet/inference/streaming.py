@@ -34,7 +34,7 @@ __all__ = ["StreamingLifter"]
 
 @dataclass
 class _Stream:
-    buffers: list[RingBuffer] = field(default_factory=FramePlan.start)
+    buffers: list[RingBuffer] = field(default_factory=list)
     frames_seen: int = 0
 
 

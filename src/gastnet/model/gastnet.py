@@ -263,11 +263,19 @@ class GASTNet(nn.Module):
     def _run(self, x: torch.Tensor, strided: bool) -> torch.Tensor:
         self._check_input(x, strided)
         x = self.input_norm(x)
-        x = self.stem.normed(x, self.stem_norm, 1, strided)
-        x = self.attention_blocks[0](x)
-        for temporal, attention in zip(self.temporal_blocks, self.attention_blocks[1:]):
-            x = attention(temporal(x, strided))
-        out = self.head(x)  # (B, T', J, 3)
+        for stage in range(len(self.attention_blocks)):
+            x = self._stage(stage, x, strided)
+        return self._output(x)
+
+    def _stage(self, stage: int, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
+        """Temporal layer ``stage`` (0: the stem) and the graph attention block after it."""
+        if stage == 0:
+            return self.attention_blocks[0](self.stem.normed(x, self.stem_norm, 1, strided))
+        return self.attention_blocks[stage](self.temporal_blocks[stage - 1](x, strided))
+
+    def _output(self, x: torch.Tensor) -> torch.Tensor:
+        """The head (and joint regressor): ``(B, T', J, 2^n C) -> (B, T', J_out, 3)``."""
+        out = self.head(x)
         if self.joint_regressor is not None:
             out = self.joint_regressor(out.transpose(-1, -2)).transpose(-1, -2)
         return out
@@ -299,28 +307,22 @@ class GASTNet(nn.Module):
     def _run_chunked(self, x: torch.Tensor, chunk_frames: int) -> torch.Tensor:
         """The dilated form over ``x`` (B, T, J, C), ``chunk_frames`` frames at a time: (B, T - RF + 1, J_out, 3)."""
         self._check_input(x, strided=False)
-        layers = [(self.filter_widths[0], 1)] + [(b.width, b.dilation) for b in self.temporal_blocks]
-        tails: list[torch.Tensor | None] = [None] * len(layers)  # per temporal layer: its last input frames
+        # frames of its input each temporal layer's taps reach back (stem first)
+        histories = [self.filter_widths[0] - 1] + [(b.width - 1) * b.dilation for b in self.temporal_blocks]
+        tails: list[torch.Tensor | None] = [None] * len(histories)  # per temporal layer: its last input frames
         outputs = []
         for start in range(0, x.shape[1], chunk_frames):
             h = self.input_norm(x[:, start : start + chunk_frames])
-            for i, (width, dilation) in enumerate(layers):
-                history = (width - 1) * dilation
-                tail = tails[i]
+            for stage, history in enumerate(histories):
+                tail = tails[stage]
                 h = h if tail is None else torch.cat([tail, h], dim=1)
-                tails[i] = h[:, max(h.shape[1] - history, 0) :] if history else None
+                tails[stage] = h[:, max(h.shape[1] - history, 0) :] if history else None
                 if h.shape[1] <= history:  # not yet enough frames for this layer's first output
                     break
-                if i == 0:
-                    h = self.attention_blocks[0](self.stem.normed(h, self.stem_norm))
-                else:
-                    h = self.attention_blocks[i](self.temporal_blocks[i - 1](h))
+                h = self._stage(stage, h)
             else:
                 outputs.append(h)
-        out = self.head(torch.cat(outputs, dim=1))
-        if self.joint_regressor is not None:
-            out = self.joint_regressor(out.transpose(-1, -2)).transpose(-1, -2)
-        return out
+        return self._output(torch.cat(outputs, dim=1))
 
     def extra_repr(self) -> str:
         return (

@@ -159,23 +159,19 @@ class PackedLinear:
             probe = torch.randn(3, self.weight.shape[1], generator=torch.Generator().manual_seed(0))
             got = ops[1](probe, packed, self.bias, "none", [], "")
             if torch.allclose(got, F.linear(probe, self.weight, self.bias), rtol=1e-4, atol=1e-4):
-                self.packed = packed
+                self.packed, self._product = packed, ops[1]
         except RuntimeError:  # an op this build of PyTorch lacks for these shapes: the plain product
             pass
 
-    @property
-    def out_features(self) -> int:
-        return self.weight.shape[0]
-
     def __call__(self, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
         """``linear(x)``, then ReLU when ``relu`` (fused into the product where packed)."""
-        if self.packed is not None and x.device.type == "cpu":
-            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "relu" if relu else "none", [], "")
+        if self.packed is not None:
+            return self._product(x, self.packed, self.bias, "relu" if relu else "none", [], "")
         y = F.linear(x, self.weight, self.bias)
         return y.relu_() if relu else y
 
     def add(self, x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
         """``linear(x) + other`` (``other`` of the output's shape), in one product where packed."""
-        if self.packed is not None and x.device.type == "cpu":
-            return torch.ops.mkldnn._linear_pointwise.binary(x, other, self.packed, self.bias, "add")
-        return torch.addmm(other, x, self.weight.t()) if self.bias is None and x.ndim == 2 else F.linear(x, self.weight, self.bias) + other
+        if self.packed is not None:
+            return self._product.binary(x, other, self.packed, self.bias, "add")
+        return F.linear(x, self.weight, self.bias).add_(other)
