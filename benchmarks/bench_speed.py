@@ -16,6 +16,7 @@ Prints, measured in the same process with the same thread count:
     python benchmarks/bench_speed.py                    # 2 threads, RF 27 / 81 / 243 (paper widths)
     python benchmarks/bench_speed.py --rf 81 --threads 2
     python benchmarks/bench_speed.py --profile          # where the time goes: top ops, RF 81
+    python benchmarks/bench_speed.py --parts            # what single changes buy, A/B in one run
 """
 
 from __future__ import annotations
@@ -123,6 +124,51 @@ def profile(args: argparse.Namespace, rows: int = 10) -> None:
     print(f"RF 81 training step, batch {args.batch}\n" + prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
 
+def parts(args: argparse.Namespace) -> None:
+    """A/B of single changes, each pair timed alternately (best of three) in this run."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from gastnet.inference.frame_plan import FramePlan
+
+    print(f"whole sequences, {args.frames} frames: one pass of each layer vs 128 frames at a time (fps)")
+    for rf in args.rf:
+        torch.manual_seed(0)
+        model = gastnet.create_model(f"gastnet_rf{rf}").eval()
+        seq = torch.randn(1, args.frames, 17, 2)
+        with torch.no_grad():
+            one, chunked = alternate_best([lambda: model.forward_sequence(seq, chunk_frames=None),
+                                           lambda: model.forward_sequence(seq, chunk_frames=128)])
+        print(f"gastnet_rf{rf:<4d} one pass {args.frames / one:7.1f}  chunked {args.frames / chunked:7.1f}  "
+              f"{one / chunked:4.2f}x")
+    plan = FramePlan(gastnet.create_model("gastnet_rf81_causal"))
+    linears = [plan.stem, plan.head] + [lin for conv_and_pointwise in plan.temporal for lin in conv_and_pointwise]
+    for step in plan.attention:
+        linears += [getattr(step, name) for name in ("project", "local_fuse", "glob_out", "rest") if getattr(step, name, None)]
+    inputs = [torch.randn(17, lin.weight.shape[1]) for lin in linears]
+
+    def products(packed: bool) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(20):
+                for lin, x in zip(linears, inputs):
+                    lin(x) if packed else torch.nn.functional.linear(x, lin.weight, lin.bias)
+        return run
+
+    plain, packed = alternate_best([products(False), products(True)])
+    print(f"streaming gastnet_rf81_causal, the plan's {len(linears)} products at 17 rows, ms per push: "
+          f"F.linear {plain / 20 * 1e3:.2f}  PackedLinear {packed / 20 * 1e3:.2f}  {plain / packed:4.2f}x")
+    torch.manual_seed(0)
+    model = gastnet.create_model("gastnet_rf27")
+    model.form = "strided"
+    step = train_step(model, torch.randn(args.batch, 27, 17, 2), 0.1 * torch.randn(args.batch, 1, 17, 3))
+    step()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    events = prof.key_averages()
+    gemm = sum(e.self_cpu_time_total for e in events if e.key in ("aten::mm", "aten::addmm", "aten::bmm"))
+    print(f"gastnet_rf27 training step, batch {args.batch}: matrix products {gemm / sum(e.self_cpu_time_total for e in events):.0%} of self CPU time")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rf", type=int, nargs="+", default=[27, 81, 243], choices=[27, 81, 243])
@@ -132,10 +178,14 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=500)
     parser.add_argument("--skip-streaming", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print the top ops of RF 81 inference and a training step, then stop")
+    parser.add_argument("--parts", action="store_true", help="A/B of single changes (chunked sequences, packed products), then stop")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.profile:
         profile(args)
+        return
+    if args.parts:
+        parts(args)
         return
     torch.manual_seed(0)
     peak, peak_shape = attainable_gflops()

@@ -293,8 +293,8 @@ class GASTNet(nn.Module):
         depends on frames up to t). Without autograd, a long sequence runs ``chunk_frames`` input
         frames at a time through all layers, each temporal layer keeping the last frames its
         taps still need from the chunk before (nothing is computed twice): the activations stay
-        in the CPU's cache, which makes long sequences 20-30% faster on a CPU. ``None`` runs every layer
-        over the whole sequence at once. The outputs are the same either way.
+        in the CPU's cache (about 1.3-1.4x the fps on a CPU, ``benchmarks/bench_speed.py
+        --parts``). ``None`` runs every layer over the whole sequence at once. The outputs are the same either way.
         """
         if x.ndim != 4 or x.shape[1] < 1:
             raise ValueError(f"expected input of shape (B, T, {self.num_joints}, {self.in_channels}), got {tuple(x.shape)}")

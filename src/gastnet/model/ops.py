@@ -129,9 +129,9 @@ class PackedLinear:
     """``F.linear(x, weight, bias)`` for inference, with the weight prepacked for oneDNN on a CPU.
 
     PyTorch's default CPU matrix product is slow for the few rows (17 joints of one frame) that
-    streaming multiplies by large weights; oneDNN's prepacked weights run such products about 2-3x
+    streaming multiplies by large weights; oneDNN's prepacked weights run such products about 2x
     faster. The packed form is used only where it pays (a weight of at least ``min_size``
-    elements: a packed call costs about 20 us more) and exists (a CPU float32 weight, a PyTorch
+    elements: a packed call has a fixed extra cost that small products do not repay) and exists (a CPU float32 weight, a PyTorch
     built with oneDNN) and agrees with ``F.linear`` on a check at construction; otherwise the
     plain product runs. No autograd.
 
