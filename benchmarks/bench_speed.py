@@ -29,6 +29,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import gastnet
+from gastnet.inference.frame_plan import FramePlan
 from gastnet.inference.streaming import StreamingLifter
 from gastnet.model.fusion import fuse_batchnorm
 from reference_gastnet import ReferenceGASTNet
@@ -124,12 +125,30 @@ def profile(args: argparse.Namespace, rows: int = 10) -> None:
     print(f"RF 81 training step, batch {args.batch}\n" + prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
 
+def plan_products(plan: FramePlan) -> tuple[list, list[torch.Tensor]]:
+    """The matrix products of one streaming push (in the plan's order) and a 17-row input for each."""
+    linears = [plan.stem]
+    for step, (conv, pointwise) in zip(plan.attention, [(None, None)] + plan.temporal):
+        linears += [lin for lin in (conv, pointwise) if lin is not None]
+        linears += [getattr(step, name) for name in ("project", "local_fuse", "glob_out", "rest") if getattr(step, name, None)]
+    linears.append(plan.head)
+    return linears, [torch.randn(17, lin.weight.shape[1]) for lin in linears]
+
+
+def products(linears: list, inputs: list[torch.Tensor], packed: bool, pushes: int = 20) -> Callable[[], None]:
+    """``pushes`` pushes' worth of the plan's products, one after the other (each weight read once
+    per push, as in streaming), through :class:`PackedLinear` or plain ``F.linear``."""
+    def run() -> None:
+        for _ in range(pushes):
+            for lin, x in zip(linears, inputs):
+                lin(x) if packed else torch.nn.functional.linear(x, lin.weight, lin.bias)
+    return run
+
+
 def parts(args: argparse.Namespace) -> None:
     """A/B of single changes, each pair timed alternately (best of three) in this run."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
-
-    from gastnet.inference.frame_plan import FramePlan
 
     print(f"whole sequences, {args.frames} frames: one pass of each layer vs 128 frames at a time (fps)")
     for rf in args.rf:
@@ -141,20 +160,8 @@ def parts(args: argparse.Namespace) -> None:
                                            lambda: model.forward_sequence(seq, chunk_frames=128)])
         print(f"gastnet_rf{rf:<4d} one pass {args.frames / one:7.1f}  chunked {args.frames / chunked:7.1f}  "
               f"{one / chunked:4.2f}x")
-    plan = FramePlan(gastnet.create_model("gastnet_rf81_causal"))
-    linears = [plan.stem, plan.head] + [lin for conv_and_pointwise in plan.temporal for lin in conv_and_pointwise]
-    for step in plan.attention:
-        linears += [getattr(step, name) for name in ("project", "local_fuse", "glob_out", "rest") if getattr(step, name, None)]
-    inputs = [torch.randn(17, lin.weight.shape[1]) for lin in linears]
-
-    def products(packed: bool) -> Callable[[], None]:
-        def run() -> None:
-            for _ in range(20):
-                for lin, x in zip(linears, inputs):
-                    lin(x) if packed else torch.nn.functional.linear(x, lin.weight, lin.bias)
-        return run
-
-    plain, packed = alternate_best([products(False), products(True)])
+    linears, inputs = plan_products(FramePlan(gastnet.create_model("gastnet_rf81_causal")))
+    plain, packed = alternate_best([products(linears, inputs, False), products(linears, inputs, True)])
     print(f"streaming gastnet_rf81_causal, the plan's {len(linears)} products at 17 rows, ms per push: "
           f"F.linear {plain / 20 * 1e3:.2f}  PackedLinear {packed / 20 * 1e3:.2f}  {plain / packed:4.2f}x")
     torch.manual_seed(0)
@@ -221,10 +228,12 @@ def main() -> None:
         flops = training_flops(model.train(), x, target) / args.batch
         s_ours, s_ref = alternate_best([train_step(model, x, target), train_step(ref, x, target)])
         train_rows.append((rf, flops, args.batch / s_ours, args.batch / s_ref))
-    print(f"training step, batch {args.batch} (samples/s; GFLOP/s ours; share of attainable a 7x ratio would need)")
+    print(f"training step, batch {args.batch} (samples/s; GFLOP/s ours; share of attainable a 7x ratio would need;"
+          " ceiling: the ratio if every FLOP ran at the attainable rate)")
     for rf, flops, ours, refv in train_rows:
         print(f"gastnet_rf{rf:<4d} {flops / 1e6:>7.0f} MFLOP/sample  ours {ours:>7.1f}  ref {refv:>6.1f}  "
-              f"{ours / refv:>4.1f}x  {flops * ours / 1e9:>6.1f} GFLOP/s  7x needs {7 * refv * flops / 1e9 / peak:>4.0%}")
+              f"{ours / refv:>4.1f}x  {flops * ours / 1e9:>6.1f} GFLOP/s  7x needs {7 * refv * flops / 1e9 / peak:>4.0%}  "
+              f"ceiling {peak * 1e9 / flops / refv:>4.1f}x")
     if not args.skip_streaming:
         torch.manual_seed(0)
         lifter = StreamingLifter(gastnet.create_model("gastnet_rf81_causal"))
@@ -234,7 +243,11 @@ def main() -> None:
             for f in frames:
                 lifter.push(f)
 
-        print(f"streaming gastnet_rf81_causal: {args.pushes / best_seconds(pushes, 5):.1f} pushes/s")
+        rate = args.pushes / best_seconds(pushes, 5)
+        linears, inputs = plan_products(FramePlan(gastnet.create_model("gastnet_rf81_causal")))
+        floor = best_seconds(products(linears, inputs, packed=True), 5) / 20
+        print(f"streaming gastnet_rf81_causal: {rate:.1f} pushes/s; the plan's {len(linears)} matrix products alone "
+              f"take {floor * 1e3:.2f} ms per push (at most {1 / floor:.0f} pushes/s with no other work)")
 
 
 if __name__ == "__main__":
