@@ -263,7 +263,9 @@ class GlobalAttention(nn.Module):
         k = self.num_heads
         sources = [self.w_f, self.theta.weight, self.theta.bias, self.phi.weight, self.phi.bias]
         weight, bias = derived(self, "scores", sources, self._score_projection)
-        proj = F.linear(x, weight, bias).transpose(-1, -2)  # (..., 2K, J)
+        # contiguous (a small copy), so that the pairwise sums below come out contiguous: softmax and
+        # the elementwise passes over those K J^2 values run much slower on a permuted layout
+        proj = F.linear(x, weight, bias).transpose(-1, -2).contiguous()  # (..., 2K, J)
         return F.leaky_relu(proj[..., :k, :, None] + proj[..., k:, None, :], 0.2)
 
     def attention(self, x: torch.Tensor) -> torch.Tensor:
