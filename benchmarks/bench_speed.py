@@ -135,13 +135,21 @@ def plan_products(plan: FramePlan) -> tuple[list, list[torch.Tensor]]:
     return linears, [torch.randn(17, lin.weight.shape[1]) for lin in linears]
 
 
-def products(linears: list, inputs: list[torch.Tensor], packed: bool, pushes: int = 20) -> Callable[[], None]:
-    """``pushes`` pushes' worth of the plan's products, one after the other (each weight read once
-    per push, as in streaming), through :class:`PackedLinear` or plain ``F.linear``."""
+PUSHES_PER_CALL = 20  # pushes' worth of products per timed call of ``products`` (timer resolution)
+
+
+def products(linears: list, inputs: list[torch.Tensor], packed: bool) -> Callable[[], None]:
+    """``PUSHES_PER_CALL`` pushes' worth of the plan's products, one after the other (each weight
+    read once per push, as in streaming), through :class:`PackedLinear` or plain ``F.linear``."""
+    def plain(lin, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.linear(x, lin.weight, lin.bias)
+
+    product = (lambda lin, x: lin(x)) if packed else plain
+
     def run() -> None:
-        for _ in range(pushes):
+        for _ in range(PUSHES_PER_CALL):
             for lin, x in zip(linears, inputs):
-                lin(x) if packed else torch.nn.functional.linear(x, lin.weight, lin.bias)
+                product(lin, x)
     return run
 
 
@@ -163,7 +171,7 @@ def parts(args: argparse.Namespace) -> None:
     linears, inputs = plan_products(FramePlan(gastnet.create_model("gastnet_rf81_causal")))
     plain, packed = alternate_best([products(linears, inputs, False), products(linears, inputs, True)])
     print(f"streaming gastnet_rf81_causal, the plan's {len(linears)} products at 17 rows, ms per push: "
-          f"F.linear {plain / 20 * 1e3:.2f}  PackedLinear {packed / 20 * 1e3:.2f}  {plain / packed:4.2f}x")
+          f"F.linear {plain / PUSHES_PER_CALL * 1e3:.2f}  PackedLinear {packed / PUSHES_PER_CALL * 1e3:.2f}  {plain / packed:4.2f}x")
     torch.manual_seed(0)
     model = gastnet.create_model("gastnet_rf27")
     model.form = "strided"
@@ -236,7 +244,8 @@ def main() -> None:
               f"ceiling {peak * 1e9 / flops / refv:>4.1f}x")
     if not args.skip_streaming:
         torch.manual_seed(0)
-        lifter = StreamingLifter(gastnet.create_model("gastnet_rf81_causal"))
+        causal = gastnet.create_model("gastnet_rf81_causal")
+        lifter = StreamingLifter(causal)
         frames = torch.randn(args.pushes, 17, 2)
 
         def pushes() -> None:
@@ -244,8 +253,8 @@ def main() -> None:
                 lifter.push(f)
 
         rate = args.pushes / best_seconds(pushes, 5)
-        linears, inputs = plan_products(FramePlan(gastnet.create_model("gastnet_rf81_causal")))
-        floor = best_seconds(products(linears, inputs, packed=True), 5) / 20
+        linears, inputs = plan_products(FramePlan(causal))
+        floor = best_seconds(products(linears, inputs, packed=True), 5) / PUSHES_PER_CALL
         print(f"streaming gastnet_rf81_causal: {rate:.1f} pushes/s; the plan's {len(linears)} matrix products alone "
               f"take {floor * 1e3:.2f} ms per push (at most {1 / floor:.0f} pushes/s with no other work)")
 
