@@ -70,7 +70,7 @@ def _cmd_lift_batch(args: argparse.Namespace, inputs: list[Path], formats: tuple
     if args.render or args.attention:
         raise ValueError("--render and --attention take one input at a time; lift the batch first, then render an input")
     records = lift_many(inputs, args.out, workers=args.workers, formats=formats, overwrite=args.overwrite,
-                        progress=True, **_lift_options(args))
+                        progress=True, timeout=args.timeout, **_lift_options(args))
     for r in records:
         print(f"{'ok    ' if r['ok'] else 'FAILED'} {r['input']}: " + (
             f"{r['people']} people, {r['frames']} frames, {r['seconds']:.1f} s -> {r['out']}" if r["ok"] else r["error"]))
@@ -122,6 +122,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
     inputs = expand_inputs(args.input)
     if not (len(args.input) == 1 and inputs == [Path(args.input[0]).resolve()]):  # not one file or one folder of frames
         return _cmd_lift_batch(args, inputs, formats)
+    if args.timeout is not None:
+        raise ValueError("--timeout limits each input of a batch (several inputs); one input runs in this process, "
+                         "stop it with Ctrl-C")
     args.input = args.input[0]
     existing = matching_files(out, OUTPUT_FILES)  # before the work; output_set checks again under its lock
     if existing and not args.overwrite:
@@ -174,7 +177,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--render", choices=[".mp4", ".gif"], help="also render the 2D and 3D side by side, and a contact sheet")
     p.add_argument("--attention", metavar="JOINT", help="also plot the global attention of this joint over the layers "
                                                         "(the paper's Fig. 7), e.g. right_wrist")
-    p.add_argument("--workers", type=int, default=1, help="processes for several inputs (default: %(default)s); "
-                                                           "each gets an equal share of the cores")
+    p.add_argument("--workers", type=int, default=1, help="worker processes for several inputs (default: %(default)s),"
+                                                           " each lifting one input at a time with an equal share of "
+                                                           "the cores; a worker that crashes fails only its input")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="with several inputs: fail an input that takes "
+                                                                    "longer and go on (default: no limit)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(func=cmd_lift)
