@@ -1,6 +1,7 @@
 """Files that try to run code when loaded: nothing runs, the load fails with a clear message."""
 
 import pickle
+import threading
 
 import numpy as np
 import torch
@@ -362,15 +363,15 @@ def test_a_failure_while_writing_leaves_the_earlier_set_untouched(tmp_path, monk
     assert "No space left on device" in capsys.readouterr().err
     after = {f.name: f.read_bytes() for f in (tmp_path / "out").iterdir() if f.is_file() and not f.name.startswith(".")}
     assert after == before  # the old npz and JSON, byte for byte: no new npz beside an old JSON
-    assert not list((tmp_path / "out").glob(".gastnet-staging-*"))
+    assert not list((tmp_path / "out").glob(".gastnet-*"))
 
 
 def test_an_interrupt_leaves_nothing_and_killed_runs_staging_is_cleaned(tmp_path):
     from gastnet.fileio import output_set
 
     out = tmp_path / "out"
-    (out / ".gastnet-staging-killed").mkdir(parents=True)  # what a SIGKILLed run leaves
-    (out / ".gastnet-staging-killed" / "poses.npz").write_bytes(b"half")
+    (out / ".gastnet-partial-staging-k3j2").mkdir(parents=True)  # what a SIGKILLed run leaves
+    (out / ".gastnet-partial-staging-k3j2" / "poses.npz").write_bytes(b"half")
     with pytest.raises(KeyboardInterrupt), output_set(out, ["poses.*"]) as stage:
         (stage / "poses.npz").write_bytes(b"new")
         raise KeyboardInterrupt  # Ctrl-C, or SIGTERM through the CLI's handler
@@ -382,11 +383,24 @@ def test_a_second_writer_on_the_same_folder_is_refused(tmp_path, capsys):
     from gastnet.fileio import folder_lock
 
     args = _walk_npy(tmp_path)
-    with folder_lock(tmp_path / "out"):
+    held, release = threading.Event(), threading.Event()
+
+    def other_writer():  # another run (a thread here; another process holds it the same way)
+        with folder_lock(tmp_path / "out"):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    try:
+        assert held.wait(30)
         assert main(args) == 2
         assert "another gastnet run is writing to" in capsys.readouterr().err
         with pytest.raises(ValueError, match="another gastnet train is writing"), folder_lock(tmp_path / "out", "gastnet train"):
             pass
+    finally:
+        release.set()
+        thread.join()
     assert main(args) == 0  # the lock went with its holder
 
 
@@ -471,7 +485,44 @@ def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(tmp_path):
 
     args = _walk_npy(tmp_path)
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / ".poses.k3j2.tmp.npz").write_bytes(b"half")  # what atomic_path leaves when SIGKILLed
-    (tmp_path / "out" / ".keep.txt").write_text("the user's own hidden file")
+    (tmp_path / "out" / ".gastnet-partial-poses.k3j2.npz").write_bytes(b"half")  # what atomic_path leaves when SIGKILLed
+    users = [".keep.txt", ".draft.tmp", ".config.tmp.bak", ".poses.k3j2.tmp.npz", ".gastnet-staging-notes"]
+    for name in users:  # the user's own (or another program's) hidden and temporary files
+        (tmp_path / "out" / name).write_text("not gastnet's")
     assert main(args) == 0
-    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == [".keep.txt", "poses.npz"]
+    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == sorted(users + ["poses.npz"])
+
+
+def test_temporary_files_are_named_as_only_gastnet_names_them(tmp_path):
+    from gastnet.fileio import TEMPORARY_PREFIX, atomic_path, output_set
+
+    with atomic_path(tmp_path / "poses.npz") as tmp, output_set(tmp_path / "out", ["x"]) as stage:
+        assert tmp.name.startswith(TEMPORARY_PREFIX) and tmp.suffix == ".npz"  # writers pick formats by suffix
+        assert stage.name.startswith(TEMPORARY_PREFIX)
+        tmp.write_text("x")
+
+
+def test_the_folder_is_locked_from_the_start_of_the_work(tmp_path, monkeypatch):
+    """Before, the lock covered only the final write: two --overwrite runs could both lift to the end."""
+    import gastnet.inference.pipeline as pipeline
+    from gastnet.cli.main import main
+    from gastnet.fileio import folder_lock
+
+    real_lift, seen = pipeline.lift, []
+
+    def lift_while_another_run_tries(*args, **kwargs):
+        def other_run():
+            try:
+                with folder_lock(tmp_path / "out"):
+                    seen.append("got the lock")
+            except ValueError:
+                seen.append("refused")
+
+        thread = threading.Thread(target=other_run)
+        thread.start()
+        thread.join()
+        return real_lift(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "lift", lift_while_another_run_tries)
+    assert main(_walk_npy(tmp_path) + ["--overwrite"]) == 0
+    assert seen == ["refused"]

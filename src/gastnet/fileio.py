@@ -1,15 +1,16 @@
-"""Files: written safely (complete under their final name or not at all), listed in natural order,
-and npz files read without running code (:func:`load_npz`)."""
+"""Files written safely: complete under their final name or not at all (:func:`atomic_path`), as
+whole sets (:func:`output_set`), one writer per folder (:func:`folder_lock`), listed in natural
+order. Reading files from strangers is :mod:`gastnet.safe_load`."""
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
 import os
-import pickle
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,7 +18,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "folder_lock", "load_npz", "matching_files", "natural_key", "output_set", "remove_stale_temporaries", "save_npz"]
+from .safe_load import LIMITS, load_npz, read_json  # noqa: F401  (re-exported while callers move to safe_load)
+
+__all__ = ["TEMPORARY_PREFIX", "atomic_path", "folder_lock", "load_npz", "matching_files", "natural_key", "output_set",
+           "read_json", "remove_stale_temporaries", "save_npz"]
+
+
+# Every temporary file and staging folder gastnet makes starts with this, and clean-ups remove only
+# names that start with it: a user's own ".draft.tmp" is never touched.
+TEMPORARY_PREFIX = ".gastnet-partial-"
 
 
 @contextlib.contextmanager
@@ -34,7 +43,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # the temporary name keeps the suffix, for writers that pick a format from it (video files)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -46,14 +55,27 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+_HELD_LOCKS: dict[tuple[str, int], int] = {}  # (folder, thread) -> how many nested blocks hold its lock
+
+
 @contextlib.contextmanager
 def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` itself (``flock`` on the directory: no lock file is
-    left in it) for the block; ValueError at once if another process holds it. The lock goes with
-    the process, so a killed run leaves none behind. Where the platform has no ``fcntl`` the block
-    runs unlocked."""
+    left in it) for the block; ValueError at once if another process or thread holds it. The lock
+    goes with the process, so a killed run leaves none behind. A block nested in another on the
+    same folder in the same thread keeps the outer lock, so a run holds it from the start of its
+    work to the end (an :func:`output_set` inside does not release it). Where the platform has no
+    ``fcntl`` the block runs unlocked."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    key = (os.path.realpath(folder), threading.get_ident())
+    if key in _HELD_LOCKS:
+        _HELD_LOCKS[key] += 1
+        try:
+            yield
+        finally:
+            _HELD_LOCKS[key] -= 1
+        return
     try:
         import fcntl
     except ImportError:  # not POSIX
@@ -62,20 +84,28 @@ def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> It
     fd = os.open(folder, os.O_RDONLY)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another descriptor's lock blocks it, this process's too
         except OSError:
             raise ValueError(f"another {what} is writing to {folder}; wait for it or choose another folder") from None
-        yield
+        _HELD_LOCKS[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD_LOCKS[key]
     finally:
         os.close(fd)  # releases the lock
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files that :func:`atomic_path` leaves only when its process is killed
-    (``.<name>.<random>.tmp<suffix>``); call it while holding :func:`folder_lock`. Returns them."""
-    stale = [f for f in Path(folder).glob(".*.tmp*") if f.is_file()]
+    """Delete what :func:`atomic_path` and :func:`output_set` leave only when their process is
+    killed (names starting with :data:`TEMPORARY_PREFIX`, a pattern no user file has; nothing else
+    is touched); call it while holding :func:`folder_lock`. Returns what was removed."""
+    stale = sorted(Path(folder).glob(f"{TEMPORARY_PREFIX}*"))
     for f in stale:
-        f.unlink(missing_ok=True)
+        if f.is_dir() and not f.is_symlink():
+            shutil.rmtree(f, ignore_errors=True)
+        else:
+            f.unlink(missing_ok=True)
     return stale
 
 
@@ -100,13 +130,11 @@ def output_set(out_dir: str | os.PathLike[str], patterns: Sequence[str], overwri
     """
     out_dir = Path(out_dir)
     with folder_lock(out_dir):
-        for stale in out_dir.glob(".gastnet-staging-*"):  # only a killed run leaves these: we hold the lock
-            shutil.rmtree(stale, ignore_errors=True)
-        remove_stale_temporaries(out_dir)
+        remove_stale_temporaries(out_dir)  # only a killed run leaves these: we hold the lock
         earlier = matching_files(out_dir, patterns)  # no other run can change it while we hold the lock
         if earlier and not overwrite:
             raise ValueError(f"{', '.join(map(str, earlier))} already exist; pass --overwrite or choose another --out")
-        stage = Path(tempfile.mkdtemp(prefix=".gastnet-staging-", dir=out_dir))
+        stage = Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}staging-", dir=out_dir))
         try:
             yield stage
             for old in earlier:
@@ -135,61 +163,14 @@ def _umask() -> int:
 
 def save_npz(path: str | os.PathLike[str], **arrays: Any) -> Path:
     """Save arrays (or picklable objects such as VideoPose3D's nested dicts) to a compressed ``.npz``
-    atomically; returns the final path."""
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
-    return path
+    atomically, as :func:`numpy.savez_compressed` lays it out; returns the final path.
 
-
-# What the field's npz files pickle (VideoPose3D's nested dicts of arrays): arrays, dtypes and
-# numpy scalars. Dicts, lists, tuples, strings and numbers need no lookup; anything else (a
-# function to call, a class to build) is refused.
-_PICKLE_ALLOWED = {(module, name) for module in ("numpy.core.multiarray", "numpy._core.multiarray")
-                   for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
-
-
-class _DataUnpickler(pickle.Unpickler):
-    """An unpickler that builds only plain data: numpy arrays, dicts, lists, tuples, strings, numbers."""
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in _PICKLE_ALLOWED or (module == "numpy.dtypes" and name.endswith("DType")):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays, dicts, lists and "
-                                     "plain values are read from npz files")
-
-
-def load_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` file, object arrays (pickled dicts, as in VideoPose3D's layout)
-    unpickled by an unpickler that builds only plain data, so that a crafted file cannot run code.
-
-    Raises ValueError for a file that is not an npz archive and pickle.UnpicklingError for a
-    pickle that asks for anything but plain data.
-
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.npz"
-    >>> np.savez(path, positions=np.array({"S1": {"Walk": np.zeros(2)}}, dtype=object), x=np.arange(3))
-    >>> data = load_npz(path)
-    >>> data["positions"].item()["S1"]["Walk"].tolist(), data["x"].tolist()
-    ([0.0, 0.0], [0, 1, 2])
+    The archive is closed however writing ends, so a full disk is one OSError and nothing else
+    (numpy's own writer leaves its archive to be closed, noisily, by the garbage collector).
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as err:
-        raise ValueError(f"{path}: not an npz archive ({err})") from None
-    arrays: dict[str, np.ndarray] = {}
-    with archive:
-        for member in archive.namelist():
-            if not member.endswith(".npy"):
-                continue
-            with archive.open(member) as f:
-                version = np.lib.format.read_magic(f)
-                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                               (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-                _, _, dtype = read_header(f) if read_header else np.lib.format._read_array_header(f, version)
-                if dtype.hasobject:
-                    arrays[member[:-4]] = _DataUnpickler(f).load()
-                else:
-                    f.seek(0)
-                    arrays[member[:-4]] = np.lib.format.read_array(f, allow_pickle=False)
-    return arrays
+    path = Path(path)
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, value in arrays.items():
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=True)
+    return path

@@ -9,14 +9,14 @@ CPN, your own detector); detections longer than the mocap are trimmed to its len
 from __future__ import annotations
 
 import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..fileio import load_npz, save_npz
+from ..fileio import save_npz
+from ..safe_load import load_npz
 from .mocap import MocapDataset
 
 __all__ = ["Keypoints2D", "load_keypoints_2d", "save_keypoints_2d", "project_mocap", "match_mocap"]
@@ -46,11 +46,13 @@ def load_keypoints_2d(path: str | os.PathLike[str], expected_joints: int | None 
             raise ValueError(f"{path}: expected keys 'positions_2d' and 'metadata', missing {sorted(missing)}")
         positions = data["positions_2d"].item()
         metadata = data["metadata"].item()
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as err:
+    except (ValueError, AttributeError) as err:  # .item() of a non-object array: AttributeError or ValueError
         raise ValueError(f"{path}: not a readable npz file ({err})") from None
     if not isinstance(positions, dict) or not all(isinstance(v, dict) for v in positions.values()):
         raise ValueError(f"{path}: positions_2d must be a dict {{subject: {{action: [arrays per camera]}}}}")
-    joints = int(metadata.get("num_joints", expected_joints or 0))
+    if not isinstance(metadata, dict) or type(metadata.get("num_joints", 0)) is not int:
+        raise ValueError(f"{path}: metadata must be a dict with an integer 'num_joints'")
+    joints = metadata.get("num_joints", expected_joints or 0)
     if expected_joints is not None and joints != expected_joints:
         raise ValueError(f"{path}: metadata says {joints} joints, expected {expected_joints}")
     for subject, actions in positions.items():
@@ -58,7 +60,8 @@ def load_keypoints_2d(path: str | os.PathLike[str], expected_joints: int | None 
             if not isinstance(views, (list, tuple)):
                 raise ValueError(f"{path}: {subject}/{action} must be a list of per-camera arrays")
             for c, pose in enumerate(views):
-                pose = np.asarray(pose)
+                if not isinstance(pose, np.ndarray) or pose.dtype.kind not in "iuf":
+                    raise ValueError(f"{path}: {subject}/{action} camera {c} is not a numeric array")
                 if pose.ndim != 3 or pose.shape[1:] != (joints, 2):
                     raise ValueError(f"{path}: {subject}/{action} camera {c} has shape {pose.shape}; expected (N, {joints}, 2)")
                 if not np.isfinite(pose).all():

@@ -8,14 +8,13 @@ the original 32 joints and are reduced to the standard 17 on loading.
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..fileio import load_npz
+from ..safe_load import load_npz
 from ..skeleton import H36M_17, HUMANEVA_15, Skeleton
 from .cameras import Camera, camera_subjects, dataset_cameras
 
@@ -146,18 +145,19 @@ def load_mocap(path: str | os.PathLike[str], dataset: str | DatasetSpec) -> Moca
         if "positions_3d" not in data:
             raise ValueError(f"{path}: expected the key 'positions_3d', found {list(data.keys())}")
         raw = data["positions_3d"].item()
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as err:
+    except (ValueError, AttributeError) as err:  # .item() of a non-object array: AttributeError or ValueError
         raise ValueError(f"{path}: not a readable npz file ({err})") from None
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
         raise ValueError(f"{path}: positions_3d must be a dict {{subject: {{action: array}}}}")
     known = set(camera_subjects(spec.name))
     positions: dict[str, dict[str, np.ndarray]] = {}
     for subject, actions in raw.items():
-        if subject.split("/")[-1] not in known:
+        if not isinstance(subject, str) or subject.split("/")[-1] not in known:
             raise ValueError(f"{path}: unknown subject {subject!r}; {spec.name} has cameras for {sorted(known)}")
         positions[subject] = {}
         for action, pose in actions.items():
-            pose = np.asarray(pose)
+            if not isinstance(pose, np.ndarray) or pose.dtype.kind not in "iuf":
+                raise ValueError(f"{path}: {subject}/{action} is not a numeric array")
             joints_ok = pose.ndim == 3 and pose.shape[2] == 3 and pose.shape[1] in {spec.raw_joints, spec.skeleton.num_joints}
             if not joints_ok:
                 counts = " or ".join(f"(N, {j}, 3)" for j in sorted({spec.raw_joints, spec.skeleton.num_joints}, reverse=True))
