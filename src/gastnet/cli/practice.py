@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import matching_files, output_set
+from ..fileio import folder_lock, matching_files, output_set
 from ..inference.results import OUTPUT_FILES
 
 
@@ -126,15 +126,16 @@ def cmd_lift(args: argparse.Namespace) -> int:
         raise ValueError("--timeout limits each input of a batch (several inputs); one input runs in this process, "
                          "stop it with Ctrl-C")
     args.input = args.input[0]
-    existing = matching_files(out, OUTPUT_FILES)  # before the work; output_set checks again under its lock
-    if existing and not args.overwrite:
-        raise ValueError(f"{', '.join(map(str, existing))} already exist; pass --overwrite or choose another --out")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the notes below say the same
-        timings: dict[str, float] = {}
-        result = lift(args.input, progress=True, timings=timings, **_lift_options(args))
-    with output_set(out, OUTPUT_FILES, args.overwrite) as stage:  # the whole set replaces the earlier one, or nothing
-        paths = [out / p.name for p in _write_outputs(args, result, stage, formats, timings)]
+    with folder_lock(out):  # from the start of the work to the end: one run per folder
+        existing = matching_files(out, OUTPUT_FILES)  # before the work, so that a refusal costs nothing
+        if existing and not args.overwrite:
+            raise ValueError(f"{', '.join(map(str, existing))} already exist; pass --overwrite or choose another --out")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the notes below say the same
+            timings: dict[str, float] = {}
+            result = lift(args.input, progress=True, timings=timings, **_lift_options(args))
+        with output_set(out, OUTPUT_FILES, args.overwrite) as stage:  # the whole set replaces the earlier one, or nothing
+            paths = [out / p.name for p in _write_outputs(args, result, stage, formats, timings)]
     for note in result.notes:
         print(note)
     for p in result.people:
