@@ -44,12 +44,12 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _load_run_config(args: argparse.Namespace):
-    from ..model.checkpoint import load_checkpoint
     from ..training.config import Config, apply_overrides, load_config
+    from ..training.trainer import LAST, read_run_checkpoint
 
     checkpoint = None
     if args.resume:
-        checkpoint = load_checkpoint(Path(args.out) / "checkpoint_last.pt")
+        checkpoint = read_run_checkpoint(Path(args.out) / LAST)
         config = Config.from_dict(apply_overrides(checkpoint["config"], args.set or []))
         if args.config:
             logging.getLogger(__name__).info("resuming with the run's own config; %s is not read", args.config)

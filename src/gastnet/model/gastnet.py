@@ -13,21 +13,38 @@ same either way.
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Sequence
+import numbers
+import reprlib
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..skeleton import Skeleton, get_skeleton
+from ..skeleton import Skeleton, get_skeleton, list_skeletons
+from .graph import GRAPH_NAMES
 from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise, derived, fold_norm, folding
 from .ops import linear_parts, relu
 
-__all__ = ["GASTNet", "TemporalConv", "TemporalBlock", "receptive_field"]
+__all__ = ["GASTNet", "TemporalConv", "TemporalBlock", "receptive_field", "validate_config"]
 
 Form = Literal["dilated", "strided"]
+
+# The largest models gastnet builds. Every registered model and every published GAST-Net model lies
+# well inside them; a config beyond them (say a stranger's checkpoint) is refused before a single
+# weight is allocated. The largest model within them has about 40 M parameters (160 MB).
+MAX_WIDTH = 1024  # C, and the widest graph attention block C * 2^(n-1): every paper model's is 512
+MAX_FILTER_WIDTH = 9  # each temporal filter; the paper's are 3
+MAX_LAYERS = 6  # temporal layers, one per filter width; the paper's largest model (RF 243) has 5
+MAX_RECEPTIVE_FIELD = 729  # 3^6; the paper's largest is 243
+MAX_HEADS = 64  # global attention heads; the paper's models have 4
+MAX_IN_CHANNELS = 16  # features per input joint; the paper's models read 2 (x, y)
+MAX_JOINTS = 128  # joints in and out; the widest 2D layout gastnet reads has 33 (MediaPipe)
+
+_SKELETON_FIELDS = ("name", "parents", "joints_left", "joints_right", "joint_names", "distal_joints")
 
 
 def receptive_field(filter_widths: Sequence[int]) -> int:
@@ -37,6 +54,140 @@ def receptive_field(filter_widths: Sequence[int]) -> int:
     27
     """
     return math.prod(filter_widths)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _integer(key: str, value: Any, low: int, high: int) -> int:
+    """``value`` as an int; ValueError unless it is an integer in ``low..high``."""
+    if not (_is_int(value) and low <= value <= high):
+        raise ValueError(f"{key}={reprlib.repr(value)}: expected an integer in {low}..{high}")
+    return int(value)
+
+
+def _integers(key: str, value: Any, low: int, high: int, min_len: int, max_len: int) -> tuple[int, ...]:
+    """``value`` as a tuple of ints; ValueError unless it is a list of ``min_len..max_len`` integers
+    in ``low..high``."""
+    if not (isinstance(value, (list, tuple)) and min_len <= len(value) <= max_len
+            and all(_is_int(v) and low <= v <= high for v in value)):
+        raise ValueError(f"{key}={reprlib.repr(value)}: expected a list of {min_len} to {max_len} integers "
+                         f"in {low}..{high}")
+    return tuple(int(v) for v in value)
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key}={reprlib.repr(value)}: expected True or False")
+    return value
+
+
+def _skeleton_from_table(table: Mapping[Any, Any]) -> Skeleton:
+    """The skeleton a :meth:`Skeleton.to_dict` table describes; ValueError for anything else."""
+    unknown = sorted(str(k) for k in table if k not in _SKELETON_FIELDS)
+    missing = [k for k in _SKELETON_FIELDS[:4] if k not in table]
+    if unknown or missing:
+        raise ValueError(f"skeleton: expected a table with {', '.join(_SKELETON_FIELDS)} (the last two optional), "
+                         f"found {'unknown keys ' + reprlib.repr(unknown) if unknown else 'no ' + ', '.join(missing)}")
+    name, names = table["name"], table.get("joint_names", [])
+    if not isinstance(name, str):
+        raise ValueError(f"skeleton name={reprlib.repr(name)}: expected a string")
+    if not (isinstance(names, (list, tuple)) and len(names) <= MAX_JOINTS and all(isinstance(n, str) for n in names)):
+        raise ValueError(f"skeleton joint_names={reprlib.repr(names)}: expected a list of at most {MAX_JOINTS} strings")
+    last = MAX_JOINTS - 1
+    parents = _integers("skeleton parents", table["parents"], -1, last, 1, MAX_JOINTS)
+    left = _integers("skeleton joints_left", table["joints_left"], 0, last, 0, MAX_JOINTS)
+    right = _integers("skeleton joints_right", table["joints_right"], 0, last, 0, MAX_JOINTS)
+    distal = (_integers("skeleton distal_joints", table["distal_joints"], 0, last, 0, MAX_JOINTS)
+              if "distal_joints" in table else None)
+    try:  # Skeleton checks the tree itself: one root, no cycle, pairs and names that fit it
+        return Skeleton(name, parents, left, right, tuple(names), distal)
+    except ValueError as err:
+        raise ValueError(f"skeleton {reprlib.repr(name)}: {err}") from None
+
+
+def _skeleton(value: Any) -> Skeleton:
+    """A registered skeleton's name, a :class:`Skeleton` or its table, as a Skeleton of at most MAX_JOINTS joints."""
+    if isinstance(value, Skeleton):
+        skeleton = value
+    elif isinstance(value, str):
+        skeleton = get_skeleton(value)
+    elif isinstance(value, Mapping):
+        skeleton = _skeleton_from_table(value)
+    else:
+        raise ValueError(f"skeleton={reprlib.repr(value)}: expected a registered skeleton name "
+                         f"({', '.join(list_skeletons())}) or a skeleton table")
+    if skeleton.num_joints > MAX_JOINTS:
+        raise ValueError(f"skeleton {skeleton.name!r} has {skeleton.num_joints} joints; expected 1..{MAX_JOINTS}")
+    return skeleton
+
+
+def _check_entry(key: str, value: Any) -> Any:
+    """One config entry checked on its own, in the form :class:`GASTNet` uses it."""
+    if key == "skeleton":
+        return _skeleton(value)
+    if key == "filter_widths":
+        return _integers(key, value, 1, MAX_FILTER_WIDTH, 1, MAX_LAYERS)
+    if key == "channels":
+        return _integer(key, value, 1, MAX_WIDTH)
+    if key == "dropout":
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+            raise ValueError(f"dropout={reprlib.repr(value)}: expected a number in [0, 1)")
+        return float(value)
+    if key in ("causal", "adaptive_attention", "learned_attention"):
+        return _flag(key, value)
+    if key == "local_graphs":
+        if not (isinstance(value, (list, tuple)) and all(isinstance(g, str) and g in GRAPH_NAMES for g in value)
+                and len(set(value)) == len(value)):
+            raise ValueError(f"local_graphs={reprlib.repr(value)}: expected distinct names from "
+                             f"{', '.join(GRAPH_NAMES)}")
+        return tuple(value)
+    if key == "num_heads":
+        return _integer(key, value, 1, MAX_HEADS)
+    if key == "in_channels":
+        return _integer(key, value, 1, MAX_IN_CHANNELS)
+    return None if value is None else _integer(key, value, 1, MAX_JOINTS)  # num_joints_out
+
+
+def validate_config(config: Mapping[str, Any], partial: bool = False) -> dict[str, Any]:
+    """Check a model config (keyword arguments of :class:`GASTNet`) before anything is allocated.
+
+    Only known keys, each of the right type (``True``/``False`` for switches, integers for
+    sizes) and inside the sizes gastnet builds: ``channels`` 1..MAX_WIDTH and the widest graph
+    attention block ``C * 2^(n-1)`` at most MAX_WIDTH, 1..MAX_LAYERS filter widths of
+    1..MAX_FILTER_WIDTH with a receptive field of at most MAX_RECEPTIVE_FIELD (odd widths unless
+    causal), 1..MAX_HEADS heads dividing ``channels`` (with a global branch), ``dropout`` in
+    [0, 1), 1..MAX_IN_CHANNELS input features, at most MAX_JOINTS joints in and out, and a
+    registered skeleton or a valid skeleton table. ValueError names the key, the value found and
+    what is allowed.
+
+    Returns the complete arguments (defaults for missing keys, the skeleton as a
+    :class:`~gastnet.skeleton.Skeleton`). ``partial=True`` checks only the entries given, each on
+    its own (overrides of a preset not known yet), and returns those.
+    """
+    if not isinstance(config, Mapping):
+        raise ValueError(f"expected a table of GASTNet arguments, found {type(config).__name__}")
+    unknown = sorted(str(k) for k in config if k not in _DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown keys {reprlib.repr(unknown)}; expected some of {', '.join(_DEFAULTS)}")
+    if partial:
+        return {key: _check_entry(key, value) for key, value in config.items()}
+    args = {key: _check_entry(key, config.get(key, default)) for key, default in _DEFAULTS.items()}
+    widths, channels, heads = args["filter_widths"], args["channels"], args["num_heads"]
+    if receptive_field(widths) > MAX_RECEPTIVE_FIELD:
+        raise ValueError(f"filter_widths={list(widths)}: receptive field {receptive_field(widths)}; "
+                         f"expected at most {MAX_RECEPTIVE_FIELD}")
+    if not args["causal"] and any(w % 2 == 0 for w in widths):
+        raise ValueError(f"a non-causal model needs odd filter widths (a centre tap), got {list(widths)}")
+    widest = channels * 2 ** (len(widths) - 1)
+    if widest > MAX_WIDTH:
+        raise ValueError(f"channels={channels} with {len(widths)} filter widths: the last graph attention block is "
+                         f"{widest} channels wide (C * 2^{len(widths) - 1}); expected at most {MAX_WIDTH}")
+    if (args["adaptive_attention"] or args["learned_attention"]) and channels % heads:
+        raise ValueError(f"num_heads={heads}: expected a divisor of channels={channels} "
+                         "(each head takes an equal share)")
+    return args
 
 
 def _end(frames: int, step: int) -> int | None:
@@ -162,12 +313,13 @@ class GASTNet(nn.Module):
         form: Form = "dilated",
     ) -> None:
         super().__init__()
-        skeleton = get_skeleton(skeleton)
-        filter_widths = tuple(int(w) for w in filter_widths)
-        if not filter_widths or any(w < 1 for w in filter_widths):
-            raise ValueError(f"filter_widths must be positive integers, got {filter_widths}")
-        if not causal and any(w % 2 == 0 for w in filter_widths):
-            raise ValueError(f"a non-causal model needs odd filter widths (a centre tap), got {filter_widths}")
+        checked = validate_config({
+            "skeleton": skeleton, "filter_widths": filter_widths, "channels": channels, "dropout": dropout,
+            "causal": causal, "local_graphs": local_graphs, "adaptive_attention": adaptive_attention,
+            "learned_attention": learned_attention, "num_heads": num_heads, "in_channels": in_channels,
+            "num_joints_out": num_joints_out,
+        })
+        skeleton, filter_widths = checked["skeleton"], checked["filter_widths"]
         self.skeleton = skeleton
         self.filter_widths = filter_widths
         self.causal = causal
@@ -215,12 +367,10 @@ class GASTNet(nn.Module):
         self.frame_rate_range: tuple[float, float] | None = None
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], form: Form = "dilated") -> GASTNet:
-        """Rebuild a model from :attr:`config` (e.g. as stored in a checkpoint)."""
-        config = dict(config)
-        if isinstance(config.get("skeleton"), dict):
-            config["skeleton"] = Skeleton.from_dict(config["skeleton"])
-        return cls(**config, form=form)
+    def from_config(cls, config: Mapping[str, Any], form: Form = "dilated") -> GASTNet:
+        """Rebuild a model from :attr:`config` (e.g. as stored in a checkpoint); ValueError, before
+        anything is allocated, for a config :func:`validate_config` refuses."""
+        return cls(**validate_config(config), form=form)
 
     @property
     def form(self) -> Form:
@@ -336,3 +486,10 @@ def _is_registered(skeleton: Skeleton) -> bool:
         return get_skeleton(skeleton.name) == skeleton
     except ValueError:
         return False
+
+
+# the config keys: GASTNet's arguments except the execution form, with their defaults
+_DEFAULTS: dict[str, Any] = {
+    name: p.default for name, p in inspect.signature(GASTNet.__init__).parameters.items()
+    if name not in ("self", "form")
+}

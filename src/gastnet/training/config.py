@@ -25,11 +25,18 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
+import re
+import reprlib
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..model.gastnet import validate_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -105,10 +112,6 @@ class AugmentConfig:
         from ..data.video_windows import VideoAugmentation
         from ..data.virtual_cameras import CameraRanges
 
-        for name in ("fps", "fov_deg", "elevation_deg", "person_height", "noise"):
-            value = getattr(self, name)
-            if not (isinstance(value, list) and len(value) == 2 and value[0] <= value[1]):
-                raise ValueError(f"[augment] {name} must be a range [low, high], got {value!r}")
         return VideoAugmentation(
             fps=tuple(self.fps), flip=flip,
             cameras=CameraRanges(fov_deg=tuple(self.fov_deg), elevation_deg=tuple(self.elevation_deg),
@@ -134,12 +137,30 @@ class Config:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Config:
-        unknown = set(data) - {"model", "data", "train", "eval", "augment"}
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        """The config in ``data`` (a parsed TOML file or :meth:`to_dict`); ValueError naming the
+        first entry of an unknown name, of the wrong type or outside its range (see ``_RANGES``).
+
+        The model section is checked entry by entry (:func:`~gastnet.model.gastnet.validate_config`);
+        whether the named model with those overrides can be built is checked by the trainer.
+        """
+        sections = ("model", "data", "train", "eval", "augment")
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a table of sections ({', '.join(sections)}), found {type(data).__name__}")
+        unknown = sorted(str(k) for k in data if k not in sections)
         if unknown:
-            raise ValueError(f"unknown config sections {sorted(unknown)}; expected model, data, train, eval, augment")
+            raise ValueError(f"unknown config sections {unknown}; expected model, data, train, eval, augment")
+        for name in sections:
+            if not isinstance(data.get(name, {}), Mapping):
+                raise ValueError(f"[{name}] must be a table, got {type(data[name]).__name__}")
         model = dict(data.get("model", {}))
         name = model.pop("name", ModelConfig.name)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"[model] name must be a model's name, got {reprlib.repr(name)}")
+        try:
+            validate_config(model, partial=True)
+        except ValueError as err:
+            raise ValueError(f"[model] {err}") from None
         return cls(
             model=ModelConfig(name, model),
             data=_section(DataConfig, data.get("data", {}), "data"),
@@ -149,21 +170,96 @@ class Config:
         )
 
 
-def _section(cls, values: dict[str, Any], name: str):
+@dataclass(frozen=True)
+class _Range:
+    """The numbers a setting allows: ``low`` to ``high`` (``None``: no upper bound), ends open or closed."""
+
+    low: int
+    high: int | None = None
+    open_low: bool = False
+    open_high: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.open_low else value >= self.low
+        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
+        return above and below and math.isfinite(value)
+
+    def __str__(self) -> str:
+        """``>= 0`` or ``in (0, 1]``: what follows "an integer" or "a number" in a message."""
+        if self.high is None:
+            return f"{'>' if self.open_low else '>='} {self.low}"
+        return f"in {'(' if self.open_low else '['}{self.low}, {self.high}{')' if self.open_high else ']'}"
+
+
+# What each numeric setting allows (lists such as [augment] fps are [low, high] ranges whose ends lie
+# in it). Upper bounds keep a stranger's config from asking for unbounded memory or threads; every
+# shipped config (configs/) lies well inside them.
+_RANGES: dict[str, dict[str, _Range]] = {
+    "data": {"downsample": _Range(1, 100)},
+    "train": {
+        "epochs": _Range(1, 10_000), "batch_size": _Range(1, 8192), "lr": _Range(0, 1, open_low=True),
+        "lr_decay": _Range(0, 1, open_low=True), "noise_std": _Range(0, 1), "seed": _Range(0, 2**63 - 1),
+        "max_steps": _Range(0), "checkpoint_every": _Range(0), "eval_every": _Range(0), "eval_sequences": _Range(0),
+        "threads": _Range(0, 1024),
+    },
+    "augment": {
+        "fps": _Range(0, 1000, open_low=True), "fov_deg": _Range(0, 180, open_low=True, open_high=True),
+        "elevation_deg": _Range(-90, 90), "person_height": _Range(0, 1, open_low=True), "position": _Range(0, 1),
+        "joint_std": _Range(0, 1), "noise": _Range(0, 1), "samples_per_epoch": _Range(0, 10_000_000),
+        "real_cameras": _Range(0, 1),
+    },
+}
+# strings that become part of a file name or pick a device
+_PATTERNS = {("data", "keypoints"): (r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a plain name such as gt or cpn_ft_h36m_dbb"),
+             ("train", "device"): (r"auto|cpu|mps|cuda(:\d+)?", "auto, cpu, mps, cuda or cuda:N")}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_value(section: str, key: str, default: Any, value: Any) -> Any:
+    """``value`` for the setting ``[section] key`` whose default is ``default``, converted like the
+    default (floats to float); ValueError when its type or range is not the setting's."""
+    where, allowed = f"[{section}] {key}", _RANGES.get(section, {}).get(key)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be true or false, got {reprlib.repr(value)}")
+        return value
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"{where} must be a string, got {reprlib.repr(value)}")
+        pattern, text = _PATTERNS.get((section, key), (None, ""))
+        if pattern and not re.fullmatch(pattern, value):
+            raise ValueError(f"{where} must be {text}, got {reprlib.repr(value)}")
+        return value
+    within = "" if allowed is None else f" {allowed}"
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or (allowed is not None and value not in allowed):
+            raise ValueError(f"{where} must be an integer{within}, got {reprlib.repr(value)}")
+        return value
+    if isinstance(default, float):
+        if not _is_number(value) or (allowed is not None and value not in allowed):
+            raise ValueError(f"{where} must be a number{within}, got {reprlib.repr(value)}")
+        return float(value)
+    if allowed is not None:  # a [low, high] range of numbers
+        if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) and v in allowed for v in value)
+                and value[0] <= value[1]):
+            raise ValueError(f"{where} must be a range [low, high] with low <= high, both{within}, "
+                             f"got {reprlib.repr(value)}")
+        return [float(v) for v in value]
+    if not (value is None or isinstance(value, list) and all(isinstance(v, str) for v in value)):  # names
+        raise ValueError(f"{where} must be a list of names, got {reprlib.repr(value)}")
+    return value
+
+
+def _section(cls, values: Mapping[str, Any], name: str):
     known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(values) - set(known)
+    unknown = sorted(str(k) for k in values if k not in known)
     if unknown:
-        raise ValueError(f"unknown keys in [{name}]: {sorted(unknown)}; expected some of {sorted(known)}")
+        raise ValueError(f"unknown keys in [{name}]: {unknown}; expected some of {sorted(known)}")
     defaults = cls()
-    for key, value in values.items():
-        default = getattr(defaults, key)
-        if isinstance(default, bool) and not isinstance(value, bool):
-            raise ValueError(f"[{name}] {key} must be true or false, got {value!r}")
-        if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
-            raise ValueError(f"[{name}] {key} must be an integer, got {value!r}")
-        if isinstance(default, float) and not isinstance(value, (int, float)):
-            raise ValueError(f"[{name}] {key} must be a number, got {value!r}")
-    return cls(**{k: (float(v) if isinstance(getattr(defaults, k), float) else v) for k, v in values.items()})
+    return cls(**{k: _check_value(name, k, getattr(defaults, k), v) for k, v in values.items()})
 
 
 def _parse_value(text: str) -> Any:
@@ -180,13 +276,16 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     >>> apply_overrides({"train": {"epochs": 80}}, ["train.epochs=2", "model.channels=64"])
     {'train': {'epochs': 2}, 'model': {'channels': 64}}
     """
-    out = {k: dict(v) for k, v in data.items()}
+    out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in data.items()}
     for item in overrides:
         key, sep, value = item.partition("=")
         section, dot, name = key.strip().partition(".")
         if not sep or not dot or not name:
             raise ValueError(f"override {item!r} must look like section.key=value, e.g. train.epochs=10")
-        out.setdefault(section, {})[name] = _parse_value(value.strip())
+        table = out.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ValueError(f"override {item!r}: {section} is not a section of the config but a single value")
+        table[name] = _parse_value(value.strip())
     return out
 
 

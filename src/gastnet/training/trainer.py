@@ -21,9 +21,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import numbers
 import os
+import reprlib
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,12 +42,13 @@ from ..data.windows import PoseSequence, WindowLoader, build_sequences
 from ..evaluation.evaluate import evaluate_sequences
 from ..evaluation.metrics import mpjpe
 from ..fileio import atomic_path
-from ..model.gastnet import GASTNet
-from ..model.registry import create_model
-from ..model.checkpoint import load_checkpoint, save_checkpoint
+from ..model.gastnet import GASTNet, validate_config
+from ..model.registry import create_model, get_model_spec
+from ..model.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from .config import Config
 
-__all__ = ["Trainer", "TrainingData", "load_training_data", "make_loader"]
+__all__ = ["Trainer", "TrainingData", "load_training_data", "make_loader", "read_run_checkpoint",
+           "check_run_checkpoint"]
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +125,100 @@ def initial_weights(source: str) -> dict[str, torch.Tensor]:
     return load_checkpoint(source)["state_dict"]
 
 
+def read_run_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The last checkpoint of a run, to resume it: :func:`load_checkpoint`'s contents with what
+    resuming reads checked (see :func:`check_run_checkpoint`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"nothing to resume: {path} does not exist")
+    payload = load_checkpoint(path)
+    check_run_checkpoint(payload, str(path))
+    return payload
+
+
+def check_run_checkpoint(payload: Mapping[str, Any], source: str) -> None:
+    """ValueError, starting with ``source``, unless ``payload`` holds what resuming a run reads: its
+    training ``config``, the loop's ``state`` (counts, losses, history), the ``optimizer`` state,
+    torch random-number states (``rng_states``) and the weights. Whether weights and optimizer
+    state fit the model is checked when they are loaded."""
+    missing = [key for key in ("config", "state", "optimizer", "rng_states", "state_dict") if key not in payload]
+    if missing:
+        raise ValueError(f"{source}: not a training run's checkpoint: no {', '.join(missing)} (gastnet train writes "
+                         "them; train.init=FILE starts a new run from any checkpoint's weights)")
+    try:
+        Config.from_dict(payload["config"])
+    except ValueError as err:
+        raise ValueError(f"{source}: training config: {err}") from None
+    state = payload["state"]
+    if not isinstance(state, Mapping):
+        raise ValueError(f"{source}: state: expected a table, found {type(state).__name__}")
+    for key in ("epoch", "batch", "step", "loss_count"):
+        value = state.get(key)
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise ValueError(f"{source}: state {key}: expected a count (an integer >= 0), found {reprlib.repr(value)}")
+    for key in ("loss_sum", "best"):
+        if not _is_number(state.get(key)):
+            raise ValueError(f"{source}: state {key}: expected a number, found {reprlib.repr(state.get(key))}")
+    history = state.get("history")
+    if not (isinstance(history, list) and all(
+            isinstance(row, Mapping) and all(isinstance(k, str) and _is_number(v) for k, v in row.items())
+            for row in history)):
+        raise ValueError(f"{source}: state history: expected a list of tables of numbers, "
+                         f"found {reprlib.repr(history)}")
+    optimizer = payload["optimizer"]
+    groups = optimizer.get("param_groups") if isinstance(optimizer, Mapping) else None
+    if not (isinstance(groups, list) and isinstance(optimizer.get("state"), Mapping)
+            and all(isinstance(g, Mapping) and isinstance(g.get("params"), list) for g in groups)):
+        raise ValueError(f"{source}: optimizer: expected a torch optimizer state (state and param_groups)")
+    states = payload["rng_states"]
+    if not (isinstance(states, list) and states and all(isinstance(t, torch.Tensor) for t in states)):
+        raise ValueError(f"{source}: rng_states: expected a list of torch random-number states, "
+                         f"found {reprlib.repr(states)}")
+    for state_bytes in states:
+        try:  # on a scratch generator: torch checks the state's size and contents
+            torch.Generator().set_state(state_bytes)
+        except (RuntimeError, TypeError) as err:
+            first = (str(err).strip().splitlines() or [""])[0]
+            raise ValueError(f"{source}: rng_states: not a torch random-number state ({first})") from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _same_kind(saved: Any, current: Any) -> bool:
+    """Whether an optimizer hyperparameter from a file is of the kind the running optimizer uses."""
+    if isinstance(current, bool) or current is None:
+        return type(saved) is type(current)
+    if isinstance(current, numbers.Real):
+        return _is_number(saved)
+    if isinstance(current, (tuple, list)):
+        return isinstance(saved, (tuple, list)) and len(saved) == len(current) and all(map(_same_kind, saved, current))
+    return type(saved) is type(current)
+
+
+def _load_optimizer(optimizer: torch.optim.Optimizer, saved: Mapping[str, Any], source: str) -> None:
+    """Load a saved optimizer state (its layout checked by :func:`check_run_checkpoint`); ValueError,
+    starting with ``source``, unless it is for these parameters with hyperparameters of the same kinds."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    sizes = [len(group["params"]) for group in saved["param_groups"]]
+    if sizes != [len(group["params"]) for group in optimizer.param_groups]:
+        raise ValueError(f"{source}: the optimizer state is for parameter groups of {sizes} tensors; the model's "
+                         f"are {[len(group['params']) for group in optimizer.param_groups]}")
+    for index, entry in saved["state"].items():
+        shape = tuple(params[index].shape) if isinstance(index, int) and 0 <= index < len(params) else None
+        if shape is None or not isinstance(entry, Mapping) or not all(
+                isinstance(v, torch.Tensor) and (v.ndim == 0 or tuple(v.shape) == shape) for v in entry.values()):
+            raise ValueError(f"{source}: the optimizer state of parameter {reprlib.repr(index)} does not fit the "
+                             f"model (expected tensors of shape {shape})")
+    for group, current in zip(saved["param_groups"], optimizer.param_groups):
+        for key, value in group.items():
+            if key != "params" and key in current and not _same_kind(value, current[key]):
+                raise ValueError(f"{source}: optimizer {key}={reprlib.repr(value)}: expected a value like "
+                                 f"{current[key]!r}")
+    optimizer.load_state_dict(saved)
+
+
 class Trainer:
     """Trains the model described by ``config`` and writes everything to ``out_dir``.
 
@@ -148,9 +246,9 @@ class Trainer:
         last = self.out_dir / LAST
         self.checkpoint = checkpoint
         if resume and self.checkpoint is None:
-            if not last.is_file():
-                raise ValueError(f"nothing to resume: {last} does not exist")
-            self.checkpoint = load_checkpoint(last)
+            self.checkpoint = read_run_checkpoint(last)
+        elif resume:
+            check_run_checkpoint(self.checkpoint, str(last))
         if not resume and last.exists():
             raise ValueError(f"{self.out_dir} already holds a training run; pass --resume to continue it or choose another --out")
         self.config = config
@@ -159,6 +257,10 @@ class Trainer:
         self.rank = int(os.environ.get("RANK", 0))
         if config.train.batch_size % self.world_size:
             raise ValueError(f"batch_size {config.train.batch_size} must divide evenly over {self.world_size} processes")
+        try:  # the model can be built: before any data is read
+            validate_config({**get_model_spec(config.model.name).config, **config.model.overrides})
+        except ValueError as err:
+            raise ValueError(f"[model] {err}") from None
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -250,11 +352,11 @@ class Trainer:
                                  "history": [], "best": math.inf}
         torch.manual_seed(tc.seed + 1 + self.rank)  # dropout differs between processes
         if tc.init and self.checkpoint is None:
-            model.load_state_dict(initial_weights(tc.init))
+            load_weights(model, initial_weights(tc.init), f"train.init {tc.init}")
         if self.checkpoint is not None:
-            ckpt = self.checkpoint
-            model.load_state_dict(ckpt["state_dict"])
-            optimizer.load_state_dict(ckpt["optimizer"])
+            ckpt, source = self.checkpoint, str(self.out_dir / LAST)
+            load_weights(model, ckpt["state_dict"], source)
+            _load_optimizer(optimizer, ckpt["optimizer"], source)
             state.update(ckpt["state"])
             states = ckpt["rng_states"]
             if len(states) == self.world_size:
