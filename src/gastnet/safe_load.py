@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import IO, Any, ClassVar
 
 import numpy as np
 
@@ -58,7 +58,7 @@ class _BoundedReader:
     """A read-only stream over ``raw`` that refuses to deliver more than ``limit`` bytes in all and
     asks ``raw`` for at most :data:`_CHUNK` bytes at a time."""
 
-    def __init__(self, raw: BinaryIO, limit: int, what: str):
+    def __init__(self, raw: IO[bytes], limit: int, what: str):
         self._raw, self._left, self._what = raw, limit, what
 
     def _take(self, data: bytes) -> bytes:
@@ -102,7 +102,8 @@ def _plain_dtype(dtype: Any, objects: bool) -> np.dtype:
 class _DataUnpickler(pickle._Unpickler):  # the Python implementation, whose opcodes can be checked one by one
     """Builds plain data only (see the module docstring); counts what it builds against ``limits``."""
 
-    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch: ClassVar[dict[int, Callable[[Any], None]]] = dict(pickle._Unpickler.dispatch)
+    stack: list[Any]  # the Python implementation's value stack (set by load())
 
     def __init__(self, file: _BoundedReader, limits: LoadLimits):
         super().__init__(file, encoding="latin1")  # latin1: Python 2 pickles' byte strings, as numpy reads them
@@ -199,7 +200,7 @@ class _DataUnpickler(pickle._Unpickler):  # the Python implementation, whose opc
 
 
 
-def _counted(handler: Callable[[_DataUnpickler], None]) -> Callable[[_DataUnpickler], None]:
+def _counted(handler: Callable[[Any], None]) -> Callable[[Any], None]:
     """``handler`` of one opcode, after counting the opcode against ``max_objects``."""
     def counted(unpickler: _DataUnpickler) -> None:
         unpickler._built += 1
@@ -209,7 +210,7 @@ def _counted(handler: Callable[[_DataUnpickler], None]) -> Callable[[_DataUnpick
     return counted
 
 
-_CHECKED = {pickle.REDUCE: _DataUnpickler._load_reduce, pickle.BUILD: _DataUnpickler._load_build}
+_CHECKED: dict[bytes, Callable[[Any], None]] = {pickle.REDUCE: _DataUnpickler._load_reduce, pickle.BUILD: _DataUnpickler._load_build}
 _REFUSED = ("INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID", "NEXT_BUFFER",
             "READONLY_BUFFER")  # opcodes that build instances, look up registries or take outside buffers
 _CHECKED.update({getattr(pickle, name): _DataUnpickler._refused_opcode for name in _REFUSED})

@@ -234,7 +234,7 @@ def _lift_isolated(function: Callable[..., dict[str, Any]], jobs: list[tuple[tup
                     except (EOFError, OSError):  # its end closed: it died
                         ended = True
                     else:
-                        if w.ready:
+                        if w.ready and w.task is not None:
                             running.discard(w.task)
                             finished(w.task, message)
                             w.task, w.deadline = None, math.inf
