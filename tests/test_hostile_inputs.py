@@ -112,13 +112,17 @@ def test_tiny_image_size_and_bad_fps_are_refused(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_arrays_get_the_negative_coordinate_check_that_files_get():
+def test_arrays_get_the_negative_coordinate_check_that_files_get(tmp_path):
     import gastnet
 
     kp, size = demo_2d()
-    kp[5, 2] = [-40.0, 300.0]
-    with pytest.raises(ValueError, match="confident keypoint at negative pixel coordinates"):
-        gastnet.lift(kp, layout="h36m", image_size=size)
+    for x, message in ((-600.0, r"confident keypoint 2 of track 0 in frame 5 is at \(-600, 300\) px, far outside"),
+                       (-1e6, r"negative pixel coordinates \(-1e\+06, 300\) in frame 5, joint 2")):
+        kp[5, 2] = [x, 300.0]  # beyond 50% of the 1000 px image left of it; beyond that of any image
+        np.save(tmp_path / "walk.npy", kp)
+        for source in (kp, tmp_path / "walk.npy"):
+            with pytest.raises(ValueError, match=message):
+                gastnet.lift(source, layout="h36m", image_size=size, model="gastnet_rf9")
 
 
 def test_absurd_poses_are_never_returned(monkeypatch):

@@ -211,9 +211,13 @@ def test_negative_coordinates_and_short_tracks(tmp_path):
     np.save(tmp_path / "ok.npy", kp)
     data = read_keypoints(tmp_path / "ok.npy", layout="h36m")
     assert data.tracks[0].scores[3, 5] == 0
-    kp[4, 6] = [-50.0, 10.0, 0.9]  # confident and negative: wrong units or layout
+    kp[4, 6] = [-50.0, 10.0, 0.9]  # confident, a little left of the image: a real position, for the image-size check
+    np.save(tmp_path / "near.npy", kp)
+    data = read_keypoints(tmp_path / "near.npy", layout="h36m")
+    assert data.tracks[0].scores[4, 6] == 0.9 and data.tracks[0].keypoints[4, 6].tolist() == [-50.0, 10.0]
+    kp[4, 6] = [-1e6, 10.0, 0.9]  # confident and farther out than any image admits: wrong units or layout
     np.save(tmp_path / "bad.npy", kp)
-    with pytest.raises(ValueError, match=r"negative pixel coordinates .*index \(4, 6\)"):
+    with pytest.raises(ValueError, match=r"negative pixel coordinates \(-1e\+06, 10\) in frame 4, joint 6"):
         read_keypoints(tmp_path / "bad.npy", layout="h36m")
     from gastnet.examples import synthetic_walk_2d
     from gastnet.inference.lift import lift_tracks
