@@ -64,9 +64,11 @@ def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> It
     left in it) for the block; ValueError at once if another process or thread holds it. The lock
     goes with the process, so a killed run leaves none behind. A block nested in another on the
     same folder in the same thread keeps the outer lock, so a run holds it from the start of its
-    work to the end (an :func:`output_set` inside does not release it). Where the platform has no
-    ``fcntl`` the block runs unlocked."""
+    work to the end (an :func:`output_set` inside does not release it). A folder the lock made is
+    removed again if the block leaves it empty. Where the platform has no ``fcntl`` the block runs
+    unlocked."""
     folder = Path(folder)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     key = (os.path.realpath(folder), threading.get_ident())
     if key in _HELD_LOCKS:
@@ -92,6 +94,9 @@ def folder_lock(folder: str | os.PathLike[str], what: str = "gastnet run") -> It
             yield
         finally:
             del _HELD_LOCKS[key]
+            if created:  # a run that wrote nothing leaves no empty folder behind
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     finally:
         os.close(fd)  # releases the lock
 
