@@ -18,10 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .safe_load import LIMITS, load_npz, read_json  # noqa: F401  (re-exported while callers move to safe_load)
-
-__all__ = ["TEMPORARY_PREFIX", "atomic_path", "folder_lock", "load_npz", "matching_files", "natural_key", "output_set",
-           "read_json", "remove_stale_temporaries", "save_npz"]
+__all__ = ["TEMPORARY_PREFIX", "atomic_path", "folder_lock", "matching_files", "natural_key", "output_set",
+           "remove_stale_temporaries", "save_npz"]
 
 
 # Every temporary file and staging folder gastnet makes starts with this, and clean-ups remove only
