@@ -15,11 +15,11 @@ import torch
 
 from ..camera import normalize_screen_coordinates
 from ..evaluation.evaluate import predict_sequence
+from ..keypoints.checks import check_image_size, check_keypoints_in_image
 from ..keypoints.people import not_a_body, screen_tracks
 from ..keypoints.tracks import PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
-from .checks import check_image_size, check_keypoints_in_image
 from .placement import (
     DEFAULT_FOV_DEG,
     body_scale,
@@ -66,7 +66,7 @@ def lift_tracks(
     (Human3.6M: 1.6-1.8 m); ``person_height`` (metres, everyone's stature) rescales the lifted
     poses to it first (:func:`~gastnet.inference.placement.body_scale`).
 
-    The 2D must fit the image (:mod:`gastnet.inference.checks`; ``input_name`` names the input in
+    The 2D must fit the image (:mod:`gastnet.keypoints.checks`; ``input_name`` names the input in
     the message).
     """
     w, h = check_image_size(image_size)

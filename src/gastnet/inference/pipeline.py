@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..keypoints.checks import check_image_size
 from ..keypoints.convert import coco_to_h36m
 from ..keypoints.files import KeypointFile, check_negative, read_keypoints
 from ..keypoints.layouts import to_h36m
@@ -17,7 +18,7 @@ from ..model.checkpoint import model_from_checkpoint
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
-from .checks import check_image_size, check_poses
+from .checks import check_poses
 from .lift import lift_tracks
 from .results import LiftResult
 

@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import natural_key
-from ..inference.checks import MAX_IMAGE_SIDE, OUTSIDE_TOLERANCE, check_image_size
 from ..safe_load import load_npy, load_npz, read_json
+from .checks import MAX_IMAGE_SIDE, OUTSIDE_TOLERANCE, check_image_size
 from .layouts import LAYOUTS, to_h36m
 from .tracks import PersonTrack, link_detections
 
@@ -43,7 +43,7 @@ __all__ = ["KeypointFile", "check_negative", "read_keypoints"]
 
 _BY_JOINTS = {33: "mediapipe", 25: "openpose25", 18: "openpose18", 26: "halpe26"}
 # A confident joint farther left of or above the image than this is beyond the tolerance of even
-# the largest image gastnet lifts (inference.checks): not pixels.
+# the largest image gastnet lifts (keypoints.checks): not pixels.
 _NOT_PIXELS = OUTSIDE_TOLERANCE * MAX_IMAGE_SIDE
 # What a malformed document makes the readers raise (a key missing, a value of the wrong type).
 _STRUCTURE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, OverflowError)
@@ -71,7 +71,7 @@ def check_negative(kp: np.ndarray, sc: np.ndarray, where: str | None = None) -> 
 
     Several tools mark a missing joint by negative coordinates. A confident joint a little left of
     or above the image is a real position (detectors guess cut-off limbs there) and is kept for
-    :func:`~gastnet.inference.checks.check_keypoints_in_image` to judge against the image size.
+    :func:`~gastnet.keypoints.checks.check_keypoints_in_image` to judge against the image size.
     ValueError if a confident joint lies farther out than even the largest image admits (not
     pixels), naming its frame and joint: frame t of keypoints (T, J, 2), else ``where``.
     """
@@ -398,7 +398,7 @@ def read_keypoints(path: str | os.PathLike[str], layout: str | None = None) -> K
     document not in its format's structure (read as which format is said), wrong joint count,
     NaN, keypoints that are not pixels, no people. Joints at negative coordinates with a low score
     (how several tools mark missing joints) are treated as missing; confident ones are kept for
-    the image-size check (:mod:`gastnet.inference.checks`).
+    the image-size check (:mod:`gastnet.keypoints.checks`).
     """
     path = Path(path)
     if not path.exists():
