@@ -87,7 +87,16 @@ def _refuse(message: str) -> ValueError:
 
 
 _PLAIN_KINDS = "biufcSU"  # bool, integers, floats, complex, bytes and text: no objects, no raw records
-_ARRAY_TOKEN = object()  # what ``numpy.ndarray`` unpickles to: only _reconstruct accepts it
+
+
+class _ArrayToken:
+    """What ``numpy.ndarray`` unpickles to: a name that only the checked ``_reconstruct`` accepts."""
+
+    def __repr__(self) -> str:
+        return "numpy.ndarray"
+
+
+_ARRAY_TOKEN = _ArrayToken()
 
 
 def _plain_dtype(dtype: Any, objects: bool) -> np.dtype:
