@@ -1,7 +1,9 @@
 """Configs, the training loop (determinism, exact resume, DDP), checkpoints and the research CLI."""
 
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from gastnet.model import list_models
 from gastnet.model.checkpoint import load_checkpoint, model_from_checkpoint
 from gastnet.training import Trainer, load_config
 from gastnet.training.config import Config
+from gastnet.training.trainer import TrainState
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = [
@@ -26,6 +29,28 @@ TINY = [
 
 def tiny_config(*extra: str) -> Config:
     return load_config(None, [*TINY, *extra])
+
+
+def _same(a, b, where="checkpoint"):
+    """Nested checkpoint contents equal: tensors bit for bit, tables with their keys in the same order."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), (where, list(a), list(b))
+        for key in a:
+            _same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    else:
+        assert type(a) is type(b) and a == b, (where, a, b)
+
+
+def _metrics_lines(run: Path) -> dict[float, str]:
+    """metrics.jsonl's lines by epoch, as written but for the wall-clock samples_per_s."""
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return {json.loads(line)["epoch"]: re.sub(r'"samples_per_s": [^,}]*', '"samples_per_s": -', line) for line in lines}
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "configs").rglob("*.toml")), ids=lambda p: p.name)
@@ -64,7 +89,9 @@ def test_training_is_deterministic_and_resumes_exactly(tiny_h36m, tmp_path):
     assert [row["epoch"] for row in history] == [0, 1, 2]
     assert history[-1]["test_mpjpe_mm"] < history[0]["test_mpjpe_mm"]
 
-    Trainer(tiny_config("train.max_steps=11"), tmp_path / "split", data_dir=tiny_h36m, progress=False).run()
+    # checkpoints inside the epoch (steps 4 and 8) change nothing
+    Trainer(tiny_config("train.max_steps=11", "train.checkpoint_every=4"), tmp_path / "split", data_dir=tiny_h36m,
+            progress=False).run()
     first = load_checkpoint(tmp_path / "split" / "checkpoint_last.pt")
     assert first["state"]["step"] == 11 and 0 < first["state"]["batch"] < 22  # stopped inside epoch 1
     resumed = Trainer(tiny_config(), tmp_path / "split", data_dir=tiny_h36m, resume=True, progress=False)
@@ -77,8 +104,47 @@ def test_training_is_deterministic_and_resumes_exactly(tiny_h36m, tmp_path):
         assert torch.equal(value, b["state_dict"][key]), key
     final = [json.loads(line) for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
     assert final[-1]["train_mpjpe_mm"] == pytest.approx(history[-1]["train_mpjpe_mm"], rel=1e-9)
+    # exactly: the same checkpoint (weights, optimizer state, random-number states, loop state) and the same
+    # metrics lines, but for the split run's extra row at its stop and the wall clock
+    _same({**a, "state": {**a["state"], "history": None}}, {**b, "state": {**b["state"], "history": None}})
+    whole_lines, split_lines = _metrics_lines(tmp_path / "whole"), _metrics_lines(tmp_path / "split")
+    assert list(split_lines) == [0, 0.2075, 1, 2] and whole_lines == {k: split_lines[k] for k in (0, 1, 2)}
     assert (tmp_path / "whole" / "curves.png").stat().st_size > 1000
     assert (tmp_path / "whole" / "checkpoint_best.pt").is_file()
+
+
+def test_run_files_and_checkpoint_format(tiny_h36m, tmp_path):
+    """What resuming, evaluation and other tools read from a run's folder, key by key and in order."""
+    run, config = tmp_path / "run", tiny_config("train.max_steps=60", "train.eval_every=2")
+    history = Trainer(config, run, data_dir=tiny_h36m, progress=False).run()
+    assert {p.name for p in run.iterdir()} == {"checkpoint_last.pt", "checkpoint_best.pt", "metrics.jsonl",
+                                               "curves.png", "config.json"}
+    assert Config.from_dict(json.loads((run / "config.json").read_text())) == config
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows == history
+    assert [list(row) for row in rows] == [  # epoch 1 is not due for evaluation; the stop at step 60 is
+        ["epoch", "step", "test_mpjpe_mm"],
+        ["epoch", "step", "lr", "train_mpjpe_mm", "samples_per_s"],
+        ["epoch", "step", "lr", "train_mpjpe_mm", "samples_per_s", "test_mpjpe_mm"],
+    ]
+    assert [(row["epoch"], row["step"]) for row in rows] == [(0, 0), (1, 53), (1.1321, 60)]
+    last, best = load_checkpoint(run / "checkpoint_last.pt"), load_checkpoint(run / "checkpoint_best.pt")
+    assert list(last) == ["format", "model_config", "state_dict", "optimizer", "state", "rng_states", "config"]
+    assert list(last["state"]) == ["epoch", "batch", "step", "loss_sum", "loss_count", "history", "best"]
+    assert {k: v for k, v in last["state"].items() if k not in ("loss_sum", "history")} == {
+        "epoch": 1, "batch": 7, "step": 60, "loss_count": 7 * 32, "best": rows[-1]["test_mpjpe_mm"]}
+    assert last["state"]["history"] == history and last["config"] == config.to_dict()
+    _same(best, last)  # the stop's evaluation is the lowest: both written at the stop
+
+
+def test_train_state_is_the_checkpoints_state_table():
+    saved = {"epoch": 2, "batch": 0, "step": 44, "loss_sum": 0.0, "loss_count": 0, "history": [{"epoch": 0}],
+             "best": 1.5, "note": "kept"}
+    state = TrainState.from_dict(saved)
+    assert (state.epoch, state.step, state.best, state.others) == (2, 44, 1.5, {"note": "kept"})
+    assert state.history is saved["history"] and state.to_dict() == saved and list(state.to_dict()) == list(saved)
+    assert TrainState().to_dict() == {"epoch": 0, "batch": 0, "step": 0, "loss_sum": 0.0, "loss_count": 0,
+                                      "history": [], "best": math.inf}
 
 
 def test_runs_are_never_overwritten(tiny_h36m, tmp_path):

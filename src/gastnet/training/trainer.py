@@ -9,6 +9,11 @@ uninterrupted run.
 Files in the output folder: ``checkpoint_last.pt``, ``checkpoint_best.pt`` (lowest test MPJPE),
 ``metrics.jsonl`` (one line per epoch), ``curves.png`` (with matplotlib), ``config.json``.
 
+:meth:`Trainer.run` is the recipe: resume or start (:meth:`Trainer._resume_or_start`), evaluate the
+untrained model, then per epoch train (:meth:`Trainer._train_epoch`), record and evaluate
+(:meth:`Trainer._record`) and checkpoint (:meth:`Trainer._checkpoint`). Where the run stands is a
+:class:`TrainState`, saved in each checkpoint as its ``state`` table.
+
 The best checkpoint is written before the last one, so a run killed between the two writes
 resumes from the earlier last checkpoint, redoes that epoch and writes both again; a run whose
 best checkpoint went missing otherwise gets it back from the last one when that is the best.
@@ -27,9 +32,9 @@ import reprlib
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.distributed as dist
@@ -42,17 +47,38 @@ from ..data.windows import PoseSequence, WindowLoader, build_sequences
 from ..evaluation.evaluate import evaluate_sequences
 from ..evaluation.metrics import mpjpe
 from ..fileio import atomic_path
+from ..model.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from ..model.gastnet import GASTNet, validate_config
 from ..model.registry import create_model, get_model_spec
-from ..model.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from ..skeleton import Skeleton
 from .config import Config
 
-__all__ = ["Trainer", "TrainingData", "load_training_data", "make_loader", "read_run_checkpoint",
-           "check_run_checkpoint"]
+__all__ = [
+    "TrainState",
+    "Trainer",
+    "TrainingData",
+    "check_run_checkpoint",
+    "load_training_data",
+    "make_loader",
+    "read_run_checkpoint",
+]
 
 log = logging.getLogger(__name__)
 
+# the files of a run's output folder
 LAST, BEST = "checkpoint_last.pt", "checkpoint_best.pt"
+METRICS_FILE, CURVES_FILE, CONFIG_FILE = "metrics.jsonl", "curves.png", "config.json"
+# what a checkpoint must hold to resume its run, and the counts and numbers of its ``state``
+RUN_CHECKPOINT_KEYS = ("config", "state", "optimizer", "rng_states", "state_dict")
+STATE_COUNTS = ("epoch", "batch", "step", "loss_count")
+STATE_NUMBERS = ("loss_sum", "best")
+TEST_METRIC = "test_mpjpe_mm"  # the history's test error (mm): the lowest makes the best checkpoint
+MM_PER_M = 1000  # losses are in metres, metrics in millimetres
+EPOCH_DECIMALS = 4  # an epoch stopped part-way is recorded as a fraction with this many decimals
+DROPOUT_SEED_OFFSET = 1  # after the model is built, process r draws (dropout) from seed + 1 + r
+DDP_BACKEND_CUDA, DDP_BACKEND_CPU = "nccl", "gloo"  # torch.distributed backends by device type
+PROGRESS_INTERVAL_S = 1.0  # the least time between two redraws of the progress bar
+_MIN_ELAPSED_S = 1e-9  # keeps the samples-per-second division finite
 
 
 @dataclass
@@ -60,8 +86,8 @@ class TrainingData:
     train: list[PoseSequence]  # empty with video-like windows, which are drawn from ``world``
     test: list[PoseSequence]
     source: str  # where the 2D came from
-    world: list | None = None  # world-frame (N, J, 3) training motion at the mocap's rate (video-like windows)
-    cameras: list | None = None  # the calibrated cameras of each world sequence
+    world: list[Any] | None = None  # world-frame (N, J, 3) training motion at the mocap's rate (video-like windows)
+    cameras: list[Any] | None = None  # the calibrated cameras of each world sequence
     fps: float = 0.0  # the mocap's frame rate
 
 
@@ -94,6 +120,9 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
     """The training batches of ``config``: video-like windows with ``[augment]``, else the dataset's 2D."""
     tc = config.train
     if config.augment.enabled:
+        if data.world is None:
+            raise ValueError("[augment] draws its windows from world-frame motion: read the data with "
+                             "load_training_data(config) for this config")
         return VideoWindowLoader(
             data.world, data.fps, model.receptive_field, tc.batch_size // world_size,
             config.augment.to_augmentation(flip=tc.flip), causal=model.causal,
@@ -102,13 +131,19 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
         )
     return WindowLoader(
         data.train, model.receptive_field, tc.batch_size // world_size, causal=model.causal,
-        flip_skeleton=model.skeleton if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
+        flip_skeleton=_skeleton(model) if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
         rank=rank, world_size=world_size,
     )
 
 
+def _skeleton(model: GASTNet) -> Skeleton:
+    """The model's skeleton (GASTNet keeps the checked :class:`Skeleton`; its attribute is typed as
+    the argument it was built from, which may be a name)."""
+    return cast(Skeleton, model.skeleton)
+
+
 def _resolve_device(name: str) -> torch.device:
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if name == "auto":
         name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
     elif name == "cuda":
@@ -141,7 +176,7 @@ def check_run_checkpoint(payload: Mapping[str, Any], source: str) -> None:
     training ``config``, the loop's ``state`` (counts, losses, history), the ``optimizer`` state,
     torch random-number states (``rng_states``) and the weights. Whether weights and optimizer
     state fit the model is checked when they are loaded."""
-    missing = [key for key in ("config", "state", "optimizer", "rng_states", "state_dict") if key not in payload]
+    missing = [key for key in RUN_CHECKPOINT_KEYS if key not in payload]
     if missing:
         raise ValueError(f"{source}: not a training run's checkpoint: no {', '.join(missing)} (gastnet train writes "
                          "them; train.init=FILE starts a new run from any checkpoint's weights)")
@@ -152,11 +187,11 @@ def check_run_checkpoint(payload: Mapping[str, Any], source: str) -> None:
     state = payload["state"]
     if not isinstance(state, Mapping):
         raise ValueError(f"{source}: state: expected a table, found {type(state).__name__}")
-    for key in ("epoch", "batch", "step", "loss_count"):
+    for key in STATE_COUNTS:
         value = state.get(key)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise ValueError(f"{source}: state {key}: expected a count (an integer >= 0), found {reprlib.repr(value)}")
-    for key in ("loss_sum", "best"):
+    for key in STATE_NUMBERS:
         if not _is_number(state.get(key)):
             raise ValueError(f"{source}: state {key}: expected a number, found {reprlib.repr(state.get(key))}")
     history = state.get("history")
@@ -216,7 +251,50 @@ def _load_optimizer(optimizer: torch.optim.Optimizer, saved: Mapping[str, Any], 
             if key != "params" and key in current and not _same_kind(value, current[key]):
                 raise ValueError(f"{source}: optimizer {key}={reprlib.repr(value)}: expected a value like "
                                  f"{current[key]!r}")
-    optimizer.load_state_dict(saved)
+    optimizer.load_state_dict(dict(saved))  # a shallow copy, as load_state_dict makes itself
+
+
+@dataclass
+class TrainState:
+    """Where a run stands: what the loop carries from batch to batch and epoch to epoch, saved in every
+    checkpoint as ``state`` (a plain table of these fields, in this order) and read back to resume."""
+
+    epoch: int = 0  # epochs finished
+    batch: int = 0  # batches done of the epoch under way
+    step: int = 0  # optimiser steps in all
+    loss_sum: float = 0.0  # the training loss (metres) summed over the samples of the epoch under way
+    loss_count: int = 0  # and the number of those samples
+    history: list[dict[str, Any]] = field(default_factory=list)  # the metrics rows (metrics.jsonl)
+    best: float = math.inf  # the lowest test error so far (mm)
+    others: dict[str, Any] = field(default_factory=dict)  # entries of a saved state that are none of these: kept
+
+    @classmethod
+    def from_dict(cls, saved: Mapping[str, Any]) -> TrainState:
+        """The state of a checkpoint's ``state`` table (see :func:`check_run_checkpoint`), its values
+        (the history list included) taken as they are; fields it lacks keep their defaults."""
+        known = _STATE_FIELDS
+        return cls(**{key: saved[key] for key in known if key in saved},
+                   others={key: value for key, value in saved.items() if key not in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``state`` table a checkpoint holds."""
+        return {**{key: getattr(self, key) for key in _STATE_FIELDS}, **self.others}
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(TrainState) if f.name != "others")
+
+
+@dataclass
+class _Session:
+    """What one call of :meth:`Trainer.run` trains with."""
+
+    model: GASTNet
+    trainable: torch.nn.Module  # the model, wrapped for DistributedDataParallel when there are several processes
+    optimizer: torch.optim.Optimizer
+    loader: WindowLoader | VideoWindowLoader
+    test: list[PoseSequence]
+    device: torch.device
+    state: TrainState
 
 
 class Trainer:
@@ -229,6 +307,7 @@ class Trainer:
         data_dir: data folder (default: ``$GASTNET_DATA`` or ``../shared/data``).
         resume: continue from ``out_dir/checkpoint_last.pt``.
         progress: show a progress bar.
+        checkpoint: the contents of ``out_dir/checkpoint_last.pt`` when already read (``resume``).
     """
 
     def __init__(
@@ -244,23 +323,242 @@ class Trainer:
         self.resume = resume
         self.progress = progress
         last = self.out_dir / LAST
-        self.checkpoint = checkpoint
-        if resume and self.checkpoint is None:
-            self.checkpoint = read_run_checkpoint(last)
-        elif resume:
-            check_run_checkpoint(self.checkpoint, str(last))
-        if not resume and last.exists():
+        if resume:
+            if checkpoint is None:
+                checkpoint = read_run_checkpoint(last)
+            else:
+                check_run_checkpoint(checkpoint, str(last))
+        elif last.exists():
             raise ValueError(f"{self.out_dir} already holds a training run; pass --resume to continue it or choose another --out")
+        self.checkpoint = checkpoint
         self.config = config
         self.data_dir = data_dir
-        self.world_size = int(os.environ.get("WORLD_SIZE", 1))
-        self.rank = int(os.environ.get("RANK", 0))
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
         if config.train.batch_size % self.world_size:
             raise ValueError(f"batch_size {config.train.batch_size} must divide evenly over {self.world_size} processes")
         try:  # the model can be built: before any data is read
             validate_config({**get_model_spec(config.model.name).config, **config.model.overrides})
         except ValueError as err:
             raise ValueError(f"[model] {err}") from None
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self) -> list[dict[str, Any]]:
+        """Train until ``train.epochs`` (or ``train.max_steps``); returns the metrics history.
+
+        Resuming a finished run changes nothing (no step, no file written) and returns its history."""
+        if self.resume and self.is_main:
+            self._repair_best()
+        resumed = self._resumed_state()
+        if resumed is not None and self._finished(resumed):
+            return self._nothing_to_do(resumed)
+        session = self._resume_or_start()
+        self._evaluate_untrained(session)
+        stopped = False  # at train.max_steps
+        while session.state.epoch < self.config.train.epochs and not stopped:
+            row, stopped = self._train_epoch(session)
+            improved = self._record(session, row, stopped)
+            self._checkpoint(session, improved)
+        return session.state.history
+
+    # -- the steps of the loop ------------------------------------------------------------------
+
+    def _resume_or_start(self) -> _Session:
+        """Processes, data, model, loader and optimizer; weights, optimizer state, loop state and random
+        numbers those of the checkpoint resumed, else a new run's (from ``train.init`` weights if given)."""
+        cfg, tc = self.config, self.config.train
+        device, data = self._prepare()
+        torch.manual_seed(tc.seed)
+        model = create_model(cfg.model.name, **cfg.model.overrides, form="strided").to(device)
+        loader = make_loader(cfg, data, model, self.rank, self.world_size)
+        optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, amsgrad=tc.amsgrad)
+        torch.manual_seed(tc.seed + DROPOUT_SEED_OFFSET + self.rank)  # dropout differs between processes
+        if self.checkpoint is not None:
+            state = self._load_run(self.checkpoint, model, optimizer)
+        else:
+            state = TrainState()
+            if tc.init:
+                load_weights(model, initial_weights(tc.init), f"train.init {tc.init}")
+        trainable = torch.nn.parallel.DistributedDataParallel(model) if self.world_size > 1 else model
+        if self.is_main:
+            log.info("training %s (%d parameters, receptive field %d) on %d windows per epoch, %d batches",
+                     cfg.model.name, sum(p.numel() for p in model.parameters()), model.receptive_field,
+                     loader.num_samples, len(loader) * self.world_size)
+        return _Session(model, trainable, optimizer, loader, data.test, device, state)
+
+    def _prepare(self) -> tuple[torch.device, TrainingData]:
+        """Threads, device and process group, then the data; the main process writes ``config.json``."""
+        cfg, tc = self.config, self.config.train
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
+        device = _resolve_device(tc.device)
+        if self.world_size > 1 and not dist.is_initialized():
+            dist.init_process_group(backend=DDP_BACKEND_CUDA if device.type == "cuda" else DDP_BACKEND_CPU)
+        data = load_training_data(cfg, self.data_dir)
+        if self.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.out_dir / CONFIG_FILE) as tmp:
+                tmp.write_text(json.dumps(cfg.to_dict(), indent=2))
+            log.info("%s", data.source)
+        return device, data
+
+    def _load_run(self, checkpoint: Mapping[str, Any], model: GASTNet, optimizer: torch.optim.Optimizer) -> TrainState:
+        """Load the weights and optimizer state of the run resumed and, with as many processes as it
+        had, this process's random-number state; returns its loop state."""
+        source = str(self.out_dir / LAST)
+        load_weights(model, checkpoint["state_dict"], source)
+        _load_optimizer(optimizer, checkpoint["optimizer"], source)
+        state = TrainState.from_dict(checkpoint["state"])
+        states = checkpoint["rng_states"]
+        if len(states) == self.world_size:
+            torch.set_rng_state(states[self.rank])
+        return state
+
+    def _evaluate_untrained(self, session: _Session) -> None:
+        """The history's first row, the test error before any step (epoch 0): for a new run that evaluates."""
+        state = session.state
+        if state.step == 0 and not state.history and self.config.train.eval_every:
+            if self.is_main:
+                state.history.append({"epoch": 0, "step": 0, TEST_METRIC: self._evaluate(session.model, session.test)})
+                self._write_logs(state.history)
+            self._barrier()
+
+    def _train_epoch(self, session: _Session) -> tuple[dict[str, Any], bool]:
+        """Train the epoch under way from where it stands to its end, or until ``train.max_steps`` (then the
+        flag is True), writing the last checkpoint every ``train.checkpoint_every`` steps; returns the
+        epoch's metrics row (no test error yet). A finished epoch is counted and its loss sums reset."""
+        tc, state, loader = self.config.train, session.state, session.loader
+        epoch = state.epoch
+        lr = tc.lr * tc.lr_decay**epoch
+        for group in session.optimizer.param_groups:
+            group["lr"] = lr
+        session.trainable.train()
+        start_time, start_batch = time.perf_counter(), state.batch
+
+        def samples_per_second() -> float:
+            done = (state.batch - start_batch) * loader.batch_size * self.world_size
+            return done / max(time.perf_counter() - start_time, _MIN_ELAPSED_S)
+
+        bar = tqdm(loader.epoch(epoch, start_batch), total=len(loader), initial=start_batch, unit="batch",
+                   desc=f"epoch {epoch + 1}/{tc.epochs}", disable=not (self.progress and self.is_main), leave=False,
+                   mininterval=PROGRESS_INTERVAL_S)
+        stopped = False
+        for x, y in bar:
+            loss = self._step(session, x, y)
+            bar.set_postfix(loss=f"{MM_PER_M * loss:.1f}mm", samples_s=f"{samples_per_second():.0f}", refresh=False)
+            if tc.max_steps and state.step >= tc.max_steps:
+                stopped = True
+                break
+            if tc.checkpoint_every and state.step % tc.checkpoint_every == 0:
+                self._save(session, LAST)
+        bar.close()
+        finished = state.batch >= len(loader)
+        row: dict[str, Any] = {
+            "epoch": epoch + 1 if finished else round(epoch + state.batch / len(loader), EPOCH_DECIMALS),
+            "step": state.step,
+            "lr": lr,
+            "train_mpjpe_mm": MM_PER_M * state.loss_sum / max(state.loss_count, 1),
+            "samples_per_s": samples_per_second(),
+        }
+        if finished:
+            state.epoch, state.batch, state.loss_sum, state.loss_count = epoch + 1, 0, 0.0, 0
+        return row, stopped
+
+    def _step(self, session: _Session, x: torch.Tensor, y: torch.Tensor) -> float:
+        """One optimiser step on a batch, counted in the state; returns the batch's loss (metres)."""
+        x, y = x.to(session.device, non_blocking=True), y.to(session.device, non_blocking=True)
+        loss = mpjpe(session.trainable(x), y)
+        session.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        session.optimizer.step()
+        state = session.state
+        state.step += 1
+        state.batch += 1
+        loss_value = loss.item()
+        state.loss_sum += loss_value * len(x)
+        state.loss_count += len(x)
+        return loss_value
+
+    def _record(self, session: _Session, row: dict[str, Any], stopped: bool) -> bool:
+        """Evaluate when due, add ``row`` to the history, write the logs; returns whether the test error
+        is the run's lowest so far (the main process's answer, on every process)."""
+        state = session.state
+        improved = False
+        if self.is_main:
+            if self._evaluation_due(state, stopped):
+                row[TEST_METRIC] = self._evaluate(session.model, session.test)
+                improved = row[TEST_METRIC] < state.best
+                state.best = min(state.best, row[TEST_METRIC])
+            state.history.append(row)
+            self._write_logs(state.history)
+            log.info("epoch %s: %s", row["epoch"], ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
+        if self.world_size > 1:
+            shared: list[Any] = [state.best, state.history, improved]
+            dist.broadcast_object_list(shared, src=0)
+            state.best, state.history, improved = shared
+        return improved
+
+    def _evaluation_due(self, state: TrainState, stopped: bool) -> bool:
+        """Whether to evaluate after this epoch: every ``train.eval_every`` epochs, at the end and at a stop."""
+        tc = self.config.train
+        return bool(tc.eval_every and (stopped or state.epoch % tc.eval_every == 0 or state.epoch == tc.epochs))
+
+    def _checkpoint(self, session: _Session, improved: bool) -> None:
+        """The checkpoints at the end of an epoch (or a stop). Best first: a kill between the two writes
+        leaves the earlier last behind (that epoch is redone), never the best missing."""
+        if improved:
+            self._save(session, BEST)
+        self._save(session, LAST)
+
+    def _save(self, session: _Session, name: str) -> None:
+        """Write checkpoint ``name``; collective: every process takes part, the main one writes."""
+        rng_states = self._rng_states()
+        if self.is_main:
+            save_checkpoint(self.out_dir / name, session.model, optimizer=session.optimizer.state_dict(),
+                            state=session.state.to_dict(), rng_states=rng_states, config=self.config.to_dict())
+        self._barrier()
+
+    # -- a finished run -------------------------------------------------------------------------
+
+    def _resumed_state(self) -> TrainState | None:
+        """The loop state of the checkpoint being resumed; None for a new run."""
+        if not self.resume or self.checkpoint is None:
+            return None
+        return TrainState.from_dict(self.checkpoint["state"])
+
+    def _finished(self, state: TrainState) -> bool:
+        """Whether ``state`` has reached ``train.epochs`` or ``train.max_steps``."""
+        tc = self.config.train
+        return state.epoch >= tc.epochs or bool(tc.max_steps and state.step >= tc.max_steps)
+
+    @property
+    def complete(self) -> bool:
+        """True when resuming a run that already reached ``train.epochs`` or ``train.max_steps``."""
+        state = self._resumed_state()
+        return state is not None and self._finished(state)
+
+    def _nothing_to_do(self, state: TrainState) -> list[dict[str, Any]]:
+        """Say that the resumed run is complete; returns its history."""
+        tc = self.config.train
+        if self.is_main:
+            log.info("the run in %s is complete (epoch %d of %d, step %d%s): nothing to do; raise train.epochs "
+                     "(or train.max_steps) with --set to train on", self.out_dir, state.epoch, tc.epochs,
+                     state.step, f" of {tc.max_steps}" if tc.max_steps else "")
+        return state.history
+
+    def _repair_best(self) -> None:
+        """A missing best checkpoint copied from the last one, when the last one is the best (its
+        evaluation is the run's lowest); the legacy order wrote last before best."""
+        best, last = self.out_dir / BEST, self.out_dir / LAST
+        state = self._resumed_state()
+        if best.exists() or not last.is_file() or state is None:
+            return
+        evaluated = [row for row in state.history if TEST_METRIC in row]
+        if evaluated and evaluated[-1] is state.history[-1] and evaluated[-1][TEST_METRIC] == state.best:
+            with atomic_path(best) as tmp:
+                shutil.copyfile(last, tmp)
+            log.info("restored %s from %s (the run's best evaluation)", best, last)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -281,164 +579,16 @@ class Trainer:
         return states
 
     def _write_logs(self, history: list[dict[str, Any]]) -> None:
-        with atomic_path(self.out_dir / "metrics.jsonl") as tmp:
+        with atomic_path(self.out_dir / METRICS_FILE) as tmp:
             tmp.write_text("".join(json.dumps(row) + "\n" for row in history))
         try:
             from ..visualization.curves import plot_training_curves
         except ImportError:  # matplotlib is optional
             return
-        plot_training_curves(history, self.out_dir / "curves.png")
+        plot_training_curves(history, self.out_dir / CURVES_FILE)
 
     def _evaluate(self, model: GASTNet, sequences: list[PoseSequence]) -> float:
         limit = self.config.train.eval_sequences
-        flip = model.skeleton if self.config.eval.flip else None
+        flip = _skeleton(model) if self.config.eval.flip else None
         table = evaluate_sequences(model, sequences[:limit] if limit else sequences, flip)
         return table.average["mpjpe"]
-
-    @property
-    def complete(self) -> bool:
-        """True when resuming a run that already reached ``train.epochs`` or ``train.max_steps``."""
-        if self.checkpoint is None or not self.resume:
-            return False
-        state, tc = self.checkpoint["state"], self.config.train
-        return state["epoch"] >= tc.epochs or bool(tc.max_steps and state["step"] >= tc.max_steps)
-
-    def _repair_best(self) -> None:
-        """A missing best checkpoint copied from the last one, when the last one is the best (its
-        evaluation is the run's lowest); the legacy order wrote last before best."""
-        best, last = self.out_dir / BEST, self.out_dir / LAST
-        if best.exists() or not last.is_file() or self.checkpoint is None:
-            return
-        state = self.checkpoint["state"]
-        evaluated = [row for row in state["history"] if "test_mpjpe_mm" in row]
-        if evaluated and evaluated[-1] is state["history"][-1] and evaluated[-1]["test_mpjpe_mm"] == state["best"]:
-            with atomic_path(best) as tmp:
-                shutil.copyfile(last, tmp)
-            log.info("restored %s from %s (the run's best evaluation)", best, last)
-
-    # -- the loop -------------------------------------------------------------------------------
-
-    def run(self) -> list[dict[str, Any]]:
-        """Train until ``train.epochs`` (or ``train.max_steps``); returns the metrics history.
-
-        Resuming a finished run changes nothing (no step, no file written) and returns its history."""
-        cfg, tc = self.config, self.config.train
-        if self.resume and self.is_main:
-            self._repair_best()
-        if self.complete:
-            state = self.checkpoint["state"]
-            if self.is_main:
-                log.info("the run in %s is complete (epoch %d of %d, step %d%s): nothing to do; raise train.epochs "
-                         "(or train.max_steps) with --set to train on", self.out_dir, state["epoch"], tc.epochs,
-                         state["step"], f" of {tc.max_steps}" if tc.max_steps else "")
-            return state["history"]
-        if tc.threads:
-            torch.set_num_threads(tc.threads)
-        device = _resolve_device(tc.device)
-        if self.world_size > 1 and not dist.is_initialized():
-            dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-        data = load_training_data(cfg, self.data_dir)
-        if self.is_main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.out_dir / "config.json") as tmp:
-                tmp.write_text(json.dumps(cfg.to_dict(), indent=2))
-            log.info("%s", data.source)
-
-        torch.manual_seed(tc.seed)
-        model = create_model(cfg.model.name, **cfg.model.overrides, form="strided").to(device)
-        loader = make_loader(cfg, data, model, self.rank, self.world_size)
-        optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, amsgrad=tc.amsgrad)
-        state: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "loss_sum": 0.0, "loss_count": 0,
-                                 "history": [], "best": math.inf}
-        torch.manual_seed(tc.seed + 1 + self.rank)  # dropout differs between processes
-        if tc.init and self.checkpoint is None:
-            load_weights(model, initial_weights(tc.init), f"train.init {tc.init}")
-        if self.checkpoint is not None:
-            ckpt, source = self.checkpoint, str(self.out_dir / LAST)
-            load_weights(model, ckpt["state_dict"], source)
-            _load_optimizer(optimizer, ckpt["optimizer"], source)
-            state.update(ckpt["state"])
-            states = ckpt["rng_states"]
-            if len(states) == self.world_size:
-                torch.set_rng_state(states[self.rank])
-        trainable = torch.nn.parallel.DistributedDataParallel(model) if self.world_size > 1 else model
-        if self.is_main:
-            log.info("training %s (%d parameters, receptive field %d) on %d windows per epoch, %d batches",
-                     cfg.model.name, sum(p.numel() for p in model.parameters()), model.receptive_field,
-                     loader.num_samples, len(loader) * self.world_size)
-
-        def save(name: str) -> None:
-            rng_states = self._rng_states()  # collective: every process takes part
-            if self.is_main:
-                save_checkpoint(self.out_dir / name, model, optimizer=optimizer.state_dict(), state=state,
-                                rng_states=rng_states, config=cfg.to_dict())
-            self._barrier()
-
-        if state["step"] == 0 and not state["history"] and tc.eval_every:
-            if self.is_main:
-                state["history"].append({"epoch": 0, "step": 0, "test_mpjpe_mm": self._evaluate(model, data.test)})
-                self._write_logs(state["history"])
-            self._barrier()
-
-        stop = False
-        while state["epoch"] < tc.epochs and not stop:
-            epoch = state["epoch"]
-            lr = tc.lr * tc.lr_decay**epoch
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            trainable.train()
-            start_time, start_batch = time.perf_counter(), state["batch"]
-
-            def samples_per_second() -> float:
-                done = (state["batch"] - start_batch) * loader.batch_size * self.world_size
-                return done / max(time.perf_counter() - start_time, 1e-9)
-
-            bar = tqdm(loader.epoch(epoch, start_batch), total=len(loader), initial=start_batch, unit="batch",
-                       desc=f"epoch {epoch + 1}/{tc.epochs}", disable=not (self.progress and self.is_main), leave=False,
-                       mininterval=1.0)
-            for x, y in bar:
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                loss = mpjpe(trainable(x), y)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                state["step"] += 1
-                state["batch"] += 1
-                loss_value = loss.item()
-                state["loss_sum"] += loss_value * len(x)
-                state["loss_count"] += len(x)
-                bar.set_postfix(loss=f"{1000 * loss_value:.1f}mm", samples_s=f"{samples_per_second():.0f}", refresh=False)
-                if tc.max_steps and state["step"] >= tc.max_steps:
-                    stop = True
-                    break
-                if tc.checkpoint_every and state["step"] % tc.checkpoint_every == 0:
-                    save(LAST)
-            bar.close()
-            finished = state["batch"] >= len(loader)
-            row: dict[str, Any] = {
-                "epoch": epoch + 1 if finished else round(epoch + state["batch"] / len(loader), 4),
-                "step": state["step"],
-                "lr": lr,
-                "train_mpjpe_mm": 1000 * state["loss_sum"] / max(state["loss_count"], 1),
-                "samples_per_s": samples_per_second(),
-            }
-            if finished:
-                state.update(epoch=epoch + 1, batch=0, loss_sum=0.0, loss_count=0)
-            due = tc.eval_every and (stop or state["epoch"] % tc.eval_every == 0 or state["epoch"] == tc.epochs)
-            improved = False
-            if self.is_main:
-                if due:
-                    row["test_mpjpe_mm"] = self._evaluate(model, data.test)
-                    improved = row["test_mpjpe_mm"] < state["best"]
-                    state["best"] = min(state["best"], row["test_mpjpe_mm"])
-                state["history"].append(row)
-                self._write_logs(state["history"])
-                log.info("epoch %s: %s", row["epoch"], ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
-            if self.world_size > 1:
-                shared = [state["best"], state["history"], improved]
-                dist.broadcast_object_list(shared, src=0)
-                state["best"], state["history"], improved = shared
-            if improved:  # best first: a kill between the two writes leaves last behind, never best missing
-                save(BEST)
-            save(LAST)
-        return state["history"]
