@@ -218,7 +218,7 @@ class StillPerson:
 
 def test_a_one_frame_video_has_one_frame(tmp_path):
     cv2 = pytest.importorskip("cv2", reason="video needs the video extra")
-    from gastnet.inference.pipeline import detect_video
+    from gastnet.video.detect import detect_video
     from gastnet.video.reader import open_source
 
     path = write_video(cv2, tmp_path / "one.mp4", 1)
@@ -230,7 +230,7 @@ def test_a_one_frame_video_has_one_frame(tmp_path):
 
 def test_a_truncated_video_says_how_much_was_read(tmp_path):
     cv2 = pytest.importorskip("cv2", reason="video needs the video extra")
-    from gastnet.inference.pipeline import detect_video
+    from gastnet.video.detect import detect_video
 
     whole = write_video(cv2, tmp_path / "whole.avi", 87, "MJPG").read_bytes()
     (tmp_path / "cut.avi").write_bytes(whole[: len(whole) * 55 // 100])
@@ -413,8 +413,8 @@ def test_long_sequences_are_lifted_in_chunks_with_the_same_result(name):
     """Memory stays flat in the length (``benchmarks/bench_long_sequence.py``: 100k frames under
     1 GB); chunks with receptive-field context give exactly the one-pass result."""
     import gastnet
-    from gastnet.evaluation.evaluate import predict_sequence
     from gastnet.inference.lift import predict_in_chunks
+    from gastnet.inference.predict import predict_sequence
     from gastnet.skeleton import H36M_17
 
     model = gastnet.create_model(name).eval()

@@ -11,6 +11,7 @@ along +z, x to the right and y down in the image. Lengths are metres, image coor
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 import numpy as np
@@ -24,6 +25,7 @@ __all__ = [
     "project_to_2d",
     "normalize_screen_coordinates",
     "image_coordinates",
+    "fov_to_focal",
     "look_at",
 ]
 
@@ -144,6 +146,16 @@ def image_coordinates(points: ArrayT, width: float, height: float) -> ArrayT:
     if not (width > 0 and height > 0):
         raise ValueError(f"image size must be positive, got {width} x {height}")
     return (points + _like(points, [1.0, height / width])) * width / 2
+
+
+def fov_to_focal(fov_deg: float, aspect: float) -> float:
+    """Normalised focal length f_n of a lens with ``fov_deg`` across the long side of a ``aspect`` image.
+
+    >>> round(fov_to_focal(90.0, 16 / 9), 6)
+    1.0
+    """
+    long_side = 1.0 if aspect >= 1 else 1.0 / aspect
+    return long_side / math.tan(math.radians(fov_deg) / 2)
 
 
 def look_at(eye: torch.Tensor, target: torch.Tensor, roll: torch.Tensor | None = None) -> torch.Tensor:

@@ -14,13 +14,12 @@ normalised screen coordinates: ``x' = f_n X / Z``, ``y' = f_n Y / Z`` with ``f_n
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..camera import look_at
+from ..camera import fov_to_focal, look_at  # fov_to_focal: re-exported here
 
 __all__ = ["CameraRanges", "VirtualCameras", "sample_cameras", "project_normalized", "standing_height", "fov_to_focal",
            "seeded_generator"]
@@ -135,16 +134,6 @@ def sample_cameras(
     roll = torch.deg2rad(ranges.roll_deg * torch.randn(b, generator=generator, device=dev, dtype=dt))
     rotation = look_at(eye, anchor - shift, roll)
     return VirtualCameras(rotation, eye, focal, aspect, torch.rad2deg(elevation))
-
-
-def fov_to_focal(fov_deg: float, aspect: float) -> float:
-    """Normalised focal length f_n of a lens with ``fov_deg`` across the long side of a ``aspect`` image.
-
-    >>> round(fov_to_focal(90.0, 16 / 9), 6)
-    1.0
-    """
-    long_side = 1.0 if aspect >= 1 else 1.0 / aspect
-    return long_side / math.tan(math.radians(fov_deg) / 2)
 
 
 def seeded_generator(*keys: int) -> torch.Generator:

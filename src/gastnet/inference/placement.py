@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data.virtual_cameras import fov_to_focal
+from ..camera import fov_to_focal
 
 __all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "WorldPlacement", "body_scale", "focal_from_fov",
            "place_in_world", "root_translation", "smooth_depth"]

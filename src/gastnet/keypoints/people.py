@@ -14,13 +14,10 @@ are lifted, saved and drawn. Each check has one documented threshold (module con
   :data:`STATIC_STEP` of the person's height per frame (the 75th percentile over joints of each
   joint's median step): a picture or an object. A person standing still sways, breathes and
   jitters in the detector (0.27% for the man standing at the start of the shared video, every
-  joint above 0.15%); a picture of a person pasted into the same frames, 0.013%;
-- **not a body** (after lifting, :func:`not_a_body`): no 3D human pose explains the 2D: the lifted
-  pose, scaled and shifted onto the image (:func:`pose_fit_error`), misses the keypoints by more
-  than :data:`MAX_FIT_ERROR` of the person's height (median over frames), or by more than
-  :data:`DOUBTFUL_FIT_ERROR` while the detector's mean confidence is under
-  :data:`DOUBTFUL_SCORE`. People in the shared video get 0.04; their keypoints scrambled, 0.15-0.19;
-  a blob of points, 0.11-0.17; a person turned on their side, 0.12 (kept when the detector is sure).
+  joint above 0.15%); a picture of a person pasted into the same frames, 0.013%.
+
+One check needs the lifted poses and runs after lifting: **not a body**
+(:func:`gastnet.inference.checks.not_a_body`), no 3D human pose explains the 2D.
 """
 
 from __future__ import annotations
@@ -29,7 +26,7 @@ import numpy as np
 
 from .tracks import PersonTrack
 
-__all__ = ["screen_tracks", "not_a_body", "pose_fit_error", "MIN_HEIGHT", "MIN_SCORE", "STATIC_STEP", "MAX_FIT_ERROR"]
+__all__ = ["screen_tracks", "MIN_HEIGHT", "MIN_SCORE", "STATIC_STEP"]
 
 MIN_HEIGHT = 0.03
 """Smallest person, as a fraction of the image height (about 32 px in a 1080p frame)."""
@@ -37,11 +34,6 @@ MIN_SCORE = 0.4
 """Lowest mean detector confidence of a track."""
 STATIC_STEP = 0.0005
 """Largest per-frame joint displacement (75th percentile over joints of the median over frames), as a fraction of the person's height, of a static track."""
-MAX_FIT_ERROR = 0.15
-"""Largest median distance between the keypoints and the fitted lifted pose, as a fraction of the person's height."""
-DOUBTFUL_FIT_ERROR = 0.08
-"""Largest such distance of a track whose mean confidence is under :data:`DOUBTFUL_SCORE`."""
-DOUBTFUL_SCORE = 0.7
 
 
 def _heights(keypoints: np.ndarray) -> np.ndarray:
@@ -84,38 +76,3 @@ def screen_tracks(tracks: list[PersonTrack], image_size: tuple[int, int], fps: f
             notes.append(f"dropped track {track.track_id}: {reason}")
     return kept, notes
 
-
-def pose_fit_error(keypoints_2d: np.ndarray, poses: np.ndarray, scores: np.ndarray | None = None) -> float:
-    """How far the best scaled and shifted image of lifted poses lies from the keypoints, per person height.
-
-    For every frame, the x, y of the root-relative 3D pose (T, J, 3) (camera frame, any unit) are
-    scaled and shifted onto the 2D keypoints (T, J, 2) (pixels) by weighted least squares (weights:
-    ``scores`` (T, J), floored at 0.05); the result is the median over frames of the weighted RMS
-    distance divided by the 2D height. A person gets a few percent; a skeleton no human pose makes, much more.
-
-    >>> pose = np.array([[[0.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.5, 1.0, 0.0]]])
-    >>> round(pose_fit_error(pose[..., :2] * 100 + 40, pose), 6)  # an exact image
-    0.0
-    """
-    if keypoints_2d.shape[:-1] != poses.shape[:-1] or keypoints_2d.shape[-1] != 2 or poses.shape[-1] != 3:
-        raise ValueError(f"expected keypoints (T, J, 2) and poses (T, J, 3), got {keypoints_2d.shape} and {poses.shape}")
-    w = np.ones(poses.shape[:-1]) if scores is None else np.maximum(scores, 0.05)
-    w = w / w.sum(-1, keepdims=True)
-    p, k = poses[..., :2], keypoints_2d
-    p_mean, k_mean = (w[..., None] * p).sum(-2, keepdims=True), (w[..., None] * k).sum(-2, keepdims=True)
-    pc, kc = p - p_mean, k - k_mean
-    scale = (w * (pc * kc).sum(-1)).sum(-1) / np.maximum((w * (pc**2).sum(-1)).sum(-1), 1e-12)
-    scale = np.maximum(scale, 0.0)  # an upside-down fit explains nothing
-    residual = kc - scale[:, None, None] * pc
-    rms = np.sqrt((w * (residual**2).sum(-1)).sum(-1))
-    return float(np.median(rms / np.maximum(_heights(k), 1e-6)))
-
-
-def not_a_body(keypoints_2d: np.ndarray, poses: np.ndarray, scores: np.ndarray) -> str | None:
-    """Why a lifted track (keypoints (T, 17, 2) px, root-relative poses (T, 17, 3), scores (T, 17)) is
-    not a person, or None if it may be one (see the module docstring)."""
-    error, confidence = pose_fit_error(keypoints_2d, poses, scores), float(scores.mean())
-    if error > MAX_FIT_ERROR or (error > DOUBTFUL_FIT_ERROR and confidence < DOUBTFUL_SCORE):
-        return (f"no human pose fits its keypoints (they lie {100 * error:.0f}% of its height from the best fit; "
-                f"mean confidence {confidence:.2f})")
-    return None
