@@ -18,14 +18,13 @@ import argparse
 import numpy as np
 import torch
 
-from gastnet import create_model
+from gastnet import create_model, list_models
 from gastnet.data.augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, detector_errors,
                                   displace_joint_definitions, scale_bodies)
 from gastnet.data.mocap import action_group, get_dataset_spec
 from gastnet.data.sources import load_dataset_mocap
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, standing_height
 from gastnet.evaluation.cross_dataset import BenchmarkClip, evaluate_clips
-from gastnet.model.weights import list_pretrained
 
 PERTURBATIONS = ("camera only", "bodies", "joint definitions", "detector errors", "12 fps")
 
@@ -65,7 +64,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=4)
     args = parser.parse_args()
     torch.set_num_threads(2)
-    models = args.models or [m for m in list_pretrained() if "humaneva" not in m]
+    models = args.models or [m for m in list_models(pretrained=True) if "humaneva" not in m]
     sets = {p: clips_for(args.data_dir, args.every, p) for p in PERTURBATIONS}
     print(f"{len(sets['camera only'])} Human3.6M S9/S11 clips through seeded virtual cameras; P-MPJPE (mm)\n")
     print("| model | " + " | ".join(PERTURBATIONS) + " |")

@@ -16,11 +16,10 @@ import argparse
 import numpy as np
 import torch
 
-from gastnet import create_model
+from gastnet import create_model, list_models
 from gastnet.camera import normalize_screen_coordinates, project_to_2d
 from gastnet.examples import synthetic_walk_3d
 from gastnet.inference.lift import lift_at_model_rate
-from gastnet.model.weights import list_pretrained
 
 GRID_U = (-0.8, -0.4, 0.0, 0.4, 0.8)
 GRID_V = (-0.5, 0.0, 0.5)
@@ -63,7 +62,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="*")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    models = args.models or [m for m in list_pretrained() if "humaneva" not in m]
+    models = args.models or [m for m in list_models(pretrained=True) if "humaneva" not in m]
     print("| model | worst on the centre line (v = 0) | worst anywhere | where |")
     print("|---|---|---|---|")
     for name in models:

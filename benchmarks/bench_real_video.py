@@ -17,9 +17,9 @@ import argparse
 import numpy as np
 import torch
 
+from gastnet import create_model, list_models
 from gastnet.inference.lift import lift_tracks
-from gastnet.inference.pipeline import detect_video, load_lifter
-from gastnet.model.weights import list_pretrained
+from gastnet.inference.pipeline import detect_video
 from gastnet.skeleton import H36M_17
 
 
@@ -41,13 +41,13 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     data, fps = detect_video(args.video, args.people)
-    models = args.models or [m for m in list_pretrained() if "humaneva" not in m]
+    models = args.models or [m for m in list_models(pretrained=True) if "humaneva" not in m]
     print(f"{args.video}: {data.num_frames} frames at {fps:g} fps, {len(data.tracks)} tracks "
           f"({', '.join(str(len(t)) for t in data.tracks)} frames)\n")
     print("| model | torso lean (deg) | bone-length variation (%) | jitter (mm/frame^2) |")
     print("|---|---|---|---|")
     for name in models:
-        model, _ = load_lifter(name)
+        model = create_model(name, pretrained=True)
         result = lift_tracks(data.tracks, data.image_size, model, data.num_frames, fps)
         rows = np.array([posture(p.poses_camera) for p in result.people])
         weights = np.array([len(p.frames) for p in result.people], dtype=float)

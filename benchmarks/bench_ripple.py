@@ -1,6 +1,6 @@
 """Frame-rate ripple: does lifting put a periodic artefact into the 3D that the 2D does not have?
 
-    python benchmarks/bench_ripple.py --data-dir ../shared/data [--models gastnet_rf27_c32_wild ...]
+    python benchmarks/bench_ripple.py --data-dir ../shared/data [--models gastnet_rf27_c32.h36m_noise ...]
 
 The CMU walks (``<data>/cmu``) at 30 fps are projected through fixed virtual cameras and lifted
 with each shipped Human3.6M model as ``gastnet lift`` lifts them; for a model trained at one
@@ -17,14 +17,13 @@ import argparse
 import numpy as np
 import torch
 
-from gastnet import create_model
+from gastnet import create_model, list_models
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.mocap import resolve_data_dir
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, standing_height
+from gastnet.evaluation.evaluate import predict_sequence
 from gastnet.evaluation.metrics import spectral_peak_ratio
 from gastnet.inference.lift import frame_stride, lift_at_model_rate
-from gastnet.inference.predict import predict_sequence
-from gastnet.model.weights import list_pretrained
 
 
 def interleaved_unaveraged(model, inputs: np.ndarray, stride: int) -> np.ndarray:
@@ -41,7 +40,7 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=4)
     args = parser.parse_args()
     torch.set_num_threads(2)
-    models = args.models or [m for m in list_pretrained() if "humaneva" not in m]
+    models = args.models or [m for m in list_models(pretrained=True) if "humaneva" not in m]
     fps = 30.0
     clips = []
     for path in sorted((resolve_data_dir(args.data_dir) / "cmu").glob("*.bvh")):

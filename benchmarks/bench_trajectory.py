@@ -29,11 +29,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gastnet import create_model
 from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap
 from gastnet.inference.lift import lift_at_model_rate
-from gastnet.inference.pipeline import load_lifter
+from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.inference.placement import (
     DEFAULT_FOV_DEG,
     focal_from_fov,
@@ -115,7 +116,7 @@ def main() -> None:
     parser.add_argument("--per-case", action="store_true", help="also print every case")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    model, _ = load_lifter()
+    model = create_model(DEFAULT_MODELS[False], pretrained=True)
     rng = np.random.default_rng(0)
     rows: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     cases = []

@@ -13,10 +13,9 @@ from gastnet.model import (
     convert_authors_state_dict,
     inspect_authors_state_dict,
     is_authors_checkpoint,
-    load_authors_checkpoint,
     registry,
 )
-from gastnet.model.checkpoint import load_checkpoint, model_from_checkpoint
+from gastnet.model.checkpoint import load_checkpoint
 
 FILES = {"authors_rf27_c16": ([3, 3, 3], 16, False), "authors_rf81_c8_causal": ([3, 3, 3, 3], 8, True)}
 TOLERANCE = 1e-5  # measured: 7e-7 (RF 27) and 5e-7 (RF 81, causal)
@@ -42,14 +41,16 @@ def test_import_reproduces_the_authors_outputs(stem):
     widths, channels, causal = FILES[stem]
     io = recorded(stem)
     assert (io["filter_widths"], io["channels"], io["causal"]) == (widths, channels, causal)
-    model = load_authors_checkpoint(authors_file(stem))
-    assert not model.training and model.causal == causal and list(model.filter_widths) == widths
+    model = gastnet.create_model(authors_file(stem))
+    assert not model.training and model.pretrained_weights.source == "authors"
+    assert model.causal == causal and list(model.filter_widths) == widths
     assert max_difference(model, io) < TOLERANCE
     model.form = "strided"  # the training form reads the same weights: the first output frame
     with torch.no_grad():
         first = model(io["input"][:, : model.receptive_field])
     assert float((first - io["output"][:, :1]).abs().max()) < TOLERANCE
-    assert f"C={channels}" in model.description and f"receptive field {model.receptive_field}" in model.description
+    described = model.pretrained_weights.description
+    assert f"C={channels}" in described and f"receptive field {model.receptive_field}" in described
 
 
 def test_inspect_reads_the_architecture_but_not_causality():
@@ -68,10 +69,10 @@ def test_causality_follows_the_file_name_unless_given(tmp_path):
     io = recorded("authors_rf81_c8_causal")
     renamed = tmp_path / "81_frame_model.bin"
     shutil.copy(authors_file("authors_rf81_c8_causal"), renamed)
-    guessed = gastnet.load_model(renamed)
-    assert not guessed.causal and "no 'causal' in the file name" in guessed.description
+    guessed = gastnet.create_model(renamed)
+    assert not guessed.causal and "no 'causal' in the file name" in guessed.pretrained_weights.description
     assert max_difference(guessed, io) > 1e-3  # residuals cropped at the centre: other outputs
-    assert max_difference(gastnet.load_model(renamed, causal=True), io) < TOLERANCE
+    assert max_difference(gastnet.create_model(renamed, causal=True), io) < TOLERANCE
 
 
 def test_convert_writes_our_checkpoint_with_the_same_outputs(tmp_path, capsys):
@@ -82,7 +83,7 @@ def test_convert_writes_our_checkpoint_with_the_same_outputs(tmp_path, capsys):
         assert fact in printed
     payload = load_checkpoint(out)  # a plain gastnet checkpoint, readable with weights_only=True
     assert payload["model_config"]["causal"] and "authors" not in payload
-    assert max_difference(model_from_checkpoint(out), recorded("authors_rf81_c8_causal")) < TOLERANCE
+    assert max_difference(gastnet.create_model(out), recorded("authors_rf81_c8_causal")) < TOLERANCE
     assert main(["convert", str(authors_file("authors_rf81_c8_causal")), "--out", str(out)]) == 2  # no overwrite
     assert main(["convert", str(out), "--out", str(tmp_path / "again.pt")]) == 2
     assert "gastnet checkpoint already" in capsys.readouterr().err
@@ -119,18 +120,18 @@ def test_damaged_files_are_refused_naming_the_key(tmp_path):
         sd["layers_bn.2.running_avg"] = sd.pop("layers_bn.2.running_mean")
 
     with pytest.raises(ValueError, match=r"unexpected keys: layers_bn\.2\.running_avg; missing keys: layers_bn\.2\.running_mean"):
-        gastnet.load_model(_corrupted(tmp_path, rename))
+        gastnet.create_model(_corrupted(tmp_path, rename))
     with pytest.raises(ValueError, match=r"unexpected keys: model_traj\.weight"):
-        gastnet.load_model(_corrupted(tmp_path, lambda sd: sd.update({"model_traj.weight": torch.zeros(3)})))
+        gastnet.create_model(_corrupted(tmp_path, lambda sd: sd.update({"model_traj.weight": torch.zeros(3)})))
     with pytest.raises(ValueError, match=rf"{key}: expected shape \(32, 29\), found \(32, 28\)"):
-        gastnet.load_model(_corrupted(tmp_path, lambda sd: sd.update({key: sd[key][:, :28]})))
+        gastnet.create_model(_corrupted(tmp_path, lambda sd: sd.update({key: sd[key][:, :28]})))
     with pytest.raises(ValueError, match=r"missing keys: layers_graph_conv\.2\.cat_conv\.weight"):
-        gastnet.load_model(_corrupted(tmp_path, lambda sd: sd.pop("layers_graph_conv.2.cat_conv.weight")))
+        gastnet.create_model(_corrupted(tmp_path, lambda sd: sd.pop("layers_graph_conv.2.cat_conv.weight")))
     with pytest.raises(ValueError, match="missing key 'expand_conv.weight'"):
-        gastnet.load_model(_corrupted(tmp_path, lambda sd: sd.pop("expand_conv.weight")))
+        gastnet.create_model(_corrupted(tmp_path, lambda sd: sd.pop("expand_conv.weight")))
     (tmp_path / "junk.bin").write_bytes(b"junk")
     with pytest.raises(ValueError, match="not a readable checkpoint"):
-        gastnet.load_model(tmp_path / "junk.bin")
+        gastnet.create_model(tmp_path / "junk.bin")
 
 
 def test_a_checkpoint_command_takes_the_authors_file(tmp_path):

@@ -33,7 +33,7 @@ def test_unknown_model_fails_with_a_message(capsys):
 def test_models_lists_the_registry(capsys):
     assert main(["models", "gastnet_rf*_causal"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == gastnet.list_models("gastnet_rf*_causal") and len(names) == 6
+    assert names == gastnet.list_models("gastnet_rf*_causal") and len(names) == 5
 
 
 def test_demo_lifts_the_shipped_sample_and_renders(tmp_path, capsys):

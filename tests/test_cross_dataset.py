@@ -83,10 +83,10 @@ def test_humaneva_clips_copy_the_shared_joints_and_make_the_rest():
 
 def test_evaluate_command_runs_a_benchmark(tmp_path, capsys):
     shared_file("cmu", "131_01.bvh")
-    assert main(["evaluate", "gastnet_rf27_c32_wild", "--dataset", "cmu-vcam", "--out", str(tmp_path)]) == 0
+    assert main(["evaluate", "gastnet_rf27_c32.h36m_noise", "--dataset", "cmu-vcam", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "cmu-vcam: 40 clips" in out and "hips in the outer third" in out
     assert (tmp_path / "eval_cmu-vcam.json").is_file()
-    assert main(["evaluate", "gastnet_rf27_c32_wild", "--dataset", "cmu-vcam", "--out", str(tmp_path)]) == 2
+    assert main(["evaluate", "gastnet_rf27_c32.h36m_noise", "--dataset", "cmu-vcam", "--out", str(tmp_path)]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert main(["evaluate", "gastnet_rf27_c32_wild", "--dataset", "cmu-vcam", "--input-noise", "0.01"]) == 2
+    assert main(["evaluate", "gastnet_rf27_c32.h36m_noise", "--dataset", "cmu-vcam", "--input-noise", "0.01"]) == 2

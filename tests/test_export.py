@@ -60,7 +60,7 @@ def test_export_command(tmp_path, capsys):
 
 
 def test_exporting_a_shipped_model_keeps_its_weights(tmp_path, capsys):
-    name = "gastnet_rf27_c32_wild"
+    name = "gastnet_rf27_c32.h36m_noise"
     out = tmp_path / "wild.pt"
     assert main(["export", name, "--format", "torchscript", "--out", str(out)]) == 0
     assert "random" not in capsys.readouterr().out

@@ -13,7 +13,7 @@ import gastnet
 import gastnet.model.gastnet as gastnet_module
 from gastnet.cli.main import main
 from gastnet.examples import synthetic_walk_2d
-from gastnet.model.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, model_from_checkpoint
+from gastnet.model.checkpoint import CHECKPOINT_FORMAT, load_checkpoint
 from gastnet.training import Trainer, load_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,7 +110,7 @@ def test_a_model_config_beyond_what_gastnet_builds_is_refused_before_allocating(
     path = checkpoint(tmp_path / "x.pt", changes)
     config = {**tiny_model().config, **changes}
     with nothing_allocated():
-        for load in (load_checkpoint, model_from_checkpoint, gastnet.load_model,
+        for load in (load_checkpoint, gastnet.create_model, lambda p: gastnet.create_model(str(p)),
                      lambda p: gastnet.create_model(None, checkpoint=p)):
             with pytest.raises(ValueError) as err:
                 load(path)
@@ -148,7 +148,7 @@ def test_an_authors_checkpoint_goes_through_the_same_checks(tmp_path, capsys):
                               "layers_graph_conv.0.global_graph_layer.attentions.0.C_k": joints}}, path)
     with nothing_allocated():
         with pytest.raises(ValueError, match="channels=2000: expected an integer in 1..1024"):
-            gastnet.load_model(path)
+            gastnet.create_model(path)
         refused_in_one_line(["convert", str(path), "--out", str(tmp_path / "c.pt")], capsys, f"{path}: channels=2000")
 
 
@@ -168,7 +168,7 @@ def test_an_authors_checkpoint_goes_through_the_same_checks(tmp_path, capsys):
 def test_checkpoints_missing_or_malformed_entries_give_one_line(tmp_path, entries, message, command, capsys):
     ckpt = checkpoint(tmp_path / "x.pt", **entries)
     with pytest.raises(ValueError) as err:
-        model_from_checkpoint(ckpt)
+        gastnet.create_model(ckpt)
     assert message in str(err.value) and str(err.value).startswith(str(ckpt))
     refused_in_one_line(commands(ckpt, tmp_path)[command], capsys, message)
 
@@ -195,7 +195,7 @@ def other_weights(config_changes: dict, edit=None) -> dict:
 def test_weights_that_do_not_fit_the_config_give_one_line(tmp_path, state_dict, message, command, capsys):
     ckpt = checkpoint(tmp_path / "x.pt", state_dict=state_dict)
     with pytest.raises(ValueError, match="the weights do not fit the model its config describes") as err:
-        model_from_checkpoint(ckpt)
+        gastnet.create_model(ckpt)
     assert message in str(err.value)
     with pytest.raises(ValueError, match="do not fit"):
         gastnet.create_model("gastnet_rf9", checkpoint=ckpt, dropout=0.0)

@@ -174,16 +174,17 @@ def test_lift_api_and_command(tmp_path, capsys):
 
 
 def test_default_lifters_are_the_video_trained_shipped_models():
-    from gastnet.inference.pipeline import load_lifter
+    from gastnet.inference.pipeline import DEFAULT_MODELS, _lifter
 
-    offline, described = load_lifter()
-    assert "pretrained" in described and not offline.causal
-    assert offline.weights.meta["train_config"]["augment"]["enabled"]  # made for video input
-    assert offline.frame_rate is None and offline.frame_rate_range[0] <= 24 and offline.frame_rate_range[1] >= 60
-    live, _ = load_lifter(causal=True)
-    assert live.causal and live.weights is not None
-    assert live.weights.meta["train_config"]["augment"]["enabled"]
-    assert "RANDOM" in load_lifter("gastnet_rf9")[1]
+    offline, described = _lifter(None, None)
+    assert described == f"{DEFAULT_MODELS[False]} (pretrained)" and not offline.causal
+    weights = offline.pretrained_weights
+    assert weights.train_config["augment"]["enabled"]  # made for video input
+    assert weights.frame_rates[0] <= 24 and weights.frame_rates[1] >= 60
+    live, described = _lifter(None, None, causal=True)
+    assert live.causal and described == f"{DEFAULT_MODELS[True]} (pretrained)"
+    assert live.pretrained_weights.train_config["augment"]["enabled"]
+    assert "RANDOM" in _lifter("gastnet_rf9", None)[1]
 
 
 def test_attention_maps_are_distributions_per_block(tmp_path):

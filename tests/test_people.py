@@ -10,11 +10,10 @@ from conftest import shared_file
 import gastnet
 from gastnet.examples import synthetic_walk_2d
 from gastnet.fileio import save_npz
-from gastnet.inference.checks import pose_fit_error
 from gastnet.inference.lift import lift_tracks
-from gastnet.inference.pipeline import load_lifter
+from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.keypoints.files import read_keypoints
-from gastnet.keypoints.people import STATIC_STEP, screen_tracks
+from gastnet.keypoints.people import STATIC_STEP, pose_fit_error, screen_tracks
 from gastnet.keypoints.tracks import PersonTrack
 from gastnet.video.detectors import Detection, MultiPersonDetector
 
@@ -69,7 +68,7 @@ def test_pose_fit_error_against_a_second_formulation():
 
 
 def test_a_skeleton_no_body_makes_is_dropped_after_lifting():
-    model, _ = load_lifter()
+    model = gastnet.create_model(DEFAULT_MODELS[False], pretrained=True)
     person = walker()
     rng = np.random.default_rng(2)
     ghost = PersonTrack(1, person.frames, person.keypoints[:, rng.permutation(17)] + [500.0, 0.0],

@@ -6,12 +6,12 @@ import torch
 from conftest import walking_world
 from test_training import tiny_config
 
+from gastnet import create_model
 from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
 from gastnet.data.augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, body_frame,
                                   detector_errors, displace_joint_definitions, mirror_world, scale_bodies)
 from gastnet.data.video_windows import VideoAugmentation, VideoWindowLoader
 from gastnet.data.virtual_cameras import CameraRanges, fov_to_focal, project_normalized, sample_cameras, standing_height
-from gastnet.model.checkpoint import load_checkpoint, model_from_checkpoint
 from gastnet.skeleton import H36M_17
 from gastnet.training import Trainer
 
@@ -180,8 +180,8 @@ def test_training_with_video_windows_and_its_frame_rate_range(tiny_h36m, tmp_pat
     config = tiny_config("augment.enabled=true", "augment.samples_per_epoch=64", "augment.fps=[12, 48]")
     history = Trainer(config, tmp_path / "run", data_dir=tiny_h36m, progress=False).run()
     assert history[-1]["epoch"] == 2 and np.isfinite(history[-1]["train_mpjpe_mm"])
-    model = model_from_checkpoint(load_checkpoint(tmp_path / "run" / "checkpoint_last.pt"))
-    assert model.frame_rate is None and model.frame_rate_range == (12.0, 48.0)
+    model = create_model(tmp_path / "run" / "checkpoint_last.pt")
+    assert model.pretrained_weights.frame_rates == (12.0, 48.0)
     with pytest.raises(ValueError, match="fps must be a range"):
         tiny_config("augment.enabled=true", "augment.fps=[60, 10]").augment.to_augmentation()
 

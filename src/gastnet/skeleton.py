@@ -21,6 +21,7 @@ __all__ = [
     "Skeleton",
     "H36M_17",
     "HUMANEVA_15",
+    "CAPTURE_FPS",
     "get_skeleton",
     "list_skeletons",
     "register_skeleton",
@@ -200,6 +201,10 @@ HUMANEVA_15 = Skeleton(
     ),
 )
 """HumanEva-I, 15 joints (pelvis is the root)."""
+
+CAPTURE_FPS: dict[str, float] = {"h36m": 50.0, "humaneva": 60.0}
+"""Frames per second of each dataset's motion capture, before downsampling (the datasets of the
+skeletons above; the model layer reads a checkpoint's training frame rate from it)."""
 
 _SKELETONS: dict[str, Skeleton] = {}
 

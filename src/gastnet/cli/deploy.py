@@ -43,21 +43,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..inference.export import export_model
-    from ..model.checkpoint import model_from_checkpoint
-    from ..model.registry import create_model, list_models
+    from ..model.registry import create_model
     from ..model.weights import list_pretrained
 
-    if Path(args.source).is_file():
-        model = model_from_checkpoint(args.source)
-    elif args.source in list_pretrained():
-        model = create_model(args.source, pretrained=True)
-    elif args.source in list_models():
-        model = create_model(args.source).eval()
+    model = create_model(args.source, pretrained=args.source in list_pretrained()).eval()
+    if model.pretrained_weights is None:
         print(f"note: {args.source} is a bare architecture: the exported weights are random")
-    else:
-        raise ValueError(f"{args.source!r} is neither a checkpoint file nor a registered model name")
     suffix = ".onnx" if args.format == "onnx" else ".pt"
-    out = Path(args.out or Path(args.source).stem + f"_{args.form}{suffix}")
+    stem = Path(args.source).stem if Path(args.source).is_file() else args.source  # a model name keeps its tag
+    out = Path(args.out or f"{stem}_{args.form}{suffix}")
     if out.exists() and not args.overwrite:
         raise ValueError(f"{out} already exists; pass --overwrite or choose another --out")
     export_model(model, out, args.format, args.form)
@@ -71,17 +65,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..model.authors import load_authors_checkpoint
     from ..model.checkpoint import save_checkpoint
+    from ..model.registry import create_model
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise ValueError(f"{out} already exists; pass --overwrite or choose another --out")
-    model = load_authors_checkpoint(args.source, causal=args.causal)
+    model = create_model(None, checkpoint=args.source, **({} if args.causal is None else {"causal": args.causal}))
+    found = model.pretrained_weights
+    if found.source != "authors":
+        raise ValueError(f"{args.source} is a gastnet checkpoint already, not one of the authors' files")
     save_checkpoint(out, model, converted_from=Path(args.source).name,
-                    description=f"gastnet checkpoint converted from the {model.description}")
-    print(model.description)
-    print(f"wrote {out} (use it with --checkpoint, or gastnet.load_model)")
+                    description=f"gastnet checkpoint converted from the {found.description}")
+    print(found.description)
+    print(f"wrote {out} (use it with --checkpoint, or gastnet.create_model(path))")
     return 0
 
 
@@ -106,9 +103,9 @@ def cmd_live(args: argparse.Namespace) -> int:
         raise ValueError("no screen here (DISPLAY is unset): use --no-display --out FILE.mp4")
     if (args.source is None) == (args.camera is None):
         raise ValueError("give a VIDEO or --camera N (one of them)")
-    from ..inference.pipeline import load_lifter
+    from ..inference.pipeline import _lifter
 
-    model, described = load_lifter(args.model, args.checkpoint, causal=True)
+    model, described = _lifter(args.model, args.checkpoint, causal=True)
     lifter = StreamingLifter(model)
     source = open_source(args.camera if args.camera is not None else args.source)
     detector = MediaPipePoseDetector()
@@ -175,7 +172,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("export", help="export a checkpoint or a model (shipped weights, else random) to ONNX or TorchScript")
-    p.add_argument("source", help="a checkpoint file, or a registered model name (its shipped weights, else random ones)")
+    p.add_argument("source", help="a checkpoint file, or a model name: name.tag or an architecture (its shipped "
+                                  "weights, else random ones)")
     p.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
     p.add_argument("--form", choices=["dilated", "strided"], default="dilated",
                    help="dilated: whole sequences, dynamic length; strided: one frame from exactly RF frames")
@@ -194,7 +192,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("live", help="real-time 3D poses from a camera or video (2D detection + streaming lifting)")
     p.add_argument("source", nargs="?", help="a video file (or use --camera)")
     p.add_argument("--camera", type=int, help="camera index, e.g. 0")
-    p.add_argument("--model", help="a causal registered model (default: the shipped pretrained causal model)")
+    p.add_argument("--model", help="a causal model name (default: gastnet_rf27_c32_causal.video, the shipped causal "
+                                   "weights trained on video-like input)")
     p.add_argument("--checkpoint", help="a trained causal checkpoint (instead of --model)")
     p.add_argument("--no-display", action="store_true", help="headless: no window (record with --out)")
     p.add_argument("--out", help="record the view (video and 3D side by side) to this mp4")

@@ -16,18 +16,28 @@ from gastnet.cli.research import add_commands as add_research_commands
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from gastnet.model.weights import list_pretrained
+    from gastnet.model.weights import DEFAULT_TAGS, PRETRAINED, pretrained_tags
 
-    pretrained = set(list_pretrained())
+    if args.pretrained:
+        for name in gastnet.list_models(args.pattern, pretrained=True):
+            weights = PRETRAINED[name]
+            default = " (default)" if DEFAULT_TAGS.get(weights.arch) == weights.tag else ""
+            print(f"{name:36s} {weights.description}{default}")
+        return 0
     for name in gastnet.list_models(args.pattern):
-        mark = " [pretrained]" if name in pretrained else ""
+        tags = [t + ("*" if DEFAULT_TAGS.get(name) == t else "") for t in pretrained_tags(name)]
+        mark = f" [weights: {', '.join(tags)}]" if tags else ""
         print(f"{name:34s} {gastnet.get_model_spec(name).description}{mark}")
     return 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    spec = gastnet.get_model_spec(args.model)
-    model = gastnet.create_model(args.model)
+    from gastnet.model import split_model_name
+    from gastnet.model.weights import DEFAULT_TAGS, get_weights, pretrained_tags
+
+    arch, tag = split_model_name(args.model)
+    spec = gastnet.get_model_spec(arch)
+    model = gastnet.create_model(arch)
     cfg = model.config
     print(f"model:            {spec.name}")
     print(f"description:      {spec.description}")
@@ -41,7 +51,31 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"global attention: B_k {'on' if cfg['adaptive_attention'] else 'off'}, "
           f"C_k {'on' if cfg['learned_attention'] else 'off'}, {cfg['num_heads']} heads")
     print(f"dropout:          {cfg['dropout']}")
+    tags = [t + (" (default)" if DEFAULT_TAGS.get(arch) == t else "") for t in pretrained_tags(arch)]
+    print(f"weights:          {', '.join(tags) or 'none shipped'}")
+    if tag is not None:
+        w = get_weights(f"{arch}.{tag}")
+        low, high = w.frame_rates
+        print(f"\n{w.name}: {w.description}")
+        print(f"training data:    {w.training_data}")
+        print(f"2D:               {w.keypoints_2d}")
+        print(f"frame rate:       {low:g} fps" if low == high else f"frame rates:      {low:g}-{high:g} fps")
+        for m in w.metrics:
+            print(f"{m.name + ':':17s} Protocol #1 {m.protocol1_mm:.1f} mm, #2 {m.protocol2_mm:.1f} mm ({m.command})")
+        print(f"licence:          {w.licence}")
     return 0
+
+
+def _replace_renamed(args: argparse.Namespace) -> None:
+    """Old model names given on the command line: replaced by their new ones, with a note (not an error)."""
+    from gastnet.model.weights import RENAMED
+
+    for key in ("model", "checkpoint", "source"):
+        value = getattr(args, key, None)
+        if isinstance(value, str) and value in RENAMED and not Path(value).exists():
+            print(f"gastnet {args.command}: note: the model name {value} is deprecated and goes in the next release; "
+                  f"using {RENAMED[value]}", file=sys.stderr)
+            setattr(args, key, RENAMED[value])
 
 
 DEMO_FILES = ("poses.npz", "poses.json", "demo.gif", "demo_sheet.png")
@@ -96,17 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gastnet {gastnet.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("models", help="list the registered models")
+    p = sub.add_parser("models", help="list the registered architectures and the tags of their shipped weights")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'gastnet_rf27*'")
+    p.add_argument("--pretrained", action="store_true",
+                   help="list every name.tag with shipped weights and what it was trained on")
     p.set_defaults(func=_cmd_models)
 
-    p = sub.add_parser("info", help="receptive field, parameter count and widths of a model")
-    p.add_argument("model", help="a registered model name (see 'gastnet models')")
+    p = sub.add_parser("info", help="receptive field, parameter count and widths of a model; what its weights are")
+    p.add_argument("model", help="a registered model name, or name.tag for its weights too (see 'gastnet models')")
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("demo", help="lift the built-in example (a real walk, 4 s), render it, save the poses")
     p.add_argument("--out", default="gastnet_demo", help="output folder (default: %(default)s)")
-    p.add_argument("--model", default=None, help="model name (default: the shipped model trained with 2D noise for detector input)")
+    p.add_argument("--model", default=None, help="model name (default: gastnet_rf27_c32.video, the shipped weights "
+                                                 "trained on video-like input)")
     p.add_argument("--step", type=int, default=2, help="render every n-th frame (default: %(default)s)")
     p.set_defaults(func=_cmd_demo)
 
@@ -122,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    _replace_renamed(args)
+
     def interrupted(signum, frame):  # SIGTERM unwinds like Ctrl-C: staging folders and temporary files are removed
         raise KeyboardInterrupt
 

@@ -40,13 +40,13 @@ def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
     import torch
 
     from ..camera import normalize_screen_coordinates
-    from ..inference.pipeline import load_lifter
+    from ..inference.pipeline import _lifter
     from ..skeleton import H36M_17
     from ..visualization.attention import plot_attention
 
     if args.attention not in H36M_17.joint_names:
         raise ValueError(f"--attention takes a joint name, one of {', '.join(H36M_17.joint_names)}")
-    model, _ = load_lifter(args.model, args.checkpoint)
+    model, _ = _lifter(args.model, args.checkpoint)
     person = result.people[0]
     rf = model.receptive_field
     centre = len(person.frames) // 2
@@ -159,8 +159,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                     "openpose25, openpose18, halpe26")
     p.add_argument("--image-size", help="WIDTHxHEIGHT of the video the keypoints come from, e.g. 1920x1080")
     p.add_argument("--fps", type=float, help="frame rate of keypoint input (default 30)")
-    p.add_argument("--model", help="registered model (default: the shipped model trained with 2D noise for detector input)")
-    p.add_argument("--checkpoint", help="a training checkpoint instead of --model")
+    p.add_argument("--model", help="a model name: name.tag or an architecture (its shipped weights, else random ones); "
+                                   "default: gastnet_rf27_c32.video, trained on video-like input (see 'gastnet models "
+                                   "--pretrained')")
+    p.add_argument("--checkpoint", help="a checkpoint file (ours or the GAST-Net authors') instead of --model")
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
     p.add_argument("--smooth-3d", choices=["one-euro", "savgol"], help="smooth the 3D after lifting (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")

@@ -112,10 +112,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _cmd_benchmark(args)
     # the result files' names, checked before the (long) evaluation, not after it
     from ..data.mocap import get_dataset_spec
-    from ..evaluation.evaluate import load_evaluated_model
+    from ..model.registry import create_model
 
-    _, payload = load_evaluated_model(args.checkpoint)
-    dataset = get_dataset_spec(args.dataset or payload.get("config", {}).get("data", {}).get("dataset", "h36m")).name
+    trained = create_model(args.checkpoint, pretrained=True).pretrained_weights.train_config
+    dataset = get_dataset_spec(args.dataset or trained.get("data", {}).get("dataset", "h36m")).name
     noise = f"_noise{args.input_noise:g}" if args.input_noise else ""
     _table_paths(_results_dir(args), f"eval_{dataset}_{args.keypoints}{noise}", args.overwrite)
     table = evaluate_checkpoint(args.checkpoint, args.dataset, args.keypoints, args.data_dir, args.downsample,
@@ -198,7 +198,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="Protocol #1/#2, N-MPJPE and MPJVE tables for a checkpoint")
-    p.add_argument("checkpoint", help="a training checkpoint, or the name of a model with shipped weights")
+    p.add_argument("checkpoint", help="a checkpoint file (ours or the GAST-Net authors'), or shipped weights by name "
+                                      "(name.tag, e.g. gastnet_rf27_c32.video; see 'gastnet models --pretrained')")
     p.add_argument("--dataset", choices=["h36m", "humaneva", "h36m-vcam", "cmu-vcam", "humaneva-cross"],
                    help="default: the dataset the checkpoint was trained on; h36m-vcam, cmu-vcam and humaneva-cross are "
                         "the cross-dataset benchmarks of Human3.6M-17 models (virtual cameras, another subject and skeleton)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..safe_load import load_npz
-from ..skeleton import H36M_17, HUMANEVA_15, Skeleton
+from ..skeleton import CAPTURE_FPS, H36M_17, HUMANEVA_15, Skeleton
 from .cameras import Camera, camera_subjects, dataset_cameras
 
 __all__ = ["DatasetSpec", "DATASETS", "get_dataset_spec", "MocapDataset", "load_mocap", "action_group", "resolve_data_dir"]
@@ -48,12 +48,12 @@ class DatasetSpec:
 
 DATASETS: dict[str, DatasetSpec] = {
     "h36m": DatasetSpec(
-        name="h36m", file_stem="h36m", skeleton=H36M_17, fps=50.0,
+        name="h36m", file_stem="h36m", skeleton=H36M_17, fps=CAPTURE_FPS["h36m"],
         train_subjects=("S1", "S5", "S6", "S7", "S8"), test_subjects=("S9", "S11"),
         actions=None, raw_joints=32, kept_joints=H36M_KEPT_JOINTS,
     ),
     "humaneva": DatasetSpec(
-        name="humaneva", file_stem="humaneva15", skeleton=HUMANEVA_15, fps=60.0,
+        name="humaneva", file_stem="humaneva15", skeleton=HUMANEVA_15, fps=CAPTURE_FPS["humaneva"],
         train_subjects=("Train/S1", "Train/S2", "Train/S3"),
         test_subjects=("Validate/S1", "Validate/S2", "Validate/S3"),
         actions=("Walking", "Jog", "Box"), raw_joints=15,

@@ -44,9 +44,9 @@ from ..data.cmu import load_cmu_bvh
 from ..data.mocap import action_group, get_dataset_spec, resolve_data_dir
 from ..data.sources import load_dataset_mocap, load_pose_data
 from ..data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
-from ..inference.lift import lift_at_model_rate
 from ..model.gastnet import GASTNet
-from .evaluate import METRICS, EvaluationTable, GroupErrors, _group_order, load_evaluated_model
+from ..model.registry import create_model
+from .evaluate import METRICS, EvaluationTable, GroupErrors, _group_order
 from .metrics import mpjpe, p_mpjpe
 
 __all__ = ["BENCHMARKS", "BenchmarkClip", "benchmark_clips", "evaluate_clips", "evaluate_benchmark",
@@ -156,6 +156,8 @@ def _bin(value: float, bins) -> str:
 def evaluate_clips(model: GASTNet, clips: list[BenchmarkClip], scored: tuple[int, ...], flip: bool = True,
                    progress: bool = False, info: dict[str, Any] | None = None) -> EvaluationTable:
     """Lift every clip as a video would be lifted; per-action table plus ``info["breakdown"]``."""
+    from ..inference.lift import lift_at_model_rate  # inference builds on evaluation, not the reverse
+
     model.eval()
     cells: dict[tuple[str, ...], GroupErrors] = {}
     breakdown: dict[str, list[float]] = {}  # label -> [frames, sum mpjpe, sum p_mpjpe]
@@ -184,12 +186,12 @@ def evaluate_clips(model: GASTNet, clips: list[BenchmarkClip], scored: tuple[int
 
 def evaluate_benchmark(checkpoint: str | os.PathLike[str], name: str, data_dir: str | os.PathLike[str] | None = None,
                        flip: bool = True, progress: bool = False, seed: int = 0) -> EvaluationTable:
-    """Run benchmark ``name`` on a training checkpoint or a shipped model (by name)."""
-    model, payload = load_evaluated_model(checkpoint)
+    """Run benchmark ``name`` on a checkpoint file or shipped weights (``name.tag``)."""
+    model = create_model(checkpoint, pretrained=True)
     if model.num_joints != 17:
         raise ValueError(f"the cross-dataset benchmarks need a Human3.6M-17 model; this one takes {model.num_joints} joints")
     clips, scored = benchmark_clips(name, data_dir, seed)
-    info = {"checkpoint": str(checkpoint), "model": payload["model_config"], "dataset": name, "keypoints": "gt",
+    info = {"checkpoint": str(checkpoint), "model": model.config, "dataset": name, "keypoints": "gt",
             "clips": len(clips), "frames": sum(len(c.inputs) for c in clips), "flip": flip, "seed": seed,
             "scored_joints": list(scored), "fps": sorted({round(c.fps, 2) for c in clips})}
     return evaluate_clips(model, clips, scored, flip, progress, info)

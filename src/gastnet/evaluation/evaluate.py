@@ -12,9 +12,9 @@ import csv
 import io
 import json
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,12 +23,9 @@ from tqdm.auto import tqdm
 
 from ..data.mocap import action_group, get_dataset_spec
 from ..data.sources import load_pose_data
-from ..data.windows import PoseSequence, build_sequences
-from ..inference.predict import predict_sequence
-from ..model.checkpoint import load_checkpoint, model_from_checkpoint
+from ..data.windows import PoseSequence, build_sequences, flip_poses
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
-from ..model.weights import list_pretrained
 from ..skeleton import Skeleton
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
@@ -39,6 +36,25 @@ H36M_ACTION_ORDER = (
     "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking", "WalkTogether",
 )
 METRICS = {"mpjpe": "Protocol #1 (MPJPE)", "p_mpjpe": "Protocol #2 (P-MPJPE)", "n_mpjpe": "N-MPJPE", "mpjve": "MPJVE"}
+
+
+@torch.no_grad()
+def predict_sequence(
+    model: GASTNet, inputs: np.ndarray | torch.Tensor, flip_skeleton: Skeleton | None = None
+) -> torch.Tensor:
+    """3D poses for every frame of one sequence: ``(N, J, 2)`` normalised -> ``(N, J, 3)``.
+
+    With ``flip_skeleton`` the mirrored input is lifted too and the mirrored-back prediction is
+    averaged with the plain one (test-time flip augmentation).
+    """
+    device = next(model.parameters()).device
+    x = torch.as_tensor(inputs, dtype=torch.float32, device=device)[None]
+    if flip_skeleton is not None:
+        x = torch.cat([x, flip_poses(x, flip_skeleton)])
+    out = model.forward_sequence(x)
+    if flip_skeleton is not None:
+        out = (out[:1] + flip_poses(out[1:], flip_skeleton)) / 2
+    return out[0].cpu()
 
 
 @dataclass
@@ -152,13 +168,12 @@ def add_input_noise(sequences: Iterable[PoseSequence], std: float, seed: int = 0
 
 
 def load_evaluated_model(checkpoint: str | os.PathLike[str]) -> tuple[GASTNet, dict[str, Any]]:
-    """A training checkpoint's model, or a shipped model by name, and the checkpoint's contents
-    (for a shipped model: its architecture and training config)."""
-    if not Path(checkpoint).is_file() and str(checkpoint) in list_pretrained():
-        model = create_model(str(checkpoint), pretrained=True)
-        return model, {"model_config": model.config, "config": model.weights.meta.get("train_config", {})}
-    payload = load_checkpoint(checkpoint)
-    return model_from_checkpoint(payload), payload
+    """Deprecated: ``create_model(name_or_path, pretrained=True)``; the model config is
+    ``model.config``, the training config ``model.pretrained_weights.train_config``."""
+    warnings.warn("load_evaluated_model is deprecated and goes in the next release; use "
+                  "gastnet.create_model(name_or_path, pretrained=True)", DeprecationWarning, stacklevel=2)
+    model = create_model(checkpoint, pretrained=True)
+    return model, {"model_config": model.config, "config": model.pretrained_weights.train_config}
 
 
 def evaluate_checkpoint(
@@ -172,7 +187,8 @@ def evaluate_checkpoint(
     progress: bool = False,
     input_noise: float = 0.0,
 ) -> EvaluationTable:
-    """Evaluate a training checkpoint (or a model with shipped weights, by name) with the standard protocols.
+    """Evaluate a checkpoint file (ours or the authors') or shipped weights (``name.tag``, or an
+    architecture's default tag) with the standard protocols.
 
     ``dataset``, ``downsample``, the subjects and actions default to those of the checkpoint's
     training run (its test split) or else the dataset's standard protocol. Human3.6M
@@ -181,8 +197,8 @@ def evaluate_checkpoint(
     1000 px wide image) to every 2D input coordinate, the same noise on every run: a stand-in for
     a 2D detector's error when only ground-truth 2D is at hand.
     """
-    model, payload = load_evaluated_model(checkpoint)
-    trained = payload.get("config", {}).get("data", {})
+    model = create_model(checkpoint, pretrained=True)
+    trained = model.pretrained_weights.train_config.get("data", {})
     spec = get_dataset_spec(dataset or trained.get("dataset", "h36m"))
     if model.num_joints != spec.skeleton.num_joints:
         raise ValueError(f"the checkpoint's model takes {model.num_joints} joints, {spec.name} has {spec.skeleton.num_joints}")
@@ -196,7 +212,7 @@ def evaluate_checkpoint(
     if input_noise > 0:
         sequences = add_input_noise(sequences, input_noise)
     info = {
-        "checkpoint": str(checkpoint), "model": payload["model_config"], "dataset": spec.name,
+        "checkpoint": str(checkpoint), "model": model.config, "dataset": spec.name,
         "keypoints": keypoints, "source": source, "subjects": subjects, "downsample": downsample,
         "flip": flip, "frames": sum(len(s.inputs) for s in sequences), "input_noise": input_noise,
     }

@@ -14,12 +14,12 @@ import numpy as np
 import torch
 
 from ..camera import normalize_screen_coordinates
+from ..evaluation.evaluate import predict_sequence
 from ..keypoints.checks import check_image_size, check_keypoints_in_image
-from ..keypoints.people import screen_tracks
+from ..keypoints.people import not_a_body, screen_tracks
 from ..keypoints.tracks import PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
-from .checks import not_a_body
 from .placement import (
     DEFAULT_FOV_DEG,
     body_scale,
@@ -27,7 +27,6 @@ from .placement import (
     place_in_world,
     root_translation,
 )
-from .predict import predict_sequence
 from .results import LiftedPerson, LiftResult
 from .smoothing import smooth
 
@@ -55,7 +54,8 @@ def lift_tracks(
     ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting, ``smoothing_3d``
     the 3D poses after it. Tracks seen in fewer than ``min_frames`` frames (unless the input is
     that short), tiny, unsure, static or not explained by any human pose are dropped (see
-    :mod:`gastnet.keypoints.people`); gaps are filled by :func:`~gastnet.keypoints.tracks.fill_gaps`
+    :mod:`gastnet.keypoints.people`; a model with random weights, ``pretrained_weights=None``, is not
+    asked whether a track is a body); gaps are filled by :func:`~gastnet.keypoints.tracks.fill_gaps`
     (only what the detector did not give). The result's notes (and warnings) say what was dropped
     and why, and how much of each track was filled.
 
@@ -84,7 +84,7 @@ def lift_tracks(
         inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
         poses = lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
         poses = smooth(poses - poses[:, :1], smoothing_3d, fps)
-        reason = None if getattr(model, "random_weights", False) else not_a_body(keypoints, poses, filled.scores)
+        reason = None if model.pretrained_weights is None else not_a_body(keypoints, poses, filled.scores)
         if reason is not None:
             notes.append(f"dropped track {track.track_id}: {reason}")
             continue
@@ -109,9 +109,9 @@ def lift_tracks(
                      "lifter; a video or image sequence of a second or more lifts better")
     step = frame_stride(model, fps)
     if step > 1:
-        trained = (f"at {model.frame_rate:g} fps" if getattr(model, "frame_rate", None)
-                   else f"at {model.frame_rate_range[0]:g}-{model.frame_rate_range[1]:g} fps")
-        notes.append(f"the model was trained {trained}: its temporal window takes frames {step} apart, "
+        low, high = model.pretrained_weights.frame_rates
+        trained = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+        notes.append(f"the model was trained at {trained} fps: its temporal window takes frames {step} apart, "
                      f"in {step} interleaved passes averaged over {step} frames, so that every frame gets a pose")
     return LiftResult(people, num_frames, (w, h), fps, model.config, notes, camera)
 
@@ -152,23 +152,26 @@ def _place(people: list[LiftedPerson], image_size: tuple[float, float], fps: flo
 def frame_stride(model: GASTNet, fps: float) -> int:
     """How many input frames apart the model's temporal window takes its frames at ``fps``.
 
-    1 (the video's own rate) for a model trained over a range of frame rates that holds ``fps``
-    (or above it: slow input is lifted as it is); for a model trained at one rate, or input faster
-    than the range, the whole number of frames that comes closest to the trained spacing.
+    Read from ``model.pretrained_weights.frame_rates``: 1 (the video's own rate) for weights
+    trained over a range of frame rates that holds ``fps`` (or above it: slow input is lifted as
+    it is); for weights trained at one rate, or input faster than the range, the whole number of
+    frames that comes closest to the trained spacing; 1 when the rates are not known.
 
-    >>> m = GASTNet(filter_widths=(3,), channels=8)
-    >>> m.frame_rate = 10.0
-    >>> frame_stride(m, 50.0), frame_stride(m, 30.0), frame_stride(m, 10.0)
+    >>> from gastnet import create_model
+    >>> clean = create_model("gastnet_rf27_c32.h36m", pretrained=True)  # trained at 10 fps
+    >>> frame_stride(clean, 50.0), frame_stride(clean, 30.0), frame_stride(clean, 10.0)
     (5, 3, 1)
-    >>> m.frame_rate, m.frame_rate_range = None, (10.0, 60.0)
-    >>> frame_stride(m, 30.0), frame_stride(m, 60.0), frame_stride(m, 120.0), frame_stride(m, 5.0)
+    >>> video = create_model("gastnet_rf27_c32.video", pretrained=True)  # trained at 10-60 fps
+    >>> frame_stride(video, 30.0), frame_stride(video, 60.0), frame_stride(video, 120.0), frame_stride(video, 5.0)
     (1, 1, 2, 1)
     """
-    span = getattr(model, "frame_rate_range", None)
-    if span:
-        return max(1, math.ceil(fps / span[1] - 1e-6))
-    rate = getattr(model, "frame_rate", None)
-    return max(1, round(fps / rate)) if rate else 1
+    rates = model.pretrained_weights.frame_rates if model.pretrained_weights is not None else None
+    if rates is None:
+        return 1
+    low, high = rates
+    if low == high:
+        return max(1, round(fps / low))
+    return max(1, math.ceil(fps / high - 1e-6))
 
 
 CHUNK_FRAMES = 1024
@@ -177,7 +180,7 @@ CHUNK_FRAMES = 1024
 
 def predict_in_chunks(model: GASTNet, inputs: np.ndarray, flip: Skeleton | None = None,
                       chunk: int = CHUNK_FRAMES) -> np.ndarray:
-    """:func:`~gastnet.inference.predict.predict_sequence` over normalised 2D (T, J, 2) in chunks of
+    """:func:`~gastnet.evaluation.evaluate.predict_sequence` over normalised 2D (T, J, 2) in chunks of
     ``chunk`` frames: (T, J, 3), the same numbers as one pass over the whole sequence.
 
     Each chunk is lifted with ``receptive_field - 1`` real frames of context on both sides (the

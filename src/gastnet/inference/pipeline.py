@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..keypoints.checks import check_image_size
+from ..keypoints.convert import coco_to_h36m
 from ..keypoints.files import KeypointFile, check_negative, read_keypoints
 from ..keypoints.layouts import to_h36m
-from ..keypoints.tracks import PersonTrack
-from ..model.checkpoint import model_from_checkpoint
+from ..keypoints.tracks import PersonTrack, link_detections
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
-from ..video.detect import detect_video
 from .checks import check_poses
 from .lift import lift_tracks
 from .results import LiftResult
 
-__all__ = ["DEFAULT_MODEL", "MAX_FPS", "PREFERRED_MODELS", "VIDEO_SUFFIXES", "detect_video", "is_video_input", "lift",
-           "load_lifter"]
+__all__ = ["DEFAULT_MODELS", "MAX_FPS", "VIDEO_SUFFIXES", "detect_video", "is_video_input", "lift", "load_lifter"]
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
@@ -35,34 +35,87 @@ def is_video_input(source: str | os.PathLike[str]) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES or (path.is_dir() and not any(path.glob("*.json")))
 
 
-DEFAULT_MODEL = "gastnet_rf27"
-# The first of these with shipped weights is the default: the models trained on video-like input
-# (virtual cameras, bodies, detector joints and errors, 10-60 fps) for offline lifting and for
-# live and streaming use (causal), then the older ones.
-PREFERRED_MODELS = {False: ("gastnet_rf27_c32_video", "gastnet_rf27_c32_wild", "gastnet_rf27_c32"),
-                    True: ("gastnet_rf27_c32_video_causal", "gastnet_rf27_c32_causal")}
+DEFAULT_MODELS = {False: "gastnet_rf27_c32.video", True: "gastnet_rf27_c32_causal.video"}
+"""What lifting uses when no model is given: the shipped weights trained on video-like input
+(virtual cameras, bodies, detector joints and errors, 10-60 fps); ``True``: the causal ones, for
+live and streaming use."""
+
+
+def _lifter(model: str | GASTNet | None, checkpoint: str | os.PathLike[str] | None,
+            causal: bool = False) -> tuple[GASTNet, str]:
+    """The model to lift with (through :func:`~gastnet.model.registry.create_model`) and a line
+    saying what it is: ``model`` (a model, or a name: its shipped weights, else random ones,
+    which the line says), else the weights in ``checkpoint``, else :data:`DEFAULT_MODELS`."""
+    if isinstance(model, GASTNet):
+        return model.eval(), "the given model"
+    if checkpoint is not None:
+        return create_model(None, checkpoint=checkpoint), f"checkpoint {checkpoint}"
+    name = model or DEFAULT_MODELS[causal]
+    net = create_model(name, pretrained=name in list_pretrained()).eval()
+    if net.pretrained_weights is None:  # its poses mean nothing: lift_tracks does not judge bodies by them
+        return net, f"{name} with RANDOM weights (no pretrained weights for it)"
+    if net.pretrained_weights.source != "shipped":
+        return net, f"checkpoint {name}"
+    return net, f"{net.pretrained_weights.name} (pretrained)"
 
 
 def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLike[str] | None = None,
                 causal: bool = False) -> tuple[GASTNet, str]:
-    """The model to lift with, and a line saying what it is.
+    """Deprecated: ``gastnet.create_model(name, pretrained=True)``; the defaults are :data:`DEFAULT_MODELS`."""
+    warnings.warn("load_lifter is deprecated and goes in the next release; use gastnet.create_model(name, "
+                  "pretrained=True) (the default lifters: gastnet.inference.pipeline.DEFAULT_MODELS)",
+                  DeprecationWarning, stacklevel=2)
+    return _lifter(model, checkpoint, causal)
 
-    By default the shipped Human3.6M RF-27 model trained on video-like input (with
-    ``causal=True``: its causal twin); a registered name without weights gives random weights, and
-    says so.
-    """
-    if isinstance(model, GASTNet):
-        return model.eval(), "the given model"
-    if checkpoint is not None:
-        return model_from_checkpoint(checkpoint), f"checkpoint {checkpoint}"
-    if model is None:
-        shipped = [m for m in PREFERRED_MODELS[causal] if m in list_pretrained()]
-        model = shipped[0] if shipped else DEFAULT_MODEL + ("_causal" if causal else "")
-    if model in list_pretrained():
-        return create_model(model, pretrained=True), f"{model} (pretrained)"
-    net = create_model(model).eval()
-    net.random_weights = True  # its poses mean nothing: lift_tracks does not judge bodies by them
-    return net, f"{model} with RANDOM weights (no pretrained weights for it)"
+
+def detect_video(source, max_people: int = 4, progress: bool = False,
+                 timings: dict[str, float] | None = None, detector=None) -> tuple[KeypointFile, float]:
+    """2D people in every frame of a video or image folder, linked into tracks.
+
+    ``detector``: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
+    pixels); by default MediaPipe Pose finding up to ``max_people``. ``timings`` (if given)
+    receives the seconds spent decoding and detecting."""
+    from ..video.detectors import MultiPersonDetector
+    from ..video.reader import open_source
+
+    video = open_source(source)
+    own_detector = detector is None
+    detector = MultiPersonDetector(max_people) if own_detector else detector
+    frames = []
+    spent = {"decode": 0.0, "detect": 0.0}
+    with video:
+        frame_iter = iter(video)
+        bar = tqdm(total=video.frame_count, desc="detect 2D", unit="frame", disable=not progress)
+        while True:
+            start = time.perf_counter()
+            frame = next(frame_iter, None)
+            decoded = time.perf_counter()
+            if frame is None:
+                break
+            frames.append([coco_to_h36m(p.keypoints, p.scores) for p in detector.detect(frame)])
+            spent["decode"] += decoded - start
+            spent["detect"] += time.perf_counter() - decoded
+            bar.update(1)
+        if bar.total != len(frames):  # containers often state a wrong frame count: end the bar at what was read
+            bar.total = len(frames)
+            bar.refresh()
+        bar.close()
+    if own_detector:
+        detector.close()
+    if timings is not None:
+        timings.update(spent)
+    if not frames:
+        raise ValueError(f"{video.name}: no frames")
+    tracks = link_detections(frames)
+    if not tracks:
+        raise ValueError(f"{video.name}: nobody was detected in {len(frames)} frames")
+    backend = "MediaPipe Pose" if own_detector else type(detector).__name__
+    notes = []
+    if video.frame_count is not None and len(frames) < video.frame_count:
+        notes.append(f"read {len(frames)} of the {video.frame_count} frames the file announces "
+                     "(a truncated or damaged video): lifted what was read")
+    return KeypointFile(tracks, len(frames), (video.width, video.height), f"video ({backend})", video.focal_length,
+                        notes), video.fps
 
 
 def lift(
@@ -94,8 +147,10 @@ def lift(
         image_size: (width, height) in pixels, needed for keypoints unless the file carries it.
         fps: frame rate (the model's temporal window, smoothing and the output's metadata); videos
             know their own; keypoint files default to 30.
-        model, checkpoint: a registered model name, a model, or a training checkpoint; by
-            default the shipped model trained on video-like input (any camera, body, detector, 10-60 fps).
+        model, checkpoint: a model name (``name.tag`` or a registered architecture: its shipped
+            weights, else random ones), a model, or a checkpoint file (ours or the GAST-Net
+            authors'); by default the shipped model trained on video-like input (any camera, body,
+            detector, 10-60 fps): ``DEFAULT_MODELS[False]``.
         flip: test-time flip averaging.
         smoothing: ``"one-euro"`` or ``"savgol"`` on the 2D before lifting (off by default).
         smoothing_3d: the same filters on the 3D poses after lifting (off by default).
@@ -114,7 +169,7 @@ def lift(
     """
     if fps is not None and not (np.isfinite(fps) and 0 < fps <= MAX_FPS):
         raise ValueError(f"fps must be a frame rate above 0 and at most {MAX_FPS:g}, got {fps}")
-    net, described = load_lifter(model, checkpoint)
+    net, described = _lifter(model, checkpoint)
     video_fps = None
     if isinstance(source, np.ndarray):
         arr = np.asarray(source, dtype=np.float64)

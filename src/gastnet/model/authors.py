@@ -1,4 +1,5 @@
-"""Checkpoints written by the GAST-Net authors' code, read into :class:`~gastnet.model.GASTNet`.
+"""Checkpoints written by the GAST-Net authors' code, read into :class:`~gastnet.model.GASTNet`
+(load one with ``gastnet.create_model(path)``; this module converts, it loads nothing).
 
 The authors' training script saves ``torch.save({'epoch', 'lr', 'model_pos': state_dict})``. Their
 layers are 2-D convolutions on ``(B, C, T, J)``; ours work channels-last, so kernels lose their
@@ -39,7 +40,7 @@ from .graph import graph_matrix
 
 __all__ = [
     "is_authors_checkpoint", "inspect_authors_state_dict", "convert_authors_state_dict", "causal_from_name",
-    "authors_payload", "load_authors_checkpoint", "describe_architecture",
+    "authors_payload", "describe_architecture",
 ]
 
 _TOP = {"input_norm": "init_bn", "stem": "expand_conv", "stem_norm": "expand_bn", "head": "shrink"}
@@ -220,16 +221,3 @@ def authors_payload(obj: Any, path: str | os.PathLike[str], causal: bool | None 
     description = (f"authors' checkpoint {info['file']}{epoch}: {describe_architecture(model)} "
                    f"(causality not stored in the file: {how})")
     return {"model_config": config, "state_dict": state_dict, "authors": info, "description": description}
-
-
-def load_authors_checkpoint(path: str | os.PathLike[str], causal: bool | None = None) -> GASTNet:
-    """The model in an authors' checkpoint, in eval mode; ``model.description`` says what was found.
-
-    ``causal=None`` follows the file name (see the module docstring). ValueError for any other file.
-    """
-    from .checkpoint import load_checkpoint, model_from_checkpoint  # a cycle at module level
-
-    payload = load_checkpoint(path, causal=causal)
-    if "authors" not in payload:
-        raise ValueError(f"{path} is a gastnet checkpoint already, not one of the authors' files")
-    return model_from_checkpoint(payload)

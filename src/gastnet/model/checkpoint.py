@@ -1,14 +1,17 @@
 """Checkpoints: written atomically, carrying the model config so that a checkpoint alone rebuilds its model.
 
 Reading also accepts the GAST-Net authors' checkpoints (see :mod:`gastnet.model.authors`): they are
-converted on the fly into the same contents.
+converted on the fly into the same contents. Models are loaded from files by
+:func:`gastnet.create_model` (``create_model(path)``), through :func:`read_model` here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import reprlib
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,10 +19,13 @@ from typing import Any
 import torch
 
 from ..fileio import atomic_path
+from ..skeleton import CAPTURE_FPS
 from .authors import _listed, authors_payload, describe_architecture, is_authors_checkpoint
 from .gastnet import GASTNet, validate_config
+from .weights import OUTPUT_DESCRIPTION, RENAMED, Weights, input_description
 
-__all__ = ["save_checkpoint", "load_checkpoint", "model_from_checkpoint", "load_weights", "CHECKPOINT_FORMAT"]
+__all__ = ["save_checkpoint", "load_checkpoint", "load_weights", "training_frame_rates", "CHECKPOINT_FORMAT",
+           "model_from_checkpoint"]
 
 CHECKPOINT_FORMAT = "gastnet-checkpoint-1"
 
@@ -73,30 +79,100 @@ def load_checkpoint(
     return payload
 
 
-def model_from_checkpoint(checkpoint: dict[str, Any] | str | os.PathLike[str], causal: bool | None = None) -> GASTNet:
-    """Rebuild the model stored in a checkpoint (a path or a loaded dict; ours or the authors'), in eval mode.
+def read_model(path: str | os.PathLike[str], causal: bool | None = None) -> GASTNet:
+    """Internal (the public path is :func:`gastnet.create_model`): the model in a checkpoint file,
+    ours or the authors', in eval mode with ``model.pretrained_weights`` saying what was loaded;
+    ``causal`` as in :func:`load_checkpoint`."""
+    return model_from_payload(load_checkpoint(path, causal=causal), str(path), path)
 
-    ``model.description`` says what was loaded; ``causal`` as in :func:`load_checkpoint`. ValueError
-    for contents :func:`load_checkpoint` refuses and for weights that do not fit the model config.
-    """
-    if isinstance(checkpoint, dict):
-        payload, where = checkpoint, "the checkpoint"
-        _check_contents(payload, where)
-    else:
-        payload, where = load_checkpoint(checkpoint, causal=causal), str(checkpoint)
+
+def model_from_payload(payload: Mapping[str, Any], source: str, path: str | os.PathLike[str] | None = None) -> GASTNet:
+    """Internal: the model in a checkpoint's contents (as :func:`load_checkpoint` returns them) read
+    from the file ``path`` (None: contents given without a file), in eval mode, with its metadata.
+    ValueError, starting with ``source`` (the file, or a phrase naming the contents), for contents
+    :func:`load_checkpoint` refuses and for weights that do not fit the model config."""
+    _check_contents(payload, source)
     model = GASTNet.from_config(payload["model_config"])
-    load_weights(model, payload["state_dict"], where)
-    data = payload.get("config", {}).get("data", {})
-    augment = payload.get("config", {}).get("augment", {})
-    if augment.get("enabled"):
-        model.frame_rate_range = tuple(float(f) for f in augment.get("fps", (10.0, 60.0)))
-    elif data.get("dataset"):
-        from ..data.mocap import get_dataset_spec  # the training data's frame rate, after downsampling
-
-        model.frame_rate = get_dataset_spec(data["dataset"]).fps / data.get("downsample", 1)
-    source = "gastnet checkpoint" if isinstance(checkpoint, dict) else f"gastnet checkpoint {Path(checkpoint).name}"
-    model.description = payload.get("description") or f"{source}: {describe_architecture(model)}"
+    load_weights(model, payload["state_dict"], source)
+    model.pretrained_weights = checkpoint_weights(payload, model, path)
     return model.eval()
+
+
+def model_from_checkpoint(checkpoint: Mapping[str, Any] | str | os.PathLike[str], causal: bool | None = None) -> GASTNet:
+    """Deprecated: ``gastnet.create_model(path, causal=...)`` (which reads the file with
+    :func:`read_model`, as this does); a checkpoint's loaded contents are still taken."""
+    warnings.warn("model_from_checkpoint is deprecated and goes in the next release; use gastnet.create_model(path)",
+                  DeprecationWarning, stacklevel=2)
+    if isinstance(checkpoint, Mapping):
+        return model_from_payload(checkpoint, "the checkpoint")
+    return read_model(checkpoint, causal)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file, read in blocks of 1 MiB."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def training_frame_rates(config: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The frame rates (frames per second) a training run's input had, from its config: the
+    range of video-like windows, or the dataset's capture rate after downsampling (equal ends);
+    None when the config does not say."""
+    data, augment = config.get("data", {}), config.get("augment", {})
+    if augment.get("enabled"):
+        low, high = augment.get("fps", (10.0, 60.0))
+        return float(low), float(high)
+    if data.get("dataset") in CAPTURE_FPS:
+        rate = CAPTURE_FPS[data["dataset"]] / data.get("downsample", 1)
+        return rate, rate
+    return None
+
+
+def checkpoint_weights(payload: Mapping[str, Any], model: GASTNet, path: str | os.PathLike[str] | None) -> Weights:
+    """The metadata of ``model``, read from a checkpoint's contents (ours or the authors', see
+    :func:`load_checkpoint`) in the file ``path`` (None: no file), as
+    :class:`~gastnet.model.weights.Weights`: what the training config says, empty where nothing
+    does (the authors' files have no training config)."""
+    config = payload.get("config", {})
+    data, authors = config.get("data", {}), payload.get("authors", {})
+    state = payload.get("state")
+    state = state if isinstance(state, Mapping) else {}
+    named = config.get("model", {}).get("name", "")
+    counts = {key: value if isinstance(value, int) and not isinstance(value, bool) else None
+              for key, value in (("epoch", (authors or state).get("epoch")), ("step", state.get("step")))}
+    kind = "gastnet checkpoint" + (f" {Path(path).name}" if path is not None else "")
+    return Weights(
+        arch=RENAMED.get(named, named).partition(".")[0], tag="", source="authors" if authors else "checkpoint",
+        file="" if path is None else str(path), sha256="" if path is None else file_sha256(path),
+        description=payload.get("description") or f"{kind}: {describe_architecture(model)}",
+        training_data=_training_data(data), keypoints_2d=_training_keypoints(config),
+        joint_layout=model.skeleton.name, input=input_description(model.num_joints), output=OUTPUT_DESCRIPTION,
+        frame_rates=training_frame_rates(config), metrics=(), licence="", train_config=dict(config),
+        epochs=counts["epoch"], steps=counts["step"], wall_time_h=None, training_curve=(),
+        recorded_frames=0, recorded_outputs=(),
+    )
+
+
+def _training_data(data: Mapping[str, Any]) -> str:
+    if not data.get("dataset"):
+        return ""
+    subjects = data.get("train_subjects")
+    step = data.get("downsample", 1)
+    return (data["dataset"] + (f", subjects {', '.join(subjects)}" if subjects else ", its standard training subjects")
+            + (f", one frame in {step}" if step > 1 else ""))
+
+
+def _training_keypoints(config: Mapping[str, Any]) -> str:
+    if not config.get("data"):
+        return ""
+    noise = config.get("train", {}).get("noise_std", 0)
+    video = config.get("augment", {}).get("enabled")
+    return (f"{config['data'].get('keypoints', 'gt')} 2D" + (" as video-like windows (gastnet.data.video_windows)"
+                                                          if video else "")
+            + (f", Gaussian noise {noise:g}" if noise else ""))
 
 
 def _check_contents(payload: Mapping[str, Any], source: str) -> dict[str, Any]:

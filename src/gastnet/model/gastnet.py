@@ -18,7 +18,7 @@ import math
 import numbers
 import reprlib
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +28,9 @@ from ..skeleton import Skeleton, get_skeleton, list_skeletons
 from .graph import GRAPH_NAMES
 from .layers import ChannelBatchNorm, GraphAttentionBlock, Pointwise, derived, fold_norm, folding
 from .ops import linear_parts, relu
+
+if TYPE_CHECKING:
+    from .weights import Weights
 
 __all__ = ["GASTNet", "TemporalConv", "TemporalBlock", "receptive_field", "validate_config"]
 
@@ -292,6 +295,12 @@ class GASTNet(nn.Module):
             regressor (J_out x J) maps the J predicted joints to J_out.
         form: ``"dilated"`` or ``"strided"``, see the module docstring.
 
+    Attributes:
+        pretrained_weights: what the weights are (:class:`~gastnet.model.weights.Weights`: training
+            data, 2D source, frame rates, metrics, ...), set by :func:`gastnet.create_model` when
+            it loads weights (shipped, or from a checkpoint file); None for a model it built with
+            random weights.
+
     Input ``(B, T, J, in_channels)`` normalised screen coordinates; output
     ``(B, T - RF + 1, J_out, 3)`` root-relative camera-frame positions (metres when trained on
     Human3.6M); in the strided form ``T`` must equal the receptive field and one frame comes out.
@@ -361,10 +370,7 @@ class GASTNet(nn.Module):
             else None
         )
         self.form = form
-        self.frame_rate: float | None = None  # frames per second the weights were trained at, when known
-        # the range of frame rates the weights were trained on (video-like training), when known;
-        # input at any rate inside it is lifted at its own rate
-        self.frame_rate_range: tuple[float, float] | None = None
+        self.pretrained_weights: Weights | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], form: Form = "dilated") -> GASTNet:
