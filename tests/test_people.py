@@ -10,10 +10,11 @@ from conftest import shared_file
 import gastnet
 from gastnet.examples import synthetic_walk_2d
 from gastnet.fileio import save_npz
+from gastnet.inference.checks import pose_fit_error
 from gastnet.inference.lift import lift_tracks
 from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.keypoints.files import read_keypoints
-from gastnet.keypoints.people import STATIC_STEP, pose_fit_error, screen_tracks
+from gastnet.keypoints.people import STATIC_STEP, screen_tracks
 from gastnet.keypoints.tracks import PersonTrack
 from gastnet.video.detectors import Detection, MultiPersonDetector
 

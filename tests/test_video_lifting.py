@@ -5,10 +5,10 @@ import torch
 from bench_lean import lean_grid  # benchmarks/ is on the tests' path (conftest)
 
 from gastnet import create_model
-from gastnet.evaluation.evaluate import predict_sequence
 from gastnet.evaluation.metrics import spectral_peak_ratio
 from gastnet.examples import load_demo_sample
 from gastnet.inference.lift import frame_stride, lift_at_model_rate
+from gastnet.inference.predict import predict_sequence
 from gastnet.inference.pipeline import DEFAULT_MODELS
 
 

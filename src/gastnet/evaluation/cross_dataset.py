@@ -44,6 +44,7 @@ from ..data.cmu import load_cmu_bvh
 from ..data.mocap import action_group, get_dataset_spec, resolve_data_dir
 from ..data.sources import load_dataset_mocap, load_pose_data
 from ..data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
+from ..inference.lift import lift_at_model_rate
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from .evaluate import METRICS, EvaluationTable, GroupErrors, _group_order
@@ -156,8 +157,6 @@ def _bin(value: float, bins) -> str:
 def evaluate_clips(model: GASTNet, clips: list[BenchmarkClip], scored: tuple[int, ...], flip: bool = True,
                    progress: bool = False, info: dict[str, Any] | None = None) -> EvaluationTable:
     """Lift every clip as a video would be lifted; per-action table plus ``info["breakdown"]``."""
-    from ..inference.lift import lift_at_model_rate  # inference builds on evaluation, not the reverse
-
     model.eval()
     cells: dict[tuple[str, ...], GroupErrors] = {}
     breakdown: dict[str, list[float]] = {}  # label -> [frames, sum mpjpe, sum p_mpjpe]

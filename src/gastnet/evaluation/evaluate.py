@@ -23,7 +23,8 @@ from tqdm.auto import tqdm
 
 from ..data.mocap import action_group, get_dataset_spec
 from ..data.sources import load_pose_data
-from ..data.windows import PoseSequence, build_sequences, flip_poses
+from ..data.windows import PoseSequence, build_sequences
+from ..inference.predict import predict_sequence
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..skeleton import Skeleton
@@ -36,25 +37,6 @@ H36M_ACTION_ORDER = (
     "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking", "WalkTogether",
 )
 METRICS = {"mpjpe": "Protocol #1 (MPJPE)", "p_mpjpe": "Protocol #2 (P-MPJPE)", "n_mpjpe": "N-MPJPE", "mpjve": "MPJVE"}
-
-
-@torch.no_grad()
-def predict_sequence(
-    model: GASTNet, inputs: np.ndarray | torch.Tensor, flip_skeleton: Skeleton | None = None
-) -> torch.Tensor:
-    """3D poses for every frame of one sequence: ``(N, J, 2)`` normalised -> ``(N, J, 3)``.
-
-    With ``flip_skeleton`` the mirrored input is lifted too and the mirrored-back prediction is
-    averaged with the plain one (test-time flip augmentation).
-    """
-    device = next(model.parameters()).device
-    x = torch.as_tensor(inputs, dtype=torch.float32, device=device)[None]
-    if flip_skeleton is not None:
-        x = torch.cat([x, flip_poses(x, flip_skeleton)])
-    out = model.forward_sequence(x)
-    if flip_skeleton is not None:
-        out = (out[:1] + flip_poses(out[1:], flip_skeleton)) / 2
-    return out[0].cpu()
 
 
 @dataclass

@@ -14,12 +14,12 @@ import numpy as np
 import torch
 
 from ..camera import normalize_screen_coordinates
-from ..evaluation.evaluate import predict_sequence
 from ..keypoints.checks import check_image_size, check_keypoints_in_image
-from ..keypoints.people import not_a_body, screen_tracks
+from ..keypoints.people import screen_tracks
 from ..keypoints.tracks import PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
+from .checks import not_a_body
 from .placement import (
     DEFAULT_FOV_DEG,
     body_scale,
@@ -27,6 +27,7 @@ from .placement import (
     place_in_world,
     root_translation,
 )
+from .predict import predict_sequence
 from .results import LiftedPerson, LiftResult
 from .smoothing import smooth
 
@@ -180,7 +181,7 @@ CHUNK_FRAMES = 1024
 
 def predict_in_chunks(model: GASTNet, inputs: np.ndarray, flip: Skeleton | None = None,
                       chunk: int = CHUNK_FRAMES) -> np.ndarray:
-    """:func:`~gastnet.evaluation.evaluate.predict_sequence` over normalised 2D (T, J, 2) in chunks of
+    """:func:`~gastnet.inference.predict.predict_sequence` over normalised 2D (T, J, 2) in chunks of
     ``chunk`` frames: (T, J, 3), the same numbers as one pass over the whole sequence.
 
     Each chunk is lifted with ``receptive_field - 1`` real frames of context on both sides (the

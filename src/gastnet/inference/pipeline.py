@@ -8,16 +8,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..keypoints.checks import check_image_size
-from ..keypoints.convert import coco_to_h36m
 from ..keypoints.files import KeypointFile, check_negative, read_keypoints
 from ..keypoints.layouts import to_h36m
-from ..keypoints.tracks import PersonTrack, link_detections
+from ..keypoints.tracks import PersonTrack
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
+from ..video.detect import detect_video
 from .checks import check_poses
 from .lift import lift_tracks
 from .results import LiftResult
@@ -66,56 +65,6 @@ def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLik
                   "pretrained=True) (the default lifters: gastnet.inference.pipeline.DEFAULT_MODELS)",
                   DeprecationWarning, stacklevel=2)
     return _lifter(model, checkpoint, causal)
-
-
-def detect_video(source, max_people: int = 4, progress: bool = False,
-                 timings: dict[str, float] | None = None, detector=None) -> tuple[KeypointFile, float]:
-    """2D people in every frame of a video or image folder, linked into tracks.
-
-    ``detector``: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
-    pixels); by default MediaPipe Pose finding up to ``max_people``. ``timings`` (if given)
-    receives the seconds spent decoding and detecting."""
-    from ..video.detectors import MultiPersonDetector
-    from ..video.reader import open_source
-
-    video = open_source(source)
-    own_detector = detector is None
-    detector = MultiPersonDetector(max_people) if own_detector else detector
-    frames = []
-    spent = {"decode": 0.0, "detect": 0.0}
-    with video:
-        frame_iter = iter(video)
-        bar = tqdm(total=video.frame_count, desc="detect 2D", unit="frame", disable=not progress)
-        while True:
-            start = time.perf_counter()
-            frame = next(frame_iter, None)
-            decoded = time.perf_counter()
-            if frame is None:
-                break
-            frames.append([coco_to_h36m(p.keypoints, p.scores) for p in detector.detect(frame)])
-            spent["decode"] += decoded - start
-            spent["detect"] += time.perf_counter() - decoded
-            bar.update(1)
-        if bar.total != len(frames):  # containers often state a wrong frame count: end the bar at what was read
-            bar.total = len(frames)
-            bar.refresh()
-        bar.close()
-    if own_detector:
-        detector.close()
-    if timings is not None:
-        timings.update(spent)
-    if not frames:
-        raise ValueError(f"{video.name}: no frames")
-    tracks = link_detections(frames)
-    if not tracks:
-        raise ValueError(f"{video.name}: nobody was detected in {len(frames)} frames")
-    backend = "MediaPipe Pose" if own_detector else type(detector).__name__
-    notes = []
-    if video.frame_count is not None and len(frames) < video.frame_count:
-        notes.append(f"read {len(frames)} of the {video.frame_count} frames the file announces "
-                     "(a truncated or damaged video): lifted what was read")
-    return KeypointFile(tracks, len(frames), (video.width, video.height), f"video ({backend})", video.focal_length,
-                        notes), video.fps
 
 
 def lift(
