@@ -39,16 +39,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 """The parts of the package from the bottom layer up (also the table in docs/architecture.md)."""
 
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # (importing module, imported module): why it is tolerated for now. The only exceptions, all
-    # in src/gastnet/model/ and all removed by the model-loading restructure in progress (another
-    # change, not committed at the time of writing); when one is gone, its line must go too
-    # (test_known_exceptions_still_happen warns).
+    # (importing module, imported module): why it is tolerated for now; when one is gone, its line
+    # must go too (test_known_exceptions_still_happen warns). The model-loading restructure removed
+    # model/checkpoint -> data.mocap and the model/authors <-> model/checkpoint cycle.
     ("gastnet.model.checkpoint", "gastnet.training.config"): "model/checkpoint.py checks a checkpoint's "
     "training config with training.config.Config (inside a function): the model layer reaching up to training",
-    ("gastnet.model.checkpoint", "gastnet.data.mocap"): "model/checkpoint.py reads a dataset's frame rate "
-    "from data.mocap (inside a function): the model layer reaching up to data",
-    ("gastnet.model.authors", "gastnet.model.checkpoint"): "model/authors.py loads through model/checkpoint.py "
-    "(inside a function), which imports model/authors.py: a cycle dodged at import time",
 }
 """Upward imports, or an edge of each import cycle, tolerated with a reason; nothing else is."""
 
