@@ -273,7 +273,7 @@ def test_video_lifting_with_a_plugged_in_detector_and_a_playable_render(tmp_path
 
     with open_source(tmp_path / "clip.mp4") as video:
         path = render_animation(tmp_path / "r.mp4", result.padded("keypoints_2d", 2), result.padded("poses_world", 3),
-                                result.image_size, 20, video=video)
+                                result.image_size, fps=20, video=video)
     capture = cv2.VideoCapture(str(path))
     count = 0
     while capture.read()[0]:

@@ -174,7 +174,7 @@ def test_frames_have_the_video_aspect_and_even_size(tmp_path, size, suffix):
     poses[1, 0] = np.nan  # absent in the first frame
     keypoints = camera_view(poses, size)
     video = [np.tile(np.array([255, 0, 255], np.uint8), (size[1], size[0], 1)) for _ in range(frames)]
-    path = render_animation(tmp_path / f"r{suffix}", keypoints, poses, size, FPS, video=video, labels=["7", "9"])
+    path = render_animation(tmp_path / f"r{suffix}", keypoints, poses, size, fps=FPS, video=video, labels=["7", "9"])
     if suffix == ".mp4":
         cv2 = pytest.importorskip("cv2")
         capture = cv2.VideoCapture(str(path))
@@ -213,7 +213,7 @@ def test_contact_sheet_draws_both_sides_and_absent_people(tmp_path):
     poses[1, 20:] = np.nan  # leaves
     keypoints = camera_view(poses, size)
     keypoints[0, :5] = np.nan  # 2D missing while 3D is there
-    path = contact_sheet(tmp_path / "sheet.png", keypoints, poses, size, frames=3, fps=FPS)
+    path = contact_sheet(tmp_path / "sheet.png", keypoints, poses, size, sheet_frames=3, fps=FPS)
     with Image.open(path) as image:
         rgb = np.asarray(image.convert("RGB"))
     assert _has_colour(rgb, LEFT_COLOUR) > 20 and _has_colour(rgb, RIGHT_COLOUR) > 20
@@ -224,9 +224,9 @@ def test_bad_shapes_and_labels_are_refused(tmp_path):
     poses = walker(4, (0.0, 4.0), (1.0, 0.0))[None]
     keypoints = camera_view(poses, (320, 240))
     with pytest.raises(ValueError, match="keypoints_2d must be"):
-        render_animation(tmp_path / "r.gif", keypoints[:, :3], poses, (320, 240), FPS)
+        render_animation(tmp_path / "r.gif", keypoints[:, :3], poses, (320, 240), fps=FPS)
     with pytest.raises(ValueError, match="expected 1 labels"):
-        render_animation(tmp_path / "r.gif", keypoints, poses, (320, 240), FPS, labels=["a", "b"])
+        render_animation(tmp_path / "r.gif", keypoints, poses, (320, 240), fps=FPS, labels=["a", "b"])
     with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
-        render_animation(tmp_path / "r.avi", keypoints, poses, (320, 240), FPS)
+        render_animation(tmp_path / "r.avi", keypoints, poses, (320, 240), fps=FPS)
     assert not list(tmp_path.iterdir())

@@ -8,11 +8,13 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 import gastnet
 from gastnet.cli.deploy import add_commands as add_deploy_commands
 from gastnet.cli.practice import add_commands as add_practice_commands
 from gastnet.cli.research import add_commands as add_research_commands
+from gastnet.inference.options import DEFAULT_MODELS
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -55,11 +57,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"weights:          {', '.join(tags) or 'none shipped'}")
     if tag is not None:
         w = get_weights(f"{arch}.{tag}")
-        low, high = w.frame_rates
         print(f"\n{w.name}: {w.description}")
         print(f"training data:    {w.training_data}")
         print(f"2D:               {w.keypoints_2d}")
-        print(f"frame rate:       {low:g} fps" if low == high else f"frame rates:      {low:g}-{high:g} fps")
+        if w.frame_rates is not None:
+            low, high = w.frame_rates
+            print(f"frame rate:       {low:g} fps" if low == high else f"frame rates:      {low:g}-{high:g} fps")
         for m in w.metrics:
             print(f"{m.name + ':':17s} Protocol #1 {m.protocol1_mm:.1f} mm, #2 {m.protocol2_mm:.1f} mm ({m.command})")
         print(f"licence:          {w.licence}")
@@ -79,6 +82,10 @@ def _replace_renamed(args: argparse.Namespace) -> None:
 
 
 DEMO_FILES = ("poses.npz", "poses.json", "demo.gif", "demo_sheet.png")
+"""What ``gastnet demo`` writes (a rerun replaces them whole)."""
+
+DEMO_STEP = 2
+"""``gastnet demo`` animates every DEMO_STEP-th frame."""
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -87,14 +94,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from gastnet.evaluation.metrics import mpjpe, p_mpjpe
     from gastnet.examples import load_demo_sample
     from gastnet.fileio import matching_files, output_set
+    from gastnet.inference.options import LiftOptions
     from gastnet.inference.pipeline import lift
 
     sample = load_demo_sample()
     out = Path(args.out)
+    width, height = (int(v) for v in sample["image_size"])
+    options = LiftOptions(layout="h36m", image_size=(width, height), fps=float(sample["fps"]), model=args.model,
+                          focal_length=float(sample["focal_length"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = lift(sample["keypoints_2d"], layout="h36m", image_size=tuple(int(v) for v in sample["image_size"]),
-                      fps=float(sample["fps"]), model=args.model, focal_length=float(sample["focal_length"]))
+        result = lift(sample["keypoints_2d"], options)
     person = result.people[0]
     print(f"demo input: {sample['source']}")
     for note in result.notes:
@@ -107,15 +117,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     with output_set(out, DEMO_FILES, overwrite=True) as stage:  # a rerun replaces the demo's own files, whole
         written = result.save(stage, ("npz", "json"))
         try:
-            from gastnet.visualization.render import contact_sheet, render_animation
+            from gastnet.visualization.render import RenderOptions, contact_sheet, render_animation
         except ImportError:
             print("no renders: matplotlib is missing (pip install 'gastnet[plot]')")
         else:
             keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
             size = result.image_size
-            written.append(render_animation(stage / "demo.gif", keypoints[:, :: args.step], world[:, :: args.step], size,
-                                            result.fps / args.step, progress=True))
-            written.append(contact_sheet(stage / "demo_sheet.png", keypoints, world, size))
+            render = RenderOptions(fps=result.fps, step=args.step)
+            written.append(render_animation(stage / "demo.gif", keypoints, world, size, render, progress=True))
+            # the sheet keeps its earlier axes smoothing and trail: those of the default render rate
+            written.append(contact_sheet(stage / "demo_sheet.png", keypoints, world, size, RenderOptions()))
     paths = [out / p.name for p in written]
     if earlier:
         print(f"replaced the earlier demo results in {out}")
@@ -142,9 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="lift the built-in example (a real walk, 4 s), render it, save the poses")
     p.add_argument("--out", default="gastnet_demo", help="output folder (default: %(default)s)")
-    p.add_argument("--model", default=None, help="model name (default: gastnet_rf27_c32.video, the shipped weights "
-                                                 "trained on video-like input)")
-    p.add_argument("--step", type=int, default=2, help="render every n-th frame (default: %(default)s)")
+    p.add_argument("--model", default=None, help=f"model name (default: {DEFAULT_MODELS[False]}, the shipped weights "
+                                                 "made for video, trained on video-like input)")
+    p.add_argument("--step", type=int, default=DEMO_STEP, help="render every n-th frame (default: %(default)s)")
     p.set_defaults(func=_cmd_demo)
 
     add_research_commands(sub)
@@ -161,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     _replace_renamed(args)
 
-    def interrupted(signum, frame):  # SIGTERM unwinds like Ctrl-C: staging folders and temporary files are removed
+    # SIGTERM unwinds like Ctrl-C: staging folders and temporary files are removed
+    def interrupted(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupted) if threading.current_thread() is threading.main_thread() else None

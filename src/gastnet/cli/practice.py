@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import folder_lock, matching_files, output_set
-from ..inference.results import OUTPUT_FILES
+from ..inference.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MAX_PEOPLE, DEFAULT_MODELS, LiftOptions
+from ..inference.placement import DEFAULT_FOV_DEG
+from ..inference.results import OUTPUT_FILES, LiftResult
 
 
 def _image_size(text: str | None) -> tuple[int, int] | None:
@@ -36,7 +38,7 @@ def _check_out(out: Path) -> None:
         raise ValueError(f"--out {out}: {parent} is not writable; expected a folder the outputs can be written to")
 
 
-def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
+def _attention_plot(args: argparse.Namespace, options: LiftOptions, result: LiftResult, out: Path) -> Path:
     import torch
 
     from ..camera import normalize_screen_coordinates
@@ -46,7 +48,7 @@ def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
 
     if args.attention not in H36M_17.joint_names:
         raise ValueError(f"--attention takes a joint name, one of {', '.join(H36M_17.joint_names)}")
-    model, _ = _lifter(args.model, args.checkpoint)
+    model, _ = _lifter(options.model, options.checkpoint)
     person = result.people[0]
     rf = model.receptive_field
     centre = len(person.frames) // 2
@@ -56,21 +58,22 @@ def _attention_plot(args: argparse.Namespace, result, out: Path) -> Path:
                           out / f"attention_{args.attention}.png")
 
 
-def _lift_options(args: argparse.Namespace) -> dict:
-    """The keyword arguments of gastnet.lift that the command line sets."""
-    return {"layout": args.layout, "image_size": _image_size(args.image_size), "fps": args.fps, "model": args.model,
-            "checkpoint": args.checkpoint, "flip": not args.no_flip, "smoothing": args.smooth,
-            "smoothing_3d": args.smooth_3d, "max_people": args.people, "focal_length": args.focal_length,
-            "fov": args.fov, "person_height": args.person_height}
+def lift_options_from_args(args: argparse.Namespace) -> LiftOptions:
+    """The :class:`~gastnet.inference.options.LiftOptions` that ``gastnet lift``'s flags ask for (the one place
+    they are read); checked as it is made, so a bad flag fails before any input is read."""
+    return LiftOptions(layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps, model=args.model,
+                       checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
+                       smoothing_3d=args.smooth_3d, max_people=args.people, focal_length=args.focal_length,
+                       fov=args.fov, person_height=args.person_height)
 
 
-def _cmd_lift_batch(args: argparse.Namespace, inputs: list[Path], formats: tuple[str, ...]) -> int:
+def _cmd_lift_batch(args: argparse.Namespace, options: LiftOptions, inputs: list[Path], formats: tuple[str, ...]) -> int:
     from ..inference.batch import lift_many
 
     if args.render or args.attention:
         raise ValueError("--render and --attention take one input at a time; lift the batch first, then render an input")
-    records = lift_many(inputs, args.out, workers=args.workers, formats=formats, overwrite=args.overwrite,
-                        progress=True, timeout=args.timeout, **_lift_options(args))
+    records = lift_many(inputs, args.out, options, workers=args.workers, formats=formats, overwrite=args.overwrite,
+                        progress=True, timeout=args.timeout)
     for r in records:
         print(f"{'ok    ' if r['ok'] else 'FAILED'} {r['input']}: " + (
             f"{r['people']} people, {r['frames']} frames, {r['seconds']:.1f} s -> {r['out']}" if r["ok"] else r["error"]))
@@ -79,8 +82,8 @@ def _cmd_lift_batch(args: argparse.Namespace, inputs: list[Path], formats: tuple
     return 1 if failed else 0
 
 
-def _write_outputs(args: argparse.Namespace, result, folder: Path, formats: tuple[str, ...],
-                   timings: dict[str, float]) -> list[Path]:
+def _write_outputs(args: argparse.Namespace, options: LiftOptions, result: LiftResult, folder: Path,
+                   formats: tuple[str, ...], timings: dict[str, float]) -> list[Path]:
     """Save the poses, and on request the render, contact sheet and attention plot, into ``folder``."""
     from ..inference.pipeline import is_video_input
 
@@ -88,7 +91,7 @@ def _write_outputs(args: argparse.Namespace, result, folder: Path, formats: tupl
     if args.render:
         import time
 
-        from ..visualization.render import contact_sheet, render_animation
+        from ..visualization.render import RenderOptions, contact_sheet, render_animation
 
         start = time.perf_counter()
         keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
@@ -97,15 +100,15 @@ def _write_outputs(args: argparse.Namespace, result, folder: Path, formats: tupl
             from ..video.reader import open_source
 
             video = open_source(args.input)
-        labels = [str(p.track_id) for p in result.people]  # as the "person N" lines
-        paths.append(render_animation(folder / f"render{args.render}", keypoints, world, result.image_size, result.fps,
-                                      video=video, progress=True, labels=labels))
+        render = RenderOptions(fps=result.fps, labels=tuple(str(p.track_id) for p in result.people))  # as "person N"
+        paths.append(render_animation(folder / f"render{args.render}", keypoints, world, result.image_size, render,
+                                      video=video, progress=True))
         if video is not None:
             video.close()
-        paths.append(contact_sheet(folder / "sheet.png", keypoints, world, result.image_size, fps=result.fps, labels=labels))
+        paths.append(contact_sheet(folder / "sheet.png", keypoints, world, result.image_size, render))
         timings["render"] = time.perf_counter() - start
     if args.attention:
-        paths.append(_attention_plot(args, result, folder))
+        paths.append(_attention_plot(args, options, result, folder))
     return paths
 
 
@@ -119,9 +122,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
     if unknown:
         raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
     _check_out(out)
+    options = lift_options_from_args(args)
     inputs = expand_inputs(args.input)
     if not (len(args.input) == 1 and inputs == [Path(args.input[0]).resolve()]):  # not one file or one folder of frames
-        return _cmd_lift_batch(args, inputs, formats)
+        return _cmd_lift_batch(args, options, inputs, formats)
     if args.timeout is not None:
         raise ValueError("--timeout limits each input of a batch (several inputs); one input runs in this process, "
                          "stop it with Ctrl-C")
@@ -133,9 +137,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the notes below say the same
             timings: dict[str, float] = {}
-            result = lift(args.input, progress=True, timings=timings, **_lift_options(args))
+            result = lift(args.input, options, progress=True, timings=timings)
         with output_set(out, OUTPUT_FILES, args.overwrite) as stage:  # the whole set replaces the earlier one, or nothing
-            paths = [out / p.name for p in _write_outputs(args, result, stage, formats, timings)]
+            paths = [out / p.name for p in _write_outputs(args, options, result, stage, formats, timings)]
     for note in result.notes:
         print(note)
     for p in result.people:
@@ -158,22 +162,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layout", help="keypoint layout when the file does not say: coco, h36m, mediapipe, "
                                     "openpose25, openpose18, halpe26")
     p.add_argument("--image-size", help="WIDTHxHEIGHT of the video the keypoints come from, e.g. 1920x1080")
-    p.add_argument("--fps", type=float, help="frame rate of keypoint input (default 30)")
+    p.add_argument("--fps", type=float, help=f"frame rate of keypoint input (default: {DEFAULT_KEYPOINT_FPS:g}; "
+                                             "videos: their own)")
     p.add_argument("--model", help="a model name: name.tag or an architecture (its shipped weights, else random ones); "
-                                   "default: gastnet_rf27_c32.video, trained on video-like input (see 'gastnet models "
+                                   f"default: {DEFAULT_MODELS[False]}, the shipped weights made for video (trained on "
+                                   "video-like input: any camera, body, detector, 10-60 fps; see 'gastnet models "
                                    "--pretrained')")
     p.add_argument("--checkpoint", help="a checkpoint file (ours or the GAST-Net authors') instead of --model")
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
     p.add_argument("--smooth-3d", choices=["one-euro", "savgol"], help="smooth the 3D after lifting (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
-    p.add_argument("--people", type=int, default=4, help="most people per video frame (default: %(default)s); "
+    p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people per video frame (default: %(default)s); "
                                                           "what is not a person is dropped either way")
     lens = p.add_mutually_exclusive_group()
     lens.add_argument("--focal-length", type=float, metavar="PIXELS",
                       help="the camera's focal length in pixels, to place people at their real distances")
     lens.add_argument("--fov", type=float, metavar="DEGREES",
                       help="the camera's field of view across the long side of the image (default: the photos' EXIF, "
-                           "else 65, a typical phone or webcam)")
+                           f"else {DEFAULT_FOV_DEG:g}, a typical phone or webcam)")
     p.add_argument("--person-height", type=float, metavar="METRES",
                    help="the people's stature, if known: scales the lifted bodies (which have the training "
                         "subjects' size) so that distances come out right")

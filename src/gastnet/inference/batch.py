@@ -33,7 +33,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -43,12 +43,23 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ..fileio import atomic_path, folder_lock, matching_files, natural_key, output_set
+from .options import LiftOptions, lift_options
 from .pipeline import VIDEO_SUFFIXES, lift
 from .results import OUTPUT_FILES
 
-__all__ = ["REPORT_NAME", "expand_inputs", "lift_many", "lift_one", "output_folders"]
+__all__ = ["DEFAULT_FORMATS", "REPORT_NAME", "expand_inputs", "lift_many", "lift_one", "output_folders"]
 
 REPORT_NAME = "batch_report.json"
+"""The batch's report, in the output folder."""
+
+DEFAULT_FORMATS = ("npz",)
+"""What is written per input unless asked otherwise."""
+
+WORKER_GRACE_S = 5.0
+"""Seconds a stopped worker has to exit before it is killed."""
+
+TIMEOUT_GRACE_S = 2.0
+"""Seconds a worker that ran past its input's time has to exit before it is killed."""
 
 
 def expand_inputs(items: list[str]) -> list[Path]:
@@ -66,7 +77,8 @@ def expand_inputs(items: list[str]) -> list[Path]:
         else:
             matches = sorted(glob.glob(item), key=natural_key) if glob.has_magic(item) else []
             if not matches:
-                raise ValueError(f"input {item} does not exist" + (" (the pattern matches nothing)" if glob.has_magic(item) else ""))
+                raise ValueError(f"input {item} does not exist"
+                                 + (" (the pattern matches nothing)" if glob.has_magic(item) else ""))
             found.extend(Path(m) for m in matches)
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return [Path(p) for p in unique]
@@ -105,9 +117,11 @@ def _failed(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], err
             "people": 0, "frames": 0, "seconds": 0.0, "notes": []}
 
 
-def lift_one(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("npz",),
-             overwrite: bool = False, threads: int | None = None, **lift_options: Any) -> dict[str, Any]:
-    """Lift ``source`` with :func:`gastnet.lift` and save it into ``out_dir``; a record of what happened.
+def lift_one(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], formats: tuple[str, ...] = DEFAULT_FORMATS,
+             overwrite: bool = False, threads: int | None = None, options: LiftOptions | None = None,
+             **overrides: Any) -> dict[str, Any]:
+    """Lift ``source`` with :func:`gastnet.lift` (``options``, :class:`~gastnet.inference.options.LiftOptions`,
+    with ``overrides`` of its fields) and save it into ``out_dir``; a record of what happened.
 
     The record (plain types, JSON-ready): ``input``, ``out``, ``ok``, ``error`` (the message, or
     None), ``people``, ``frames``, ``seconds``, ``notes``. Nothing is raised for a bad input.
@@ -129,7 +143,7 @@ def lift_one(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], fo
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the notes say the same
-                result = lift(source, **lift_options)
+                result = lift(source, options=options, **overrides)
             with output_set(out_dir, OUTPUT_FILES, overwrite) as stage:  # the whole set, or nothing
                 result.save(stage, formats)
         record.update(ok=True, people=len(result.people), frames=result.num_frames, notes=list(result.notes))
@@ -177,7 +191,7 @@ def _start_worker(context: Any, function: Callable[..., dict[str, Any]]) -> _Wor
     return _Worker(process, parent_end)
 
 
-def _stop_workers(workers: list[_Worker], grace: float = 5.0) -> None:
+def _stop_workers(workers: list[_Worker], grace: float = WORKER_GRACE_S) -> None:
     """End the workers' processes: an idle one reads end-of-file and exits, a busy or starting one
     gets SIGTERM (a busy one unwinds, removing its staging folder); any alive after ``grace`` s is killed."""
     for w in workers:
@@ -205,7 +219,7 @@ def _death(exitcode: int | None) -> str:
     return f"the worker lifting this input exited (code {exitcode}) without a result"
 
 
-def _lift_isolated(function: Callable[..., dict[str, Any]], jobs: list[tuple[tuple, dict[str, Any]]], workers: int,
+def _lift_isolated(function: Callable[..., dict[str, Any]], jobs: list[tuple[tuple[Any, ...], dict[str, Any]]], workers: int,
                    timeout: float | None, running: set[int], finished: Callable[[int, dict[str, Any]], None]) -> None:
     """Run ``function(*args, **kwargs)`` for each job, one at a time on each of up to ``workers``
     spawned processes; ``finished(i, record)`` for each job as it ends, a crash or timeout giving
@@ -243,7 +257,7 @@ def _lift_isolated(function: Callable[..., dict[str, Any]], jobs: list[tuple[tup
                     _stop_workers([w])  # reaps it
                     reason = _death(w.process.exitcode)
                 elif w.task is not None and time.monotonic() > w.deadline:
-                    _stop_workers([w], grace=2.0)
+                    _stop_workers([w], grace=TIMEOUT_GRACE_S)
                     reason = f"timed out after {timeout:g} s; its worker was stopped"
                 else:
                     continue
@@ -259,15 +273,18 @@ def _lift_isolated(function: Callable[..., dict[str, Any]], jobs: list[tuple[tup
         _stop_workers(pool)
 
 
-def lift_many(inputs: list[str | os.PathLike[str]], out_root: str | os.PathLike[str], *, workers: int = 1,
-              executor: concurrent.futures.Executor | None = None, formats: tuple[str, ...] = ("npz",),
+def lift_many(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str],
+              options: LiftOptions | None = None, *, workers: int = 1,
+              executor: concurrent.futures.Executor | None = None, formats: tuple[str, ...] = DEFAULT_FORMATS,
               overwrite: bool = False, progress: bool = False, timeout: float | None = None,
-              lift_function: Callable[..., dict[str, Any]] = lift_one, **lift_options: Any) -> list[dict[str, Any]]:
+              lift_function: Callable[..., dict[str, Any]] = lift_one, **overrides: Any) -> list[dict[str, Any]]:
     """Lift every input into ``out_root/<name>/`` (:func:`output_folders`) and write ``out_root/batch_report.json``.
 
     Args:
         inputs: videos, image folders or keypoint files (see :func:`expand_inputs`).
         out_root: the folder of result folders.
+        options: how to lift every input (:class:`~gastnet.inference.options.LiftOptions`; checked
+            once, here, and sent to the workers as it is).
         workers: worker processes, each lifting one input at a time (with more than one, each gets
             an equal share of the CPU cores for torch). A worker that crashes or times out fails
             only its input and is replaced. Ignored when ``executor`` is given.
@@ -277,7 +294,7 @@ def lift_many(inputs: list[str | os.PathLike[str]], out_root: str | os.PathLike[
         timeout: seconds one input may take on a worker (None: no limit); not with ``executor``.
         lift_function: what lifts one input, called as :func:`lift_one` (the default) is; it must
             be importable by name, for the spawned workers.
-        lift_options: passed to :func:`gastnet.lift` (``model``, ``fps``, ``image_size``, ...).
+        overrides: fields of ``options`` changed (``model``, ``fps``, ``image_size``, ...).
 
     Returns the records of :func:`lift_one`, in the order of ``inputs``. The report is written
     even when the batch is interrupted: inputs that did not run are recorded as not run, and the
@@ -289,10 +306,12 @@ def lift_many(inputs: list[str | os.PathLike[str]], out_root: str | os.PathLike[
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
     if timeout is not None and executor is not None:
         raise ValueError("timeout limits the local workers; with an executor, set the time limits on the executor")
+    opts = lift_options(options, **overrides)  # a bad option fails the call, not every input
     paths = [Path(p) for p in inputs]
     folders = output_folders(paths, out_root)
     threads = max(1, (os.cpu_count() or 1) // workers) if executor is None and workers > 1 else None
-    jobs = [((str(path), str(folder), formats, overwrite, threads), lift_options)
+    jobs: list[tuple[tuple[Any, ...], dict[str, Any]]] = [((str(path), str(folder), formats, overwrite, threads),
+                                                           {"options": opts})
             for path, folder in zip(paths, folders)]
     records: list[dict[str, Any] | None] = [None] * len(paths)
     running: set[int] = set()

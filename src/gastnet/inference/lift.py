@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -16,10 +17,11 @@ import torch
 from ..camera import normalize_screen_coordinates
 from ..keypoints.checks import check_image_size, check_keypoints_in_image
 from ..keypoints.people import screen_tracks
-from ..keypoints.tracks import PersonTrack, fill_gaps
+from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
 from .checks import not_a_body
+from .options import DEFAULT_KEYPOINT_FPS, LiftOptions, lift_options
 from .placement import (
     DEFAULT_FOV_DEG,
     body_scale,
@@ -31,7 +33,12 @@ from .predict import predict_sequence
 from .results import LiftedPerson, LiftResult
 from .smoothing import smooth
 
-__all__ = ["CHUNK_FRAMES", "LiftResult", "LiftedPerson", "frame_stride", "lift_at_model_rate", "lift_tracks", "predict_in_chunks"]
+__all__ = ["CHUNK_FRAMES", "MIN_TRACK_FRAMES", "LiftOptions", "LiftResult", "LiftedPerson", "frame_stride",
+           "lift_at_model_rate", "lift_tracks", "predict_in_chunks"]
+
+
+MIN_TRACK_FRAMES = 5
+"""Tracks seen in fewer frames are dropped (unless the whole input is that short)."""
 
 
 def lift_tracks(
@@ -39,26 +46,27 @@ def lift_tracks(
     image_size: tuple[int, int],
     model: GASTNet,
     num_frames: int | None = None,
-    fps: float = 30.0,
-    flip: bool = True,
-    smoothing: str | None = None,
-    min_frames: int = 5,
-    smoothing_3d: str | None = None,
-    focal_length: float | None = None,
-    fov: float | None = None,
+    fps: float | None = None,
+    options: LiftOptions | None = None,
+    *,
     focal_source: str | None = None,
-    person_height: float | None = None,
     input_name: str = "input",
+    min_frames: int = MIN_TRACK_FRAMES,
+    **overrides: Any,
 ) -> LiftResult:
     """Drop what is not a person, fill every track's gaps, lift it whole (edge padding, flip averaging) and place it.
 
-    ``smoothing`` (``"one-euro"`` or ``"savgol"``) filters the 2D before lifting, ``smoothing_3d``
-    the 3D poses after it. Tracks seen in fewer than ``min_frames`` frames (unless the input is
-    that short), tiny, unsure, static or not explained by any human pose are dropped (see
-    :mod:`gastnet.keypoints.people`; a model with random weights, ``pretrained_weights=None``, is not
-    asked whether a track is a body); gaps are filled by :func:`~gastnet.keypoints.tracks.fill_gaps`
-    (only what the detector did not give). The result's notes (and warnings) say what was dropped
-    and why, and how much of each track was filled.
+    ``fps`` is the rate the tracks were recorded at (default: ``options.fps``, else
+    :data:`~gastnet.inference.options.DEFAULT_KEYPOINT_FPS`); ``options``
+    (:class:`~gastnet.inference.options.LiftOptions`, with ``overrides`` of its fields) gives
+    ``flip``, ``smoothing`` (``"one-euro"`` or ``"savgol"``, the 2D before lifting),
+    ``smoothing_3d`` (the 3D poses after it), ``focal_length``, ``fov`` and ``person_height``; its
+    model, layout, image size and detector fields are the caller's (:func:`gastnet.lift`). Tracks
+    seen in fewer than ``min_frames`` frames (unless the input is that short), tiny, unsure, static
+    or not explained by any human pose are dropped (see :mod:`gastnet.keypoints.people`; a model
+    with random weights, ``pretrained_weights=None``, is not asked whether a track is a body); gaps
+    are filled by :func:`~gastnet.keypoints.tracks.fill_gaps` (only what the detector did not give).
+    The result's notes (and warnings) say what was dropped and why, and how much of each track was filled.
 
     Placing people (:mod:`gastnet.inference.placement`): the camera's ``focal_length`` in pixels
     (``focal_source`` says where it came from), else a ``fov`` in degrees across the long side of
@@ -71,6 +79,8 @@ def lift_tracks(
     The 2D must fit the image (:mod:`gastnet.keypoints.checks`; ``input_name`` names the input in
     the message).
     """
+    opts = lift_options(options, **overrides)
+    fps = float(fps if fps is not None else opts.fps or DEFAULT_KEYPOINT_FPS)
     w, h = check_image_size(image_size)
     check_keypoints_in_image(tracks, (w, h), input_name)
     if model.num_joints != 17:
@@ -78,76 +88,103 @@ def lift_tracks(
     if num_frames is None:
         num_frames = max((int(t.frames[-1]) + 1 for t in tracks), default=0)
     tracks, notes = screen_tracks(tracks, (w, h), fps, min_frames, num_frames)
-    people = []
+    kept = []
     for track in tracks:
-        filled, report = fill_gaps(track)
-        keypoints = smooth(filled.keypoints, smoothing, fps)
-        inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
-        poses = lift_at_model_rate(model, inputs, fps, H36M_17 if flip else None)
-        poses = smooth(poses - poses[:, :1], smoothing_3d, fps)
-        reason = None if model.pretrained_weights is None else not_a_body(keypoints, poses, filled.scores)
-        if reason is not None:
-            notes.append(f"dropped track {track.track_id}: {reason}")
-            continue
-        if report.filled_fraction > 0:
-            note = (f"track {track.track_id}: interpolated {100 * report.filled_fraction:.1f}% of its joint positions "
-                    f"({report.missing_frames} frames without a detection"
-                    + (f"; never seen, replaced by a standing stand-in: {', '.join(report.stand_in_joints)}" if report.stand_in_joints else "")
-                    + ")")
-            notes.append(note)
-            warnings.warn(note, stacklevel=2)
-        people.append(LiftedPerson(track.track_id, filled.frames, keypoints, filled.scores, poses, poses, report))
-    if not people:
+        lifted = _lift_track(track, (w, h), model, fps, opts, notes)
+        if lifted is not None:
+            kept.append(lifted)
+    if not kept:
         raise ValueError("nobody to lift: " + ("; ".join(notes) if notes else "no tracks"))
-    if person_height is not None:
-        for p in people:
-            p.poses_camera = p.poses_camera * body_scale(p.poses_camera, person_height)
-        notes.append(f"bodies scaled to a stature of {person_height:g} m")
-    camera = _place(people, (w, h), fps, focal_length, fov, focal_source)
-    notes.extend(camera.pop("notes"))
+    if opts.person_height is not None:
+        kept = [t._replace(poses=t.poses * body_scale(t.poses, opts.person_height)) for t in kept]
+        notes.append(f"bodies scaled to a stature of {opts.person_height:g} m")
+    placed = _place(kept, (w, h), fps, opts.focal_length, opts.fov, focal_source)
+    notes.extend(placed.camera.pop("notes"))
+    people = [LiftedPerson(t.track.track_id, t.filled.frames, t.keypoints, t.filled.scores, t.poses, world, t.report,
+                           absolute, contact)
+              for t, absolute, world, contact in zip(kept, placed.poses_absolute, placed.poses_world, placed.contacts)]
     if num_frames < min_frames:
         notes.append(f"only {num_frames} frames: the model sees no motion, so expect the accuracy of a single-frame "
                      "lifter; a video or image sequence of a second or more lifts better")
     step = frame_stride(model, fps)
-    if step > 1:
-        low, high = model.pretrained_weights.frame_rates
+    rates = model.pretrained_weights.frame_rates if model.pretrained_weights is not None else None
+    if step > 1 and rates is not None:  # frame_stride is 1 without known rates
+        low, high = rates
         trained = f"{low:g}" if low == high else f"{low:g}-{high:g}"
         notes.append(f"the model was trained at {trained} fps: its temporal window takes frames {step} apart, "
                      f"in {step} interleaved passes averaged over {step} frames, so that every frame gets a pose")
-    return LiftResult(people, num_frames, (w, h), fps, model.config, notes, camera)
+    return LiftResult(people, num_frames, (w, h), fps, model.config, notes, placed.camera)
 
 
-def _place(people: list[LiftedPerson], image_size: tuple[float, float], fps: float, focal_length: float | None,
-           fov: float | None, focal_source: str | None) -> dict:
-    """Fill in every person's ``poses_camera_absolute``, ``poses_world`` and ``foot_contact``; return the camera's facts."""
+class _Track(NamedTuple):
+    """One track lifted, before it is placed in the world."""
+
+    track: PersonTrack
+    filled: PersonTrack  # gaps filled
+    report: FillReport
+    keypoints: np.ndarray  # (T, 17, 2) pixels, smoothed as asked
+    poses: np.ndarray  # (T, 17, 3) metres, root-relative, camera frame
+
+
+def _lift_track(track: PersonTrack, image_size: tuple[int, int], model: GASTNet, fps: float, opts: LiftOptions,
+                notes: list[str]) -> _Track | None:
+    """Fill, smooth and lift one track; None (and a note) if it is not a body."""
     w, h = image_size
-    if focal_length is not None:
-        if not (np.isfinite(focal_length) and focal_length > 0):
-            raise ValueError(f"the focal length must be a positive number of pixels, got {focal_length}")
+    filled, report = fill_gaps(track)
+    keypoints = smooth(filled.keypoints, opts.smoothing, fps)
+    inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
+    poses = lift_at_model_rate(model, inputs, fps, H36M_17 if opts.flip else None)
+    poses = smooth(poses - poses[:, :1], opts.smoothing_3d, fps)
+    reason = None if model.pretrained_weights is None else not_a_body(keypoints, poses, filled.scores)
+    if reason is not None:
+        notes.append(f"dropped track {track.track_id}: {reason}")
+        return None
+    if report.filled_fraction > 0:
+        note = (f"track {track.track_id}: interpolated {100 * report.filled_fraction:.1f}% of its joint positions "
+                f"({report.missing_frames} frames without a detection"
+                + (f"; never seen, replaced by a standing stand-in: {', '.join(report.stand_in_joints)}"
+                   if report.stand_in_joints else "")
+                + ")")
+        notes.append(note)
+        warnings.warn(note, stacklevel=3)
+    return _Track(track, filled, report, keypoints, poses)
+
+
+class _Placed(NamedTuple):
+    """Where the people are: per person (T, 17, 3) camera-frame and world positions and (T,) foot contacts; the camera's facts."""
+
+    poses_absolute: list[np.ndarray]
+    poses_world: list[np.ndarray]
+    contacts: list[np.ndarray]
+    camera: dict[str, Any]
+
+
+def _place(people: list[_Track], image_size: tuple[int, int], fps: float, focal_length: float | None,
+           fov: float | None, focal_source: str | None) -> _Placed:
+    """Every person's (``people``, lifted and scaled) root-placed camera-frame poses, world poses and foot
+    contacts, and the camera's facts."""
+    w, h = image_size
+    if focal_length is not None:  # focal_length and fov were checked by LiftOptions
         focal, source = float(focal_length), focal_source or "given"
     else:
         angle = DEFAULT_FOV_DEG if fov is None else float(fov)
-        if not 1.0 <= angle < 180.0:
-            raise ValueError(f"the field of view must be between 1 and 180 degrees, got {fov}")
         focal = focal_from_fov(angle, (w, h))
         source = f"field of view {angle:g} degrees across the long side" + (" (default)" if fov is None else "")
-    for p in people:
-        root = root_translation(p.poses_camera, p.keypoints_2d, p.scores, focal, (w / 2, h / 2), fps)
-        p.poses_camera_absolute = p.poses_camera + root[:, None]
-    placement = place_in_world([p.poses_camera_absolute for p in people], fps)
-    for p, world, contact in zip(people, placement.poses_world, placement.contacts):
-        p.poses_world, p.foot_contact = world, contact
+    absolute = [p.poses + root_translation(p.poses, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps)[:, None]
+                for p in people]
+    placement = place_in_world(absolute, fps)
     notes = [f"camera: focal length {focal:.0f} px ({source}); {placement.camera_height:.2f} m above the floor, "
              f"pitched {placement.camera_pitch_deg:.1f} degrees down, rolled {placement.camera_roll_deg:.1f}; "
              + "; ".join(placement.notes)]
     if focal_length is None and fov is None:
         notes.append("distances assume a typical phone or webcam lens; pass --focal-length or --fov for real "
                      "distances (people come out too far with a wider lens, too near with a longer one)")
-    return {"focal_length_px": focal, "focal_source": source, "principal_point_px": [w / 2, h / 2],
-            "height_m": placement.camera_height, "pitch_deg": placement.camera_pitch_deg,
-            "roll_deg": placement.camera_roll_deg, "floor_fit": placement.plane_method,
-            "camera_to_world_rotation": placement.rotation.tolist(),
-            "camera_to_world_translation": placement.translation.tolist(), "notes": notes}
+    camera = {"focal_length_px": focal, "focal_source": source, "principal_point_px": [w / 2, h / 2],
+              "height_m": placement.camera_height, "pitch_deg": placement.camera_pitch_deg,
+              "roll_deg": placement.camera_roll_deg, "floor_fit": placement.plane_method,
+              "camera_to_world_rotation": placement.rotation.tolist(),
+              "camera_to_world_translation": placement.translation.tolist(), "notes": notes}
+    return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera)
 
 
 def frame_stride(model: GASTNet, fps: float) -> int:

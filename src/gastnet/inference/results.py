@@ -24,8 +24,10 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..fileio import atomic_path, save_npz
 from ..keypoints.tracks import FillReport
@@ -40,6 +42,8 @@ OUTPUT_FILES = ("poses.npz", "poses.json", "poses.csv", "poses_*.bvh", "render.m
 
 @dataclass
 class LiftedPerson:
+    """One person of a lift, complete: every array has the person's T frames (see the module's contract)."""
+
     track_id: int
     frames: np.ndarray  # (T,) frame indices in the input
     keypoints_2d: np.ndarray  # (T, 17, 2) pixels
@@ -47,12 +51,14 @@ class LiftedPerson:
     poses_camera: np.ndarray  # (T, 17, 3) metres, root-relative
     poses_world: np.ndarray  # (T, 17, 3) metres
     fill: FillReport
-    poses_camera_absolute: np.ndarray | None = None  # (T, 17, 3) metres
-    foot_contact: np.ndarray | None = None  # (T,) bool: a foot judged to stand on the floor
+    poses_camera_absolute: np.ndarray  # (T, 17, 3) metres
+    foot_contact: np.ndarray  # (T,) bool: a foot judged to stand on the floor
 
     @property
     def interpolated(self) -> np.ndarray:
         """(T, 17) bool: positions made up by gap filling (the detector did not give them)."""
+        if self.fill.filled is None:  # a report without the mask: nothing was made up
+            return np.zeros(self.scores.shape, bool)
         return self.fill.filled
 
 
@@ -64,11 +70,12 @@ class LiftResult:
     num_frames: int
     image_size: tuple[int, int]
     fps: float
-    model: dict
+    model: dict[str, Any]
     notes: list[str] = field(default_factory=list)
-    camera: dict = field(default_factory=dict)  # focal length (pixels) and its source, height, pitch, roll, floor fit
+    camera: dict[str, Any] = field(default_factory=dict)  # focal length (pixels) and its source, height, pitch, roll, floor fit
 
-    def padded(self, name: str, width: int | None = None, fill: float | bool = np.nan, dtype=np.float32) -> np.ndarray:
+    def padded(self, name: str, width: int | None = None, fill: float | bool = np.nan,
+               dtype: DTypeLike = np.float32) -> np.ndarray:
         """``name`` (e.g. ``"poses_world"``, ``"scores"``) of every person over all input frames:
         (P, N, ...) with ``fill`` where a person is absent (``width``: the last axis, checked when given)."""
         shape = getattr(self.people[0], name).shape[1:] if self.people else ((17, width) if width else (17,))
@@ -84,7 +91,7 @@ class LiftResult:
         absent), and on request ``poses.json``, ``poses.csv`` and ``poses_<track>.bvh`` (one per
         person, Y up, metres); every file atomically."""
         out_dir = Path(out_dir)
-        paths = []
+        paths: list[Path] = []
         meta = {"units": "metres (3D), pixels (2D)", "joint_names": list(H36M_17.joint_names),
                 "parents": list(H36M_17.parents), "image_size": list(self.image_size), "fps": self.fps,
                 "model": self.model, "camera": self.camera, "notes": self.notes}
@@ -120,7 +127,8 @@ class LiftResult:
             for p in self.people:
                 for t, frame in enumerate(p.frames):
                     for j, name in enumerate(H36M_17.joint_names):
-                        w, c, a, k = p.poses_world[t, j], p.poses_camera[t, j], p.poses_camera_absolute[t, j], p.keypoints_2d[t, j]
+                        w, c = p.poses_world[t, j], p.poses_camera[t, j]
+                        a, k = p.poses_camera_absolute[t, j], p.keypoints_2d[t, j]
                         lines.append(f"{frame},{p.track_id},{name},{w[0]:.5f},{w[1]:.5f},{w[2]:.5f},"
                                      f"{c[0]:.5f},{c[1]:.5f},{c[2]:.5f},{a[0]:.5f},{a[1]:.5f},{a[2]:.5f},"
                                      f"{k[0]:.2f},{k[1]:.2f},{p.scores[t, j]:.3f},{int(p.interpolated[t, j])}")

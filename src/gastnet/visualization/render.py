@@ -18,9 +18,14 @@ the floor shows as moving over the grid.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import numbers
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib import patheffects
@@ -49,7 +54,75 @@ from .layout import (
     person_colour,
 )
 
-__all__ = ["contact_sheet", "render_animation"]
+__all__ = ["DEFAULT_RENDER_FPS", "RenderOptions", "contact_sheet", "render_animation", "render_options"]
+
+DEFAULT_RENDER_FPS = 25.0
+"""Frames per second of a render (and of a contact sheet's axes smoothing and trail) when none is given."""
+
+DEFAULT_TRAIL_S = 1.5
+"""Seconds of pelvis trail drawn on the floor."""
+
+DEFAULT_MAX_WIDTH, DEFAULT_MAX_HEIGHT = 1280, 720
+"""Bound on an animation's panels, pixels."""
+
+DEFAULT_MIN_SIDE_M = 2.5
+"""The smallest side of the 3D axes, metres."""
+
+DEFAULT_SHEET_FRAMES = 4
+"""Frames on a contact sheet."""
+
+DEFAULT_COLUMN_WIDTH = 320
+"""Pixels per frame column of a contact sheet."""
+
+MIN_GIF_FRAME_MS = 20
+"""The shortest GIF frame time browsers honour, milliseconds."""
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render lifted people (:func:`render_animation`, :func:`contact_sheet`); frozen, checked when made."""
+
+    fps: float = DEFAULT_RENDER_FPS
+    """Frames per second of the poses (the animation plays at ``fps / step``; GIF frames last at least 20 ms)."""
+    labels: tuple[str, ...] | None = None
+    """One short label per person, drawn at the head; ``None``: ``A``, ``B``, ..."""
+    step: int = 1
+    """Animate every ``step``-th frame (the contact sheet picks its own frames)."""
+    view: tuple[float, float] = VIEW
+    """3D view (elevation, azimuth), degrees."""
+    trail_s: float = DEFAULT_TRAIL_S
+    """Seconds of pelvis trail on the floor (0: none)."""
+    max_width: int = DEFAULT_MAX_WIDTH
+    """Bound on the animation's panels, pixels (see :func:`~gastnet.visualization.layout.figure_pixels`)."""
+    max_height: int = DEFAULT_MAX_HEIGHT
+    """Bound on the animation's panels, pixels."""
+    min_side: float = DEFAULT_MIN_SIDE_M
+    """The smallest side of the 3D axes cube, metres (see :func:`~gastnet.visualization.layout.axes_limits`)."""
+    sheet_frames: int = DEFAULT_SHEET_FRAMES
+    """Frames on a contact sheet, evenly spaced."""
+    column_width: int = DEFAULT_COLUMN_WIDTH
+    """Pixels per frame column of a contact sheet."""
+
+    def __post_init__(self) -> None:
+        if self.labels is not None:
+            object.__setattr__(self, "labels", tuple(str(label) for label in self.labels))
+        if not (isinstance(self.fps, numbers.Real) and self.fps > 0):
+            raise ValueError(f"fps must be positive, got {self.fps}")
+        for name in ("step", "max_width", "max_height", "sheet_frames", "column_width"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a whole number, at least 1, got {value!r}")
+        if not self.trail_s >= 0:
+            raise ValueError(f"trail_s must be seconds, 0 or more, got {self.trail_s}")
+        if not self.min_side > 0:
+            raise ValueError(f"min_side must be a positive number of metres, got {self.min_side}")
+
+
+def render_options(options: RenderOptions | None = None, **overrides: Any) -> RenderOptions:
+    """``options`` (default: :class:`RenderOptions` ()) with ``overrides`` (field names) changed."""
+    base = options if options is not None else RenderOptions()
+    return dataclasses.replace(base, **overrides) if overrides else base
+
 
 def _outline(width: float) -> list:
     return [patheffects.Stroke(linewidth=width, foreground=(0, 0, 0), alpha=0.7), patheffects.Normal()]
@@ -134,7 +207,7 @@ class _Scene:
                                  va="bottom", path_effects=_outline(2.5), visible=False) for p in range(people)]
 
         ax3.computed_zorder = False  # drawing order from the depth sort in draw() (the floor first)
-        self.aspect = None
+        self.aspect: tuple[float, float, float] | None = None
         ax3.view_init(elev=view[0], azim=view[1])
         ax3.grid(False)
         for axis, name in ((ax3.xaxis, "x"), (ax3.yaxis, "y"), (ax3.zaxis, "z")):
@@ -266,11 +339,9 @@ def _even_rgb(fig) -> np.ndarray:
 
 
 def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, poses_world: np.ndarray,
-                     image_size: Sequence[int], fps: float, skeleton: Skeleton = H36M_17,
-                     video: Iterable[np.ndarray] | None = None, progress: bool = False, *,
-                     labels: Sequence[str] | None = None, view: tuple[float, float] = VIEW,
-                     trail_s: float = 1.5, max_width: int = 1280, max_height: int = 720,
-                     min_side: float = 2.5) -> Path:
+                     image_size: Sequence[int], options: RenderOptions | None = None, *,
+                     video: Iterable[np.ndarray] | None = None, skeleton: Skeleton = H36M_17, progress: bool = False,
+                     **overrides: Any) -> Path:
     """Write an animation of the people: 2D keypoints on the video beside the 3D world.
 
     Args:
@@ -278,26 +349,28 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
         keypoints_2d: (P, T, J, 2) pixels; NaN where a person is absent.
         poses_world: (P, T, J, 3) metres, z up, feet on the floor z = 0; NaN where absent.
         image_size: (width, height) of the video in pixels; the 2D panel has its aspect ratio.
-        fps: frames per second of the output (GIF frame times are at least 20 ms).
-        video: the RGB frames (H, W, 3) the keypoints come from, drawn under the 2D skeletons.
+        options: frame rate, labels, every n-th frame, view, trail and size (:class:`RenderOptions`,
+            with ``overrides`` of its fields: ``render_animation(path, kp, world, size, fps=25)``).
+        video: the RGB frames (H, W, 3) the keypoints come from, drawn under the 2D skeletons (all
+            of them: with ``step`` > 1 every ``step``-th is shown).
+        skeleton: the joints of the poses.
         progress: show a tqdm bar.
-        labels: one short label per person, drawn at the head (default ``A``, ``B``, ...).
-        view: 3D view (elevation, azimuth) in degrees.
-        trail_s: seconds of pelvis trail on the floor (0: none).
-        max_width, max_height: bound on the panels' pixels (see :func:`~gastnet.visualization.layout.figure_pixels`).
-        min_side: the smallest side (metres) of the 3D axes cube (see :func:`axes_limits`).
 
     Returns the path written; the frames are ``figure_pixels(image_size)`` (even) in size.
     """
+    opts = render_options(options, **overrides)
+    fps = opts.fps / opts.step
+    if opts.step > 1:
+        keypoints_2d, poses_world = np.asarray(keypoints_2d)[:, :: opts.step], np.asarray(poses_world)[:, :: opts.step]
+        if video is not None:
+            video = itertools.islice(video, 0, None, opts.step)
     path = Path(path)
     if path.suffix.lower() not in (".gif", ".mp4"):
         raise ValueError(f"animations are .gif or .mp4, got {path.suffix!r}")
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
     kp, world = _check(keypoints_2d, poses_world, skeleton)
     people, frames = world.shape[:2]
-    labels = _labels(labels, people)
-    size = figure_pixels(image_size, max_width, max_height)
+    labels = _labels(opts.labels, people)
+    size = figure_pixels(image_size, opts.max_width, opts.max_height)
     W, H = size["width"], size["height"]
     fig = _figure(W, H)
     panel, bottom = size["panel"], size["bottom"]
@@ -311,8 +384,8 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
              va="bottom")
     _legend(fig, x3 / W, 4 / H)
     clock = fig.text(size["left"] / W, 6 / H, "", fontsize=9, color="0.3")
-    scene = _Scene(ax2, ax3, kp, world, image_size, skeleton, axes_limits(world, fps, min_side=min_side),
-                   fps, labels, video is not None, trail_s, view)
+    scene = _Scene(ax2, ax3, kp, world, image_size, skeleton, axes_limits(world, fps, min_side=opts.min_side),
+                   fps, labels, video is not None, opts.trail_s, opts.view)
     video_frames = iter(video) if video is not None else None
 
     def frame_images() -> Iterator[np.ndarray]:
@@ -334,7 +407,7 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
                 images = [Image.fromarray(rgb).quantize(256, dither=Image.Dither.NONE) for rgb in frame_images()]
                 if images:
                     images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], loop=0,
-                                   duration=max(20, round(1000 / fps)))
+                                   duration=max(MIN_GIF_FRAME_MS, round(1000 / fps)))
             else:
                 from ..video.reader import require_cv2
 
@@ -354,33 +427,35 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
 
 
 def contact_sheet(path: str | os.PathLike[str], keypoints_2d: np.ndarray, poses_world: np.ndarray,
-                  image_size: Sequence[int], frames: int = 4, skeleton: Skeleton = H36M_17, *,
-                  fps: float = 25.0, labels: Sequence[str] | None = None, view: tuple[float, float] = VIEW,
-                  trail_s: float = 1.5, column_width: int = 320, min_side: float = 2.5) -> Path:
-    """A PNG of ``frames`` evenly spaced frames: the 2D keypoints (image aspect) above the 3D world.
+                  image_size: Sequence[int], options: RenderOptions | None = None, *, skeleton: Skeleton = H36M_17,
+                  **overrides: Any) -> Path:
+    """A PNG of ``options.sheet_frames`` evenly spaced frames: the 2D keypoints (image aspect) above the 3D world.
 
     ``keypoints_2d`` (P, T, J, 2) pixels and ``poses_world`` (P, T, J, 3) metres (z up, floor
     z = 0), NaN where absent; the colours, grid and per-frame axes are those of
-    :func:`render_animation` (``fps`` sets the smoothing of the axes and the trail length).
+    :func:`render_animation` (``options.fps`` sets the smoothing of the axes and the trail length;
+    ``step`` and the animation's size bounds do not apply).
     """
+    opts = render_options(options, **overrides)
+    fps = opts.fps
     kp, world = _check(keypoints_2d, poses_world, skeleton)
     people, total = world.shape[:2]
-    labels = _labels(labels, people)
-    picks = np.linspace(0, max(total - 1, 0), frames).round().astype(int) if total else np.zeros(0, int)
+    labels = _labels(opts.labels, people)
+    picks = np.linspace(0, max(total - 1, 0), opts.sheet_frames).round().astype(int) if total else np.zeros(0, int)
     w, h = (float(v) for v in image_size[:2])
-    cw, left, gap, top, mid, bottom = column_width, 8, 12, 26, 16, 24
+    cw, left, gap, top, mid, bottom = opts.column_width, 8, 12, 26, 16, 24
     h2 = round(cw * h / w)
     W = left * 2 + len(picks) * cw + max(0, len(picks) - 1) * gap
     H = top + h2 + mid + cw + bottom
     W, H = W + W % 2, H + H % 2
     fig = _figure(W, H)
-    limits = axes_limits(world, fps, min_side=min_side)
+    limits = axes_limits(world, fps, min_side=opts.min_side)
     _legend(fig, left / W, 4 / H)
     for i, t in enumerate(picks):
         x = left + i * (cw + gap)
         ax2 = fig.add_axes((x / W, (bottom + cw + mid) / H, cw / W, h2 / H))
         ax3 = fig.add_axes((x / W, bottom / H, cw / W, cw / H), projection="3d")
         ax2.set_title(f"frame {t} ({t / fps:.2f} s)", fontsize=10)
-        scene = _Scene(ax2, ax3, kp, world, image_size, skeleton, limits, fps, labels, False, trail_s, view)
+        scene = _Scene(ax2, ax3, kp, world, image_size, skeleton, limits, fps, labels, False, opts.trail_s, opts.view)
         scene.draw(int(t))
     return save_figure(fig, path)
