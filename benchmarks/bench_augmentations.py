@@ -19,8 +19,14 @@ import numpy as np
 import torch
 
 from gastnet import create_model, list_models
-from gastnet.data.augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, detector_errors,
-                                  displace_joint_definitions, scale_bodies)
+from gastnet.data.augment import (
+    BodyRanges,
+    DetectorErrorRanges,
+    JointDefinitionRanges,
+    detector_errors,
+    displace_joint_definitions,
+    scale_bodies,
+)
 from gastnet.data.mocap import action_group, get_dataset_spec
 from gastnet.data.sources import load_dataset_mocap
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, standing_height

@@ -13,13 +13,18 @@ this run.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
 import gastnet
-from reference_gastnet import ReferenceGASTNet
+
+# the straightforward reference implementation lives with the tests (their oracle)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from reference_gastnet import ReferenceGASTNet  # noqa: E402
 
 
 def samples_per_second(fn: Callable[[], None], batch: int, repeats: int) -> float:

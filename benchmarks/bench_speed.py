@@ -22,8 +22,10 @@ Prints, measured in the same process with the same thread count:
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -32,7 +34,10 @@ import gastnet
 from gastnet.inference.frame_plan import FramePlan
 from gastnet.inference.streaming import StreamingLifter
 from gastnet.model.fusion import fuse_batchnorm
-from reference_gastnet import ReferenceGASTNet
+
+# the straightforward reference implementation lives with the tests (their oracle)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from reference_gastnet import ReferenceGASTNet  # noqa: E402
 
 
 def best_seconds(fn: Callable[[], object], repeats: int, min_time: float = 0.0) -> float:
@@ -171,7 +176,8 @@ def parts(args: argparse.Namespace) -> None:
     linears, inputs = plan_products(FramePlan(gastnet.create_model("gastnet_rf81_causal")))
     plain, packed = alternate_best([products(linears, inputs, False), products(linears, inputs, True)])
     print(f"streaming gastnet_rf81_causal, the plan's {len(linears)} products at 17 rows, ms per push: "
-          f"F.linear {plain / PUSHES_PER_CALL * 1e3:.2f}  PackedLinear {packed / PUSHES_PER_CALL * 1e3:.2f}  {plain / packed:4.2f}x")
+          f"F.linear {plain / PUSHES_PER_CALL * 1e3:.2f}  PackedLinear {packed / PUSHES_PER_CALL * 1e3:.2f}  "
+          f"{plain / packed:4.2f}x")
     torch.manual_seed(0)
     model = gastnet.create_model("gastnet_rf27")
     model.form = "strided"
@@ -181,7 +187,8 @@ def parts(args: argparse.Namespace) -> None:
         step()
     events = prof.key_averages()
     gemm = sum(e.self_cpu_time_total for e in events if e.key in ("aten::mm", "aten::addmm", "aten::bmm"))
-    print(f"gastnet_rf27 training step, batch {args.batch}: matrix products {gemm / sum(e.self_cpu_time_total for e in events):.0%} of self CPU time")
+    share = gemm / sum(e.self_cpu_time_total for e in events)
+    print(f"gastnet_rf27 training step, batch {args.batch}: matrix products {share:.0%} of self CPU time")
 
 
 def main() -> None:
@@ -192,8 +199,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128, help="training batch (windows; the paper trains with 128)")
     parser.add_argument("--pushes", type=int, default=500)
     parser.add_argument("--skip-streaming", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="print the top ops of RF 81 inference and a training step, then stop")
-    parser.add_argument("--parts", action="store_true", help="A/B of single changes (chunked sequences, packed products), then stop")
+    parser.add_argument("--profile", action="store_true",
+                        help="print the top ops of RF 81 inference and a training step, then stop")
+    parser.add_argument("--parts", action="store_true",
+                        help="A/B of single changes (chunked sequences, packed products), then stop")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.profile:

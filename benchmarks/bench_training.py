@@ -66,7 +66,8 @@ def main() -> None:
     print(f"  data pipeline alone:      {1000 * data_s:8.2f} ms/batch  {b / data_s:10.0f} samples/s")
     print(f"  training step alone:      {1000 * model_s:8.2f} ms/batch  {b / model_s:10.0f} samples/s")
     print(f"  training with pipeline:   {1000 * full_s:8.2f} ms/batch  {b / full_s:10.0f} samples/s")
-    print(f"  pipeline share of a step: {100 * data_s / full_s:.1f}%; an epoch takes {loader.num_samples / (b / full_s) / 3600:.2f} h")
+    epoch_h = loader.num_samples / (b / full_s) / 3600
+    print(f"  pipeline share of a step: {100 * data_s / full_s:.1f}%; an epoch takes {epoch_h:.2f} h")
 
 
 if __name__ == "__main__":

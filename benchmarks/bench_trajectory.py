@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 
 from gastnet import create_model
-from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
+from gastnet.camera import normalize_screen_coordinates, project_to_2d
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap
 from gastnet.inference.lift import lift_at_model_rate
@@ -42,6 +43,10 @@ from gastnet.inference.placement import (
     root_translation,
 )
 from gastnet.skeleton import H36M_17
+
+# the camera placement is shared with tests/test_placement.py and lives with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import floor_frame, place_camera  # noqa: E402
 
 SIZE = (1920, 1080)
 CAMERAS = ((60.0, 1.6, 10.0), (75.0, 1.3, 6.0), (90.0, 1.0, 3.0))  # lens across (deg), height (m), pitch down (deg)
@@ -56,34 +61,6 @@ def load_walks(data_dir: Path) -> list[tuple[str, np.ndarray, float]]:
         world, fps = load_cmu_bvh(data_dir / "cmu" / f"{name}.bvh", 30.0)
         walks.append((f"CMU {name}", world.astype(np.float64), fps))
     return walks
-
-
-def place_camera(world: np.ndarray, direction: str, fov: float, height: float, pitch: float):
-    """World -> camera rotation and eye of the nearest camera along the view that sees every joint."""
-    root = world[:, 0, :2]
-    centre = root.mean(0)
-    axis = np.linalg.svd(root - centre, full_matrices=False)[2][0]
-    view = axis if direction == "toward/away" else np.array([-axis[1], axis[0]])
-    focal = focal_from_fov(fov, SIZE)
-    for dist in np.arange(2.0, 40.0, 0.25):
-        eye = np.append(centre - dist * view, height)
-        target = eye + np.append(view * math.cos(math.radians(pitch)), -math.sin(math.radians(pitch)))
-        rot = look_at(torch.tensor(eye), torch.tensor(target)).numpy()
-        cam = (world - eye) @ rot.T
-        if cam[..., 2].min() < 1.0:
-            continue
-        pix = project_to_2d(cam, focal, np.array(SIZE) / 2)
-        if (pix > 20).all() and (pix[..., 0] < SIZE[0] - 20).all() and (pix[..., 1] < SIZE[1] - 20).all():
-            return rot, eye
-    raise RuntimeError("no camera distance sees the whole walk")
-
-
-def floor_frame(world: np.ndarray, rot: np.ndarray, eye: np.ndarray) -> np.ndarray:
-    """True world poses in the placement's convention: x = camera right on the floor, z up, origin below the camera."""
-    x = rot[0] * np.array([1.0, 1.0, 0.0])
-    x /= np.linalg.norm(x)
-    axes = np.stack([x, np.cross([0.0, 0.0, 1.0], x), [0.0, 0.0, 1.0]])
-    return (world - eye * np.array([1.0, 1.0, 0.0])) @ axes.T
 
 
 def lift(model: torch.nn.Module, pixels: np.ndarray, fps: float) -> np.ndarray:

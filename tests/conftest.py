@@ -1,47 +1,23 @@
-import os
-import sys
-from pathlib import Path
+"""Fixtures for every test, the ``data`` marker's check and the summary of data tests that skipped.
+
+Helpers that tests import live in ``tests/helpers.py`` (``from helpers import shared_file``); test
+files never import from ``conftest``, from each other or from ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 import pytest
 import torch
 
-# The straightforward reference implementation lives with the benchmarks; tests use it as an oracle.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from helpers import DATA_ENV, DATA_SKIP_PREFIX, SHARED_DATA, walking_world
 
 
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
-
-
-def _shared_data() -> Path:
-    for candidate in (os.environ.get("GASTNET_DATA"), Path(__file__).resolve().parents[2] / "shared" / "data",
-                      Path.cwd().parent / "shared" / "data"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return Path("../shared/data")
-
-
-SHARED_DATA = _shared_data()
-
-
-def shared_file(*parts: str) -> Path:
-    """A file of the shared research data, or skip the test with the reason."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"shared data {path} is absent (tests that use the real datasets need ../shared/data)")
-    return path
-
-
-def walking_world(num_frames: int, phase: float = 0.0) -> np.ndarray:
-    """A 17-joint walk in Human3.6M world coordinates: metres, z up, in the capture volume centre."""
-
-    from gastnet.examples import synthetic_walk_3d
-
-    local = synthetic_walk_3d(num_frames + int(phase))[int(phase):]  # y up, facing -z
-    world = np.stack([local[..., 0], local[..., 2], local[..., 1] + 0.95], axis=-1)
-    return world.astype(np.float32)
 
 
 @pytest.fixture
@@ -56,3 +32,38 @@ def tiny_h36m(tmp_path):
     (folder / "h36m").mkdir(parents=True)
     np.savez_compressed(folder / "h36m" / "data_3d_h36m.npz", positions_3d=positions)
     return folder
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A test that skips for want of shared data must carry ``@pytest.mark.data`` (so that ``-m "not
+    data"`` leaves it out and the summary counts it): an unmarked one fails, saying so."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and item.get_closest_marker("data") is None and _skip_reason(report).startswith(DATA_SKIP_PREFIX):
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid} reads the shared data (shared_file) but is not marked @pytest.mark.data"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many data-backed tests did not run and why, even without ``-rs``."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "data" in r.keywords]
+    if not skipped:
+        return
+    reasons = Counter(
+        "shared data absent" if _skip_reason(r).startswith(DATA_SKIP_PREFIX) else _skip_reason(r) for r in skipped
+    )
+    terminalreporter.section("data-backed tests skipped")
+    where = f"{SHARED_DATA} (set {DATA_ENV}, or put the data at ../shared/data)"
+    for reason, count in reasons.most_common():
+        if reason == "shared data absent":
+            terminalreporter.line(f"{count} data tests skipped: shared data absent at {where}")
+        else:
+            terminalreporter.line(f"{count} data tests skipped: {reason}")
+    terminalreporter.line("(-rs lists each test and the file it wanted; pytest -m 'not data' leaves them out)")

@@ -4,7 +4,6 @@ import shutil
 
 import pytest
 import torch
-from conftest import shared_file
 
 import gastnet
 from gastnet.cli.main import main
@@ -16,6 +15,7 @@ from gastnet.model import (
     registry,
 )
 from gastnet.model.checkpoint import load_checkpoint
+from helpers import shared_file
 
 FILES = {"authors_rf27_c16": ([3, 3, 3], 16, False), "authors_rf81_c8_causal": ([3, 3, 3, 3], 8, True)}
 TOLERANCE = 1e-5  # measured: 7e-7 (RF 27) and 5e-7 (RF 81, causal)
@@ -36,6 +36,7 @@ def max_difference(model: torch.nn.Module, io: dict) -> float:
     return float((out - io["output"]).abs().max())
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("stem", sorted(FILES))
 def test_import_reproduces_the_authors_outputs(stem):
     widths, channels, causal = FILES[stem]
@@ -53,6 +54,7 @@ def test_import_reproduces_the_authors_outputs(stem):
     assert f"C={channels}" in described and f"receptive field {model.receptive_field}" in described
 
 
+@pytest.mark.data
 def test_inspect_reads_the_architecture_but_not_causality():
     saved = torch.load(authors_file("authors_rf81_c8_causal"), weights_only=True)
     assert is_authors_checkpoint(saved) and is_authors_checkpoint(saved["model_pos"])
@@ -65,6 +67,7 @@ def test_inspect_reads_the_architecture_but_not_causality():
     assert config["causal"] and set(state_dict) == set(gastnet.GASTNet.from_config(config).state_dict())
 
 
+@pytest.mark.data
 def test_causality_follows_the_file_name_unless_given(tmp_path):
     io = recorded("authors_rf81_c8_causal")
     renamed = tmp_path / "81_frame_model.bin"
@@ -75,6 +78,7 @@ def test_causality_follows_the_file_name_unless_given(tmp_path):
     assert max_difference(gastnet.create_model(renamed, causal=True), io) < TOLERANCE
 
 
+@pytest.mark.data
 def test_convert_writes_our_checkpoint_with_the_same_outputs(tmp_path, capsys):
     out = tmp_path / "rf81.pt"
     assert main(["convert", str(authors_file("authors_rf81_c8_causal")), "--out", str(out)]) == 0
@@ -89,6 +93,7 @@ def test_convert_writes_our_checkpoint_with_the_same_outputs(tmp_path, capsys):
     assert "gastnet checkpoint already" in capsys.readouterr().err
 
 
+@pytest.mark.data
 def test_create_model_checks_the_registered_architecture(monkeypatch):
     path = authors_file("authors_rf81_c8_causal")
     with pytest.raises(ValueError, match=r"C=8 in the file, 64 for gastnet_rf81; causal=True in the file, False"):
@@ -113,6 +118,7 @@ def _corrupted(tmp_path, change) -> str:
     return str(path)
 
 
+@pytest.mark.data
 def test_damaged_files_are_refused_naming_the_key(tmp_path):
     key = "layers_graph_conv.1.local_graph_layer.gcn_sym.e"
 
@@ -134,6 +140,7 @@ def test_damaged_files_are_refused_naming_the_key(tmp_path):
         gastnet.create_model(tmp_path / "junk.bin")
 
 
+@pytest.mark.data
 def test_a_checkpoint_command_takes_the_authors_file(tmp_path):
     stem = "authors_rf27_c16"
     out = tmp_path / "m.pt"

@@ -146,6 +146,7 @@ CRASHES = {"oom": "the worker lifting this input was killed (signal 9: out of me
            "abort": "the worker lifting this input crashed (killed by signal 6, SIGABRT)"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers, crash", [(1, "oom"), (2, "abort")])
 def test_a_crashing_worker_fails_only_its_input(tmp_path, workers, crash):
     inputs = keypoint_files(tmp_path / "in", ("walk_a", "segfault", "walk_b", crash))
@@ -161,6 +162,7 @@ def test_a_crashing_worker_fails_only_its_input(tmp_path, workers, crash):
     assert not multiprocessing.active_children()
 
 
+@pytest.mark.slow
 def test_an_input_past_the_timeout_fails_and_the_batch_goes_on(tmp_path):
     inputs = keypoint_files(tmp_path / "in", ("hang", "walk_a", "walk_b"))
     records = lift_many(inputs, tmp_path / "out", workers=2, timeout=4, lift_function=misbehaving_lift, **OPTIONS)

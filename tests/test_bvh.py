@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
 from gastnet.animation import forward_kinematics, read_bvh, write_bvh
 from gastnet.animation.bvh import euler_to_matrix
 from gastnet.skeleton import H36M_17
+from helpers import shared_file
 
 
 def rigid_motion(frames: int = 30) -> np.ndarray:
@@ -55,6 +55,7 @@ def test_bvh_of_noisy_bones_keeps_mean_lengths(tmp_path):
     assert np.abs(back - poses).mean() < 0.01  # within a centimetre on average
 
 
+@pytest.mark.data
 def test_read_the_cmu_file():
     bvh = read_bvh(shared_file("cmu", "131_01.bvh"))
     assert len(bvh.motion) == 994 and bvh.fps == pytest.approx(120, rel=1e-3)

@@ -4,11 +4,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import gastnet
 from gastnet.cli.main import main
 
 
+@pytest.mark.slow
 def test_version_and_help_from_a_subprocess():
     out = subprocess.run([sys.executable, "-m", "gastnet", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"gastnet {gastnet.__version__}"

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import shared_file
 
 import gastnet
 from gastnet import create_model, list_models
@@ -18,6 +17,7 @@ from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.model.checkpoint import save_checkpoint
 from gastnet.model.weights import DEFAULT_TAGS, PRETRAINED, RENAMED, recorded_input
 from gastnet.training.config import Config
+from helpers import shared_file
 
 ARCHITECTURES = list_models()
 TAGS = list_models(pretrained=True)
@@ -131,6 +131,7 @@ def test_our_checkpoint_loads_through_create_model_with_its_metadata(tmp_path):
     assert create_model(bare).pretrained_weights.frame_rates is None
 
 
+@pytest.mark.data
 def test_the_authors_file_loads_through_create_model():
     path = shared_file("authors_checkpoints", "authors_rf81_c8_causal.bin")
     model = create_model(path)

@@ -3,14 +3,19 @@
 import numpy as np
 import pytest
 import torch
-from conftest import shared_file, walking_world
 
 from gastnet import create_model
 from gastnet.cli.main import main
 from gastnet.data.cmu import UNIT_METRES, load_cmu_bvh
-from gastnet.evaluation.cross_dataset import (HUMANEVA_TO_H36M, SHARED_JOINTS, benchmark_clips, evaluate_clips,
-                                              virtual_camera_clips)
+from gastnet.evaluation.cross_dataset import (
+    HUMANEVA_TO_H36M,
+    SHARED_JOINTS,
+    benchmark_clips,
+    evaluate_clips,
+    virtual_camera_clips,
+)
 from gastnet.evaluation.metrics import mpjpe
+from helpers import shared_file, walking_world
 
 
 def test_virtual_camera_clips_are_seeded_cut_and_consistent():
@@ -52,6 +57,7 @@ def test_evaluate_clips_scores_the_given_joints_with_breakdowns():
     assert sum(breakdown[k]["frames"] for k in positions) == 360 == sum(breakdown[k]["frames"] for k in elevations)
 
 
+@pytest.mark.data
 def test_cmu_mapping_gives_a_human_sized_body():
     world, fps = load_cmu_bvh(shared_file("cmu", "131_01.bvh"), 30.0)
     assert fps == pytest.approx(30.0, rel=1e-3) and world.shape[1:] == (17, 3)
@@ -63,6 +69,7 @@ def test_cmu_mapping_gives_a_human_sized_body():
     assert UNIT_METRES == pytest.approx(0.05644, rel=1e-3)
 
 
+@pytest.mark.data
 def test_humaneva_clips_copy_the_shared_joints_and_make_the_rest():
     shared_file("humaneva", "data_3d_humaneva15.npz")
     clips, scored = benchmark_clips("humaneva-cross")
@@ -81,6 +88,7 @@ def test_humaneva_clips_copy_the_shared_joints_and_make_the_rest():
     assert first.fps == 60.0
 
 
+@pytest.mark.data
 def test_evaluate_command_runs_a_benchmark(tmp_path, capsys):
     shared_file("cmu", "131_01.bvh")
     assert main(["evaluate", "gastnet_rf27_c32.h36m_noise", "--dataset", "cmu-vcam", "--out", str(tmp_path)]) == 0

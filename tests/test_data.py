@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import shared_file, walking_world
 
 from gastnet.data import (
     WindowLoader,
@@ -21,6 +20,7 @@ from gastnet.data.mocap import H36M_KEPT_JOINTS
 from gastnet.data.prepare import prepare_ground_truth_2d, prepare_h36m_from_cdf
 from gastnet.data.windows import PoseSequence
 from gastnet.skeleton import H36M_17
+from helpers import shared_file, walking_world
 
 
 def write_3d(path, positions):
@@ -188,9 +188,11 @@ def test_epochs_are_reproducible_resumable_and_shard_over_processes():
     assert len(shards[0]) == len(shards[1]) == 33 and not set(shards[0]) & set(shards[1])
 
 
+@pytest.mark.data
 def test_humaneva_camera_frame_agrees_with_its_2d(tmp_path):
     shared_file("humaneva", "data_3d_humaneva15.npz")
-    mocap, points, _ = load_pose_data("humaneva", subjects=["Validate/S1"], data_dir=shared_file("humaneva", "cameras.json").parents[1])
+    data_dir = shared_file("humaneva", "cameras.json").parents[1]
+    mocap, points, _ = load_pose_data("humaneva", subjects=["Validate/S1"], data_dir=data_dir)
     seq = build_sequences(mocap, points, ["Validate/S1"], actions=["Walking"])[0]
     cam3d = mocap.camera_frame("Validate/S1", seq.action)[0]
     pixels = points.positions["Validate/S1"][seq.action][0]
@@ -203,6 +205,7 @@ def test_humaneva_camera_frame_agrees_with_its_2d(tmp_path):
         assert coef[0] > 300 and rms < 3.0, (axis, coef, rms)
 
 
+@pytest.mark.data
 def test_real_h36m_projection_stays_in_the_image():
     folder = shared_file("h36m", "data_3d_h36m.npz").parents[1]
     mocap, points, _ = load_pose_data("h36m", data_dir=folder, subjects=["S9"])

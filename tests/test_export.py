@@ -5,17 +5,24 @@ import json
 import numpy as np
 import pytest
 import torch
-from test_model import randomize
 
 from gastnet import create_model
 from gastnet.cli.main import main
 from gastnet.inference.export import export_model
+from helpers import randomize
 
 
 @pytest.fixture(scope="module")
-def model():
+def shared_model():
     torch.manual_seed(0)
     return randomize(create_model("gastnet_rf27_causal", channels=16)).eval()
+
+
+@pytest.fixture
+def model(shared_model):
+    """The module's model; tests switch its form, which is put back after each one, pass or fail."""
+    yield shared_model
+    shared_model.form = "dilated"
 
 
 @pytest.mark.parametrize("form", ["dilated", "strided"])
@@ -30,9 +37,9 @@ def test_torchscript_matches_pytorch(model, form, tmp_path):
         x = torch.randn(3, frames, 17, 2)
         with torch.no_grad():
             torch.testing.assert_close(loaded(x), model(x), atol=1e-4, rtol=0)
-    model.form = "dilated"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["dilated", "strided"])
 def test_onnx_runtime_matches_pytorch(model, form, tmp_path):
     ort = pytest.importorskip("onnxruntime", reason="ONNX tests need the onnx extra")
@@ -47,7 +54,6 @@ def test_onnx_runtime_matches_pytorch(model, form, tmp_path):
         (out,) = session.run(["poses"], {"keypoints": x.numpy()})
         with torch.no_grad():
             np.testing.assert_allclose(out, model(x).numpy(), atol=1e-4)
-    model.form = "dilated"
 
 
 def test_export_command(tmp_path, capsys):

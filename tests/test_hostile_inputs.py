@@ -4,13 +4,13 @@ import pickle
 import threading
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 from gastnet.data.keypoints2d import load_keypoints_2d
 from gastnet.data.mocap import load_mocap
-from gastnet.safe_load import load_npz
 from gastnet.keypoints.files import read_keypoints
+from gastnet.safe_load import load_npz
 
 
 class Payload:
@@ -56,8 +56,8 @@ def test_a_raw_pickle_renamed_npz_is_not_loaded(tmp_path):
 def test_the_fields_own_npz_layout_still_loads(tmp_path):
     positions = {"S1": {"Walking": [np.random.default_rng(0).normal(size=(5, 17, 2)).astype(np.float32)]}}
     np.savez_compressed(tmp_path / "vp3d.npz", positions_2d=np.array(positions, dtype=object),
-                        metadata=np.array({"num_joints": 17, "layout_name": "h36m", "video_metadata": {"S1": {"w": 1000, "h": 1000}}},
-                                          dtype=object))
+                        metadata=np.array({"num_joints": 17, "layout_name": "h36m",
+                                           "video_metadata": {"S1": {"w": 1000, "h": 1000}}}, dtype=object))
     data = load_npz(tmp_path / "vp3d.npz")
     np.testing.assert_array_equal(data["positions_2d"].item()["S1"]["Walking"][0], positions["S1"]["Walking"][0])
     assert data["metadata"].item()["video_metadata"]["S1"] == {"w": 1000, "h": 1000}

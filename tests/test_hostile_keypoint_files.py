@@ -354,6 +354,7 @@ FUZZ = settings(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=1000)
 @given(keypoint_documents(), st.sampled_from([None] * 6 + ["coco", "h36m", "openpose25"]))
 def test_fuzzed_json_documents_read_or_give_one_line(document, layout):
@@ -408,6 +409,7 @@ def _write_arrays(folder: Path, kind: str, arr: np.ndarray, draw: Callable) -> P
     return folder / "vp3d.npz"
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=500)
 @given(keypoint_arrays(), st.sampled_from(["npy", "npz", "vp3d"]),
        st.sampled_from([None, None, None, "coco", "h36m", "mediapipe"]), st.data())

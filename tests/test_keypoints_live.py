@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import shared_file
 
 from gastnet import create_model
 from gastnet.inference import StreamingLifter
@@ -11,6 +10,7 @@ from gastnet.inference.live import live_poses
 from gastnet.keypoints import COCO_17, MEDIAPIPE_TO_COCO, coco_to_h36m, mediapipe_to_coco
 from gastnet.skeleton import H36M_17
 from gastnet.video.detectors import Detection
+from helpers import shared_file
 
 
 def coco_pose() -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +120,7 @@ def test_3d_panel_draws_the_pose():
     assert drawn.shape == (200, 200, 3) and (drawn != empty).any()
 
 
+@pytest.mark.data
 def test_live_command_on_the_shared_video(tmp_path, capsys):
     pytest.importorskip("mediapipe", reason="live detection needs the video extra (MediaPipe)")
     video = shared_file("video", "walk_apart_2persons.avi")
@@ -139,6 +140,8 @@ def test_live_command_on_the_shared_video(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["live.mp4"]
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_lifting_the_two_person_video_keeps_identities(tmp_path, capsys):
     pytest.importorskip("mediapipe", reason="video detection needs the video extra (MediaPipe)")
     video = shared_file("video", "walk_apart_2persons.avi")

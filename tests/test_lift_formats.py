@@ -11,13 +11,7 @@ from gastnet.inference.smoothing import one_euro, savitzky_golay
 from gastnet.keypoints.files import read_keypoints
 from gastnet.keypoints.layouts import COCO_FROM, to_h36m
 from gastnet.keypoints.tracks import PersonTrack, fill_gaps, link_detections
-
-
-def coco_person(offset: float, frame: int = 0) -> np.ndarray:
-    """COCO-17 keypoints (17, 3) of a standing figure at x = offset, moving 2 px per frame."""
-    k = np.arange(17)
-    xy = np.stack([offset + 3.0 * (k % 3) + 2.0 * frame, 50.0 + 10.0 * k], axis=1)
-    return np.concatenate([xy, np.full((17, 1), 0.9)], axis=1)
+from helpers import coco_person
 
 
 def test_coco_results_with_two_people_become_two_stable_tracks(tmp_path):

@@ -8,23 +8,7 @@ import gastnet
 from gastnet import GASTNet, count_parameters, create_model, list_models
 from gastnet.model import GlobalAttention, SemanticGraphConv, symmetry_matrix
 from gastnet.skeleton import H36M_17
-
-
-def randomize(model: torch.nn.Module) -> torch.nn.Module:
-    """Give the parameters that start constant (BatchNorm, graph logits, C_k = 0) random values."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.2)
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2.0)
-            elif isinstance(m, SemanticGraphConv):
-                m.logits.normal_()
-            elif isinstance(m, GlobalAttention) and m.learned:
-                m.C.normal_(0, 0.3)
-    return model
-
+from helpers import randomize
 
 PAPER_COUNTS = {
     "gastnet_rf9": 1_617_164,

@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
 import gastnet
 from gastnet.examples import synthetic_walk_2d
@@ -17,6 +16,7 @@ from gastnet.keypoints.files import read_keypoints
 from gastnet.keypoints.people import STATIC_STEP, screen_tracks
 from gastnet.keypoints.tracks import PersonTrack
 from gastnet.video.detectors import Detection, MultiPersonDetector
+from helpers import coco_person, shared_file
 
 SIZE = (1280, 720)
 
@@ -81,6 +81,8 @@ def test_a_skeleton_no_body_makes_is_dropped_after_lifting():
         lift_tracks([ghost], SIZE, model, num_frames=60, fps=30)
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_a_picture_of_a_person_in_a_real_video_is_not_lifted(tmp_path):
     """A real-looking distractor: a photo of a person pasted on the wall of the shared video's first
     1.3 s; MediaPipe finds it (and the man standing in front), only the man is lifted."""
@@ -124,7 +126,9 @@ def test_the_search_for_more_people_runs_every_tenth_frame_until_someone_is_foun
             yield image
 
     slots = []
-    detector = MultiPersonDetector(3, backend=lambda: slots.append(Scripted(lambda t: [100] + ([300] if t >= 25 else []))) or slots[-1])
+    detector = MultiPersonDetector(
+        3, backend=lambda: slots.append(Scripted(lambda t: [100] + ([300] if t >= 25 else []))) or slots[-1]
+    )
     counts = [len(detector.detect(f)) for f in frames(40)]
     assert counts[:25] == [1] * 25 and counts[30:] == [2] * 10  # the newcomer at frame 25 is found at frame 30
     assert slots[0].calls == 40
@@ -132,6 +136,7 @@ def test_the_search_for_more_people_runs_every_tenth_frame_until_someone_is_foun
     assert slots[2].calls == 1  # at frame 30, the first search with two people hidden: nobody is left
 
 
+@pytest.mark.data
 def test_mediapipe_prints_nothing(capfd):
     pytest.importorskip("mediapipe", reason="needs the video extra (MediaPipe)")
     cv2 = pytest.importorskip("cv2")
@@ -147,7 +152,6 @@ def test_mediapipe_prints_nothing(capfd):
 
 
 def test_the_authors_json_numbers_frames_from_one(tmp_path):
-    from test_lift_formats import coco_person
 
     # written the way their writer writes it: one entry per frame, frame_index = i + 1
     doc = {"label": "person", "label_index": 0, "data": [
@@ -186,8 +190,6 @@ def test_missing_image_size_names_the_option(tmp_path):
 
 def test_a_few_images_are_lifted_and_the_bar_counts_what_was_read(tmp_path, capsys, monkeypatch):
     cv2 = pytest.importorskip("cv2", reason="video tests need the video extra")
-    from test_lift_formats import coco_person
-
     from gastnet.video import reader
 
     for i in range(2):

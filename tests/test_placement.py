@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import shared_file
 
 from gastnet.camera import look_at, project_to_2d
 from gastnet.examples import synthetic_walk_3d
@@ -16,6 +15,7 @@ from gastnet.inference.placement import (
     root_translation,
     smooth_depth,
 )
+from helpers import floor_frame, place_camera, shared_file
 
 FPS = 25.0
 FOCAL, CENTRE = np.array([1100.0, 1100.0]), np.array([960.0, 540.0])
@@ -50,14 +50,6 @@ def camera(eye, target, roll: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
 
 def to_camera(world: np.ndarray, rot: np.ndarray, eye: np.ndarray) -> np.ndarray:
     return (world - eye) @ rot.T
-
-
-def floor_frame(world: np.ndarray, rot: np.ndarray, eye: np.ndarray) -> np.ndarray:
-    """True world poses in the placement's frame: x = camera right on the floor, z up, origin below the camera."""
-    x = rot[0] - rot[0, 2] * np.array([0.0, 0.0, 1.0])
-    x /= np.linalg.norm(x)
-    axes = np.stack([x, np.cross([0.0, 0.0, 1.0], x), [0.0, 0.0, 1.0]])
-    return (world - eye * np.array([1.0, 1.0, 0.0])) @ axes.T
 
 
 def test_focal_from_fov_uses_the_long_side():
@@ -185,6 +177,7 @@ def test_bad_input_raises():
         place_in_world([poses], 0.0)
 
 
+@pytest.mark.data
 def test_real_walk_from_its_projection():
     from gastnet.data.cmu import load_cmu_bvh
 
@@ -204,13 +197,13 @@ def test_real_walk_from_its_projection():
     assert placed.camera_height == pytest.approx(1.3 - ankle_level, abs=0.05)
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("direction", ["across", "toward/away"])
 def test_gastnet_lift_places_a_real_walk_where_it_was(direction):
     """End to end: a Human3.6M walk (S9 Walking 1, 25 fps) seen by a 75-degree camera 1.3 m high,
     projected to pixels and given to ``gastnet.lift`` with the focal length: the lifted root follows
     the true path within 1% of the distance walked (the benchmark measures 0.2-0.4%)."""
     import gastnet
-    from bench_trajectory import floor_frame, place_camera
     from gastnet.data.sources import load_dataset_mocap
 
     world = load_dataset_mocap("h36m", shared_file("h36m", "data_3d_h36m.npz").parent.parent)
@@ -234,13 +227,13 @@ def test_gastnet_lift_places_a_real_walk_where_it_was(direction):
     assert np.median(np.abs(feet)) < 0.01 and np.abs(feet).max() < 0.05  # and on the floor
 
 
+@pytest.mark.data
 def test_the_person_height_fixes_the_scale_of_a_smaller_body():
     """The CMU subject is smaller than Human3.6M's: lifted bodies are too big and placed too far;
     given his stature (from the motion capture), ``gastnet.lift`` puts him where he was."""
     import gastnet
-    from bench_trajectory import place_camera
     from gastnet.data.cmu import load_cmu_bvh
-    from gastnet.inference.placement import ANKLE_HEIGHT_FRACTION, body_scale
+    from gastnet.inference.placement import body_scale
 
     world, fps = load_cmu_bvh(shared_file("cmu", "131_01.bvh"), 30.0)
     world = world.astype(np.float64)

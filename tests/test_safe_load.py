@@ -297,7 +297,7 @@ def test_fuzzed_pickles_give_a_result_or_one_line(tmp_path, opcodes, args):
 @given(shape=st.lists(st.integers(-2, 2**40), max_size=4), descr=st.sampled_from(["<f8", "|O", "<U3", "|V8", "<m8", "xx"]),
        body=st.binary(max_size=256))
 def test_fuzzed_npy_headers_give_a_result_or_one_line(tmp_path, shape, descr, body):
-    header = ("{'descr': '%s', 'fortran_order': False, 'shape': %r, }" % (descr, tuple(shape))).encode("latin1")
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {tuple(shape)!r}, }}".encode("latin1")
     header += b" " * (-(len(header) + 11) % 64) + b"\n"
     path = tmp_path / "fuzz.npy"
     path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + body)

@@ -62,7 +62,7 @@ def test_custom_skeleton_from_parents():
 def test_flip_permutation_is_an_involution_swapping_pairs():
     perm = H36M_17.flip_permutation()
     assert [perm[p] for p in perm] == list(range(17))
-    assert all(perm[l] == r for l, r in zip(H36M_17.joints_left, H36M_17.joints_right))
+    assert all(perm[left] == right for left, right in zip(H36M_17.joints_left, H36M_17.joints_right))
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import shared_file
 
 from gastnet.cli.main import main
 from gastnet.evaluation import evaluate_checkpoint
@@ -19,18 +18,9 @@ from gastnet.model.checkpoint import load_checkpoint, model_from_checkpoint
 from gastnet.training import Trainer, load_config
 from gastnet.training.config import Config
 from gastnet.training.trainer import TrainState
+from helpers import TINY, shared_file, tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = [
-    'model.name="gastnet_rf9"', "model.channels=8", 'data.train_subjects=["S1"]', 'data.test_subjects=["S9"]',
-    "train.batch_size=32", "train.epochs=2", "train.eval_sequences=2", "train.threads=1",
-]
-
-
-def tiny_config(*extra: str) -> Config:
-    return load_config(None, [*TINY, *extra])
-
-
 def _same(a, b, where="checkpoint"):
     """Nested checkpoint contents equal: tensors bit for bit, tables with their keys in the same order."""
     if isinstance(a, torch.Tensor):
@@ -62,7 +52,8 @@ def test_shipped_configs_parse_and_name_registered_models(path):
 
 def test_paper_recipes_in_the_configs():
     rf27 = load_config(REPO / "configs" / "h36m_rf27.toml")
-    assert (rf27.train.epochs, rf27.train.batch_size, rf27.train.lr, rf27.train.lr_decay, rf27.data.downsample) == (80, 128, 1e-3, 0.95, 5)
+    train = rf27.train
+    assert (train.epochs, train.batch_size, train.lr, train.lr_decay, rf27.data.downsample) == (80, 128, 1e-3, 0.95, 5)
     assert load_config(REPO / "configs" / "h36m_rf243.toml").data.downsample == 1
     he = load_config(REPO / "configs" / "humaneva_rf27.toml")
     assert (he.train.batch_size, he.train.lr_decay, he.train.epochs, he.data.dataset) == (32, 0.98, 200, "humaneva")
@@ -83,6 +74,7 @@ def test_config_overrides_and_errors(tmp_path):
         load_config(tmp_path / "bad.toml")
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_resumes_exactly(tiny_h36m, tmp_path):
     whole = Trainer(tiny_config(), tmp_path / "whole", data_dir=tiny_h36m, progress=False)
     history = whole.run()
@@ -195,7 +187,8 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_h36m, tmp_path):
     assert first["step"] == 0
     assert first["test_mpjpe_mm"] == pytest.approx(evaluate_checkpoint(base, data_dir=tiny_h36m).average["mpjpe"], rel=1e-6)
     with pytest.raises(ValueError, match="does not exist"):
-        Trainer(tiny_config(f'train.init="{tmp_path / "nowhere.pt"}"'), tmp_path / "bad", data_dir=tiny_h36m, progress=False).run()
+        config = tiny_config(f'train.init="{tmp_path / "nowhere.pt"}"')
+        Trainer(config, tmp_path / "bad", data_dir=tiny_h36m, progress=False).run()
 
 
 def test_train_command_and_bad_checkpoint(tiny_h36m, tmp_path, capsys):
@@ -209,6 +202,7 @@ def test_train_command_and_bad_checkpoint(tiny_h36m, tmp_path, capsys):
     assert "not a readable checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_distributed_training_with_two_gloo_processes(tiny_h36m, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -226,6 +220,8 @@ def test_distributed_training_with_two_gloo_processes(tiny_h36m, tmp_path):
     assert history[-1]["test_mpjpe_mm"] < history[0]["test_mpjpe_mm"]
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_smoke_run_on_the_shared_human36m_data(tmp_path):
     """The CI smoke run: a tiny model trains, checkpoints, resumes and beats the untrained model."""
     data = shared_file("h36m", "data_3d_h36m.npz").parents[1]
@@ -240,6 +236,7 @@ def test_smoke_run_on_the_shared_human36m_data(tmp_path):
     assert table.average["mpjpe"] < 0.5 * untrained, (table.average, untrained)
 
 
+@pytest.mark.slow
 def test_ablate_trains_and_tabulates_each_variant(tiny_h36m, tmp_path, capsys):
     args = ["ablate", "--table", "2", "--out", str(tmp_path / "abl"), "--data-dir", str(tiny_h36m), "--no-progress",
             "--set", "model.channels=8", 'data.train_subjects=["S1"]', 'data.test_subjects=["S9"]', "train.epochs=1",

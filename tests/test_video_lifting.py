@@ -2,14 +2,14 @@
 
 import numpy as np
 import torch
-from bench_lean import lean_grid  # benchmarks/ is on the tests' path (conftest)
 
 from gastnet import create_model
 from gastnet.evaluation.metrics import spectral_peak_ratio
 from gastnet.examples import load_demo_sample
 from gastnet.inference.lift import frame_stride, lift_at_model_rate
-from gastnet.inference.predict import predict_sequence
 from gastnet.inference.pipeline import DEFAULT_MODELS
+from gastnet.inference.predict import predict_sequence
+from helpers import lean_grid
 
 
 def test_upright_person_stays_upright_anywhere_in_a_wide_frame():

@@ -3,17 +3,24 @@
 import numpy as np
 import pytest
 import torch
-from conftest import walking_world
-from test_training import tiny_config
 
 from gastnet import create_model
 from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
-from gastnet.data.augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, body_frame,
-                                  detector_errors, displace_joint_definitions, mirror_world, scale_bodies)
+from gastnet.data.augment import (
+    BodyRanges,
+    DetectorErrorRanges,
+    JointDefinitionRanges,
+    body_frame,
+    detector_errors,
+    displace_joint_definitions,
+    mirror_world,
+    scale_bodies,
+)
 from gastnet.data.video_windows import VideoAugmentation, VideoWindowLoader
 from gastnet.data.virtual_cameras import CameraRanges, fov_to_focal, project_normalized, sample_cameras, standing_height
 from gastnet.skeleton import H36M_17
 from gastnet.training import Trainer
+from helpers import tiny_config, walking_world
 
 BONES = H36M_17.bones()
 

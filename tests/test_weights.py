@@ -9,10 +9,10 @@ from importlib import resources
 import numpy as np
 import pytest
 import torch
-from conftest import shared_file
 
 from gastnet import create_model, get_model_spec, list_models
 from gastnet.model.weights import DEFAULT_TAGS, PRETRAINED, Weights, input_description, recorded_input
+from helpers import shared_file
 
 TAGS = list_models(pretrained=True)
 
@@ -76,6 +76,7 @@ def test_pretrained_weights_fix_the_architecture():
         create_model("gastnet_rf243", pretrained=True)
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("name", TAGS)
 def test_pretrained_accuracy_on_a_slice_of_the_test_set(name):
     from gastnet.data import build_sequences, load_pose_data
@@ -84,7 +85,9 @@ def test_pretrained_accuracy_on_a_slice_of_the_test_set(name):
     model = create_model(name, pretrained=True)
     weights = model.pretrained_weights
     humaneva = weights.joint_layout == "humaneva15"
-    dataset, subject, actions = ("humaneva", "Validate/S1", ["Walking"]) if humaneva else ("h36m", "S11", ["Walking", "Directions"])
+    dataset, subject, actions = (
+        ("humaneva", "Validate/S1", ["Walking"]) if humaneva else ("h36m", "S11", ["Walking", "Directions"])
+    )
     folder = shared_file(dataset, "cameras.json").parents[1]
     mocap, points, _ = load_pose_data(dataset, data_dir=folder, subjects=[subject])
     downsample = weights.metrics[0].details["downsample"]  # the rate the recorded metrics used

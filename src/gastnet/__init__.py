@@ -11,7 +11,16 @@ torch.Size([1, 1, 17, 3])
 from importlib.metadata import PackageNotFoundError, version
 
 from .inference.pipeline import lift
-from .model import GASTNet, Weights, count_parameters, create_model, get_model_spec, list_models, load_model, register_model
+from .model import (
+    GASTNet,
+    Weights,
+    count_parameters,
+    create_model,
+    get_model_spec,
+    list_models,
+    load_model,
+    register_model,
+)
 from .skeleton import H36M_17, HUMANEVA_15, Skeleton, get_skeleton, list_skeletons, register_skeleton
 
 try:

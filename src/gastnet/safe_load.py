@@ -21,9 +21,9 @@ import math
 import os
 import pickle
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import IO, Any, ClassVar
 
 import numpy as np
@@ -219,7 +219,9 @@ def _counted(handler: Callable[[Any], None]) -> Callable[[Any], None]:
     return counted
 
 
-_CHECKED: dict[bytes, Callable[[Any], None]] = {pickle.REDUCE: _DataUnpickler._load_reduce, pickle.BUILD: _DataUnpickler._load_build}
+_CHECKED: dict[bytes, Callable[[Any], None]] = {
+    pickle.REDUCE: _DataUnpickler._load_reduce, pickle.BUILD: _DataUnpickler._load_build,
+}
 _REFUSED = ("INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID", "NEXT_BUFFER",
             "READONLY_BUFFER")  # opcodes that build instances, look up registries or take outside buffers
 _CHECKED.update({getattr(pickle, name): _DataUnpickler._refused_opcode for name in _REFUSED})

@@ -43,7 +43,11 @@ def read_bvh(path: str | os.PathLike[str]) -> BvhMotion:
     tokens = Path(path).read_text().split()
     if not tokens or tokens[0] != "HIERARCHY":
         raise ValueError(f"{path}: not a BVH file (no HIERARCHY)")
-    names, parents, offsets, channels, stack = [], [], [], [], []
+    names: list[str] = []
+    parents: list[int] = []
+    offsets: list = []
+    channels: list[list[str]] = []
+    stack: list[int] = []
     i = 1
     while tokens[i] != "MOTION":
         tok = tokens[i]
@@ -90,10 +94,10 @@ def euler_to_matrix(angles_deg: np.ndarray, order: str) -> np.ndarray:
         c, s = np.cos(a), np.sin(a)
         m = np.zeros(a.shape + (3, 3))
         i = "XYZ".index(axis)
-        j, l = (i + 1) % 3, (i + 2) % 3  # cyclic, so that every axis turns right-handed
+        j, n = (i + 1) % 3, (i + 2) % 3  # cyclic, so that every axis turns right-handed
         m[..., i, i] = 1
-        m[..., j, j], m[..., l, l] = c, c
-        m[..., j, l], m[..., l, j] = -s, s
+        m[..., j, j], m[..., n, n] = c, c
+        m[..., j, n], m[..., n, j] = -s, s
         out = out @ m
     return out
 
@@ -113,7 +117,8 @@ def forward_kinematics(bvh: BvhMotion) -> np.ndarray:
         for k, c in enumerate(chans):
             if c.endswith("position"):
                 translation[:, "XYZ".index(c[0])] = values[:, k]
-        local = euler_to_matrix(rot_values, "".join(rot_axes)) if rot_axes else np.broadcast_to(np.eye(3), (frames, 3, 3))
+        local = (euler_to_matrix(rot_values, "".join(rot_axes)) if rot_values is not None
+                 else np.broadcast_to(np.eye(3), (frames, 3, 3)))
         if parent == -1:
             positions[:, j] = bvh.offsets[j] + translation
             rotations[:, j] = local

@@ -55,7 +55,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if out.exists() and not args.overwrite:
         raise ValueError(f"{out} already exists; pass --overwrite or choose another --out")
     export_model(model, out, args.format, args.form)
-    frames = "T >= %d frames in, T - %d out" % (model.receptive_field, model.receptive_field - 1) \
+    frames = f"T >= {model.receptive_field} frames in, T - {model.receptive_field - 1} out" \
         if args.form == "dilated" else f"exactly {model.receptive_field} frames in, one out"
     print(f"wrote {out} ({args.format}, {args.form} form: {frames}; input 'keypoints' (B, T, {model.num_joints}, 2), "
           f"output 'poses')")
@@ -73,7 +73,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise ValueError(f"{out} already exists; pass --overwrite or choose another --out")
     model = create_model(None, checkpoint=args.source, **({} if args.causal is None else {"causal": args.causal}))
     found = model.pretrained_weights
-    if found.source != "authors":
+    if found is None or found.source != "authors":
         raise ValueError(f"{args.source} is a gastnet checkpoint already, not one of the authors' files")
     save_checkpoint(out, model, converted_from=Path(args.source).name,
                     description=f"gastnet checkpoint converted from the {found.description}")
@@ -152,10 +152,11 @@ def cmd_live(args: argparse.Namespace) -> int:
     if n == 0:
         raise ValueError("the source gave no frames")
     mean = {k: 1000 * statistics.fmean(v) for k, v in timings.items()}
-    latency = sorted(1000 * (d + l) for d, l in zip(timings["detect"], timings["lift"]))
+    latency = sorted(1000 * (d + f) for d, f in zip(timings["detect"], timings["lift"]))
     print(f"{n} frames, a person in {found}; {n / total:.1f} fps end to end (with rendering)")
     print(f"per frame: detection {mean['detect']:.1f} ms, lifting {mean['lift']:.1f} ms, rendering {mean['render']:.1f} ms;"
-          f" latency (detection + lifting) median {latency[n // 2]:.1f} ms, 95th percentile {latency[int(0.95 * (n - 1))]:.1f} ms")
+          f" latency (detection + lifting) median {latency[n // 2]:.1f} ms,"
+          f" 95th percentile {latency[int(0.95 * (n - 1))]:.1f} ms")
     if args.out:
         print(f"wrote {args.out}")
     return 0

@@ -114,7 +114,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..data.mocap import get_dataset_spec
     from ..model.registry import create_model
 
-    trained = create_model(args.checkpoint, pretrained=True).pretrained_weights.train_config
+    weights = create_model(args.checkpoint, pretrained=True).pretrained_weights
+    trained = {} if weights is None else weights.train_config
     dataset = get_dataset_spec(args.dataset or trained.get("data", {}).get("dataset", "h36m")).name
     noise = f"_noise{args.input_noise:g}" if args.input_noise else ""
     _table_paths(_results_dir(args), f"eval_{dataset}_{args.keypoints}{noise}", args.overwrite)
@@ -136,7 +137,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from ..evaluation.cross_dataset import evaluate_benchmark
 
     if args.input_noise or args.downsample or args.keypoints != "gt":
-        raise ValueError(f"--dataset {args.dataset} is a fixed benchmark: --input-noise, --downsample and --keypoints do not apply")
+        raise ValueError(f"--dataset {args.dataset} is a fixed benchmark: --input-noise, --downsample and "
+                         "--keypoints do not apply")
     out_dir, stem = _results_dir(args), f"eval_{args.dataset}"
     _table_paths(out_dir, stem, args.overwrite)  # fail before the work, not after it
     table = evaluate_benchmark(args.checkpoint, args.dataset, args.data_dir, flip=not args.no_flip, progress=True)

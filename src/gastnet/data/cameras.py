@@ -58,13 +58,11 @@ class Camera:
         if not self.has_intrinsics:
             raise ValueError(f"camera {self.id} has no intrinsics, so it cannot project points")
         dt = points.dtype
-        return cam.project_to_2d(
-            points,
-            self.focal_length.astype(dt),
-            self.center.astype(dt),
-            self.radial_distortion.astype(dt),
-            self.tangential_distortion.astype(dt),
-        )
+        focal_length, center = self.focal_length, self.center
+        assert focal_length is not None and center is not None  # has_intrinsics
+        radial = np.zeros(3) if self.radial_distortion is None else self.radial_distortion
+        tangential = np.zeros(2) if self.tangential_distortion is None else self.tangential_distortion
+        return cam.project_to_2d(points, focal_length.astype(dt), center.astype(dt), radial.astype(dt), tangential.astype(dt))
 
     def normalize(self, pixels: np.ndarray) -> np.ndarray:
         """Pixels (..., 2) to the network's normalised screen coordinates."""
@@ -75,10 +73,10 @@ def _array(values) -> np.ndarray | None:
     return None if values is None else np.asarray(values, dtype=np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(dataset: str) -> dict[str, tuple[Camera, ...]]:
     try:
-        text = resources.files("gastnet.data").joinpath("calibration", f"{dataset}.json").read_text()
+        text = resources.files("gastnet.data").joinpath("calibration").joinpath(f"{dataset}.json").read_text()
     except FileNotFoundError:
         raise ValueError(f"no cameras ship for dataset {dataset!r}; expected 'h36m' or 'humaneva'") from None
     data = json.loads(text)
@@ -91,8 +89,8 @@ def _load(dataset: str) -> dict[str, tuple[Camera, ...]]:
                     id=str(intr["id"]),
                     width=int(intr["res_w"]),
                     height=int(intr["res_h"]),
-                    orientation=_array(extr["orientation_wxyz"]),
-                    translation=_array(extr["translation_m"]),
+                    orientation=np.asarray(extr["orientation_wxyz"], dtype=np.float64),
+                    translation=np.asarray(extr["translation_m"], dtype=np.float64),
                     focal_length=_array(intr.get("focal_length")),
                     center=_array(intr.get("center")),
                     radial_distortion=_array(intr.get("radial_distortion", [0.0, 0.0, 0.0])),

@@ -114,6 +114,7 @@ def match_mocap(keypoints: Keypoints2D, mocap: MocapDataset, subjects: list[str]
         length = mocap.positions[subject][action].shape[0]
         for c, view in enumerate(views):
             if view.shape[0] < length:
-                raise ValueError(f"{subject}/{action} camera {c}: the 2D has {view.shape[0]} frames, fewer than the 3D's {length}")
+                raise ValueError(f"{subject}/{action} camera {c}: the 2D has {view.shape[0]} frames, "
+                                 f"fewer than the 3D's {length}")
         trimmed.setdefault(subject, {})[action] = [np.asarray(v[:length], dtype=np.float32) for v in views]
     return Keypoints2D(trimmed, dict(keypoints.metadata))

@@ -165,6 +165,9 @@ def load_mocap(path: str | os.PathLike[str], dataset: str | DatasetSpec) -> Moca
             if not np.isfinite(pose).all():
                 raise ValueError(f"{path}: {subject}/{action} contains NaN or infinite values")
             if pose.shape[1] != spec.skeleton.num_joints:
-                pose = pose[:, list(spec.kept_joints)]
+                if spec.kept_joints is None:
+                    raise ValueError(f"{path}: {subject}/{action} has {pose.shape[1]} joints; expected "
+                                     f"{spec.skeleton.num_joints} (no reduction from {spec.raw_joints} is known)")
+                pose = pose[:, np.asarray(spec.kept_joints)]
             positions[subject][action] = pose.astype(np.float32)
     return MocapDataset(spec, positions)

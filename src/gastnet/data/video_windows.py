@@ -27,9 +27,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .augment import (BodyRanges, DetectorErrorRanges, JointDefinitionRanges, detector_errors,
-                      displace_joint_definitions, mirror_world, scale_bodies)
 from ..camera import project_to_2d, world_to_camera
+from .augment import (
+    BodyRanges,
+    DetectorErrorRanges,
+    JointDefinitionRanges,
+    detector_errors,
+    displace_joint_definitions,
+    mirror_world,
+    scale_bodies,
+)
 from .cameras import Camera
 from .virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
 

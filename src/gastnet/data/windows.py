@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import torch
@@ -62,11 +63,21 @@ def build_sequences(
     return sequences
 
 
+@overload
+def flip_poses(poses: torch.Tensor, skeleton: Skeleton) -> torch.Tensor: ...
+
+
+@overload
+def flip_poses(poses: np.ndarray, skeleton: Skeleton) -> np.ndarray: ...
+
+
 def flip_poses(poses: np.ndarray | torch.Tensor, skeleton: Skeleton) -> np.ndarray | torch.Tensor:
-    """Mirror poses (..., J, 2 or 3): negate x and swap left and right joints."""
-    sign = [-1.0] + [1.0] * (poses.shape[-1] - 1)
-    sign = torch.tensor(sign, dtype=poses.dtype, device=poses.device) if isinstance(poses, torch.Tensor) else np.asarray(sign, dtype=poses.dtype)
-    return poses[..., skeleton.flip_permutation(), :] * sign
+    """Mirror poses (..., J, 2 or 3): negate x and swap left and right joints (a tensor for a tensor)."""
+    signs = [-1.0] + [1.0] * (poses.shape[-1] - 1)
+    mirrored = poses[..., skeleton.flip_permutation(), :]
+    if isinstance(poses, torch.Tensor):
+        return mirrored * torch.tensor(signs, dtype=poses.dtype, device=poses.device)
+    return mirrored * np.asarray(signs, dtype=poses.dtype)
 
 
 class WindowLoader:
@@ -145,6 +156,7 @@ class WindowLoader:
         y = self.targets[frames][:, None].copy()  # (B, 1, J, 3)
         flipped = indices >= self.num_frames
         if flipped.any():
+            assert self.flip_skeleton is not None  # flipped samples exist only with one (num_samples)
             x[flipped] = flip_poses(x[flipped], self.flip_skeleton)
             y[flipped] = flip_poses(y[flipped], self.flip_skeleton)
         if self.noise_std > 0 and noise_rng is not None:

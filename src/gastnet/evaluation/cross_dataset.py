@@ -18,11 +18,11 @@ with flip averaging):
 What is scored. A lifter trained on Human3.6M outputs Human3.6M's joints, and the other mocap
 systems put the torso joints elsewhere: the hips are 9 cm apart in HumanEva-I and 14 cm in the
 CMU skeleton against 27 cm in Human3.6M; HumanEva's shoulders are 35 cm apart against 28, its
-thorax-to-head distance 32 cm against 18 (``python benchmarks/bench_joint_definitions.py``). No lifter can guess such conventions, so the two
-cross-dataset benchmarks score the joints whose definition all three share, the joint centres of
-the limbs (knees, ankles, elbows, wrists), with the pelvis as the root (:data:`SHARED_JOINTS`);
-the inputs still carry the other dataset's torso joints, which is the point. ``h36m-vcam``
-scores all 17.
+thorax-to-head distance 32 cm against 18 (``python benchmarks/bench_joint_definitions.py``). No
+lifter can guess such conventions, so the two cross-dataset benchmarks score the joints whose
+definition all three share, the joint centres of the limbs (knees, ankles, elbows, wrists), with
+the pelvis as the root (:data:`SHARED_JOINTS`); the inputs still carry the other dataset's torso
+joints, which is the point. ``h36m-vcam`` scores all 17.
 
 Errors are MPJPE and P-MPJPE (mm) after centring both poses on the pelvis, per action and
 averaged over actions, plus breakdowns by camera elevation (virtual cameras) and by where the
@@ -138,7 +138,9 @@ def _humaneva_cross(data_dir: Path) -> list[BenchmarkClip]:
     return clips
 
 
-def benchmark_clips(name: str, data_dir: str | os.PathLike[str] | None = None, seed: int = 0) -> tuple[list[BenchmarkClip], tuple[int, ...]]:
+def benchmark_clips(
+    name: str, data_dir: str | os.PathLike[str] | None = None, seed: int = 0
+) -> tuple[list[BenchmarkClip], tuple[int, ...]]:
     """The clips of benchmark ``name`` and the joints it scores."""
     folder = resolve_data_dir(data_dir)
     if name == "h36m-vcam":
@@ -174,7 +176,9 @@ def evaluate_clips(model: GASTNet, clips: list[BenchmarkClip], scored: tuple[int
                 acc[0] += 1
                 acc[1] += float(errors[0][t])
                 acc[2] += float(errors[1][t])
-    groups = [{"action": key[0], "frames": cells[key].frames, **cells[key].means()} for key in sorted(cells, key=_group_order)]
+    groups: list[dict[str, Any]] = [
+        {"action": key[0], "frames": cells[key].frames, **cells[key].means()} for key in sorted(cells, key=_group_order)
+    ]
     average = {m: float(np.mean([g[m] for g in groups])) for m in METRICS}
     order = [label for *_, label in ELEVATION_BINS + POSITION_BINS]
     info = dict(info or {})

@@ -30,7 +30,10 @@ from ..model.registry import create_model
 from ..skeleton import Skeleton
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
-__all__ = ["predict_sequence", "evaluate_sequences", "add_input_noise", "evaluate_checkpoint", "load_evaluated_model", "EvaluationTable", "H36M_ACTION_ORDER", "METRICS"]
+__all__ = [
+    "predict_sequence", "evaluate_sequences", "add_input_noise", "evaluate_checkpoint", "load_evaluated_model",
+    "EvaluationTable", "H36M_ACTION_ORDER", "METRICS",
+]
 
 H36M_ACTION_ORDER = (
     "Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases",
@@ -127,7 +130,7 @@ def evaluate_sequences(
         pred = predict_sequence(model, seq.inputs, flip_skeleton)
         pred = pred - pred[:, root : root + 1]
         target = torch.from_numpy(seq.targets) - torch.from_numpy(seq.targets[:, root : root + 1])
-        key = (action_group(seq.action), seq.subject) if by_subject else (action_group(seq.action),)
+        key: tuple[str, ...] = (action_group(seq.action), seq.subject) if by_subject else (action_group(seq.action),)
         cells.setdefault(key, GroupErrors()).add(pred, target)
     groups = []
     for key in sorted(cells, key=_group_order):
@@ -155,7 +158,8 @@ def load_evaluated_model(checkpoint: str | os.PathLike[str]) -> tuple[GASTNet, d
     warnings.warn("load_evaluated_model is deprecated and goes in the next release; use "
                   "gastnet.create_model(name_or_path, pretrained=True)", DeprecationWarning, stacklevel=2)
     model = create_model(checkpoint, pretrained=True)
-    return model, {"model_config": model.config, "config": model.pretrained_weights.train_config}
+    weights = model.pretrained_weights
+    return model, {"model_config": model.config, "config": {} if weights is None else weights.train_config}
 
 
 def evaluate_checkpoint(
@@ -180,7 +184,8 @@ def evaluate_checkpoint(
     a 2D detector's error when only ground-truth 2D is at hand.
     """
     model = create_model(checkpoint, pretrained=True)
-    trained = model.pretrained_weights.train_config.get("data", {})
+    weights = model.pretrained_weights  # set by pretrained=True; None only for random weights
+    trained = ({} if weights is None else weights.train_config).get("data", {})
     spec = get_dataset_spec(dataset or trained.get("dataset", "h36m"))
     if model.num_joints != spec.skeleton.num_joints:
         raise ValueError(f"the checkpoint's model takes {model.num_joints} joints, {spec.name} has {spec.skeleton.num_joints}")

@@ -30,7 +30,8 @@ def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
 
 def _check(pred: torch.Tensor, target: torch.Tensor) -> None:
     if pred.shape != target.shape or pred.shape[-1] != 3 or pred.ndim < 2:
-        raise ValueError(f"expected two pose arrays of the same shape (..., J, 3), got {tuple(pred.shape)} and {tuple(target.shape)}")
+        raise ValueError(f"expected two pose arrays of the same shape (..., J, 3), got {tuple(pred.shape)} "
+                         f"and {tuple(target.shape)}")
 
 
 def _reduce(per_pose: torch.Tensor, reduction: Reduction) -> torch.Tensor:
@@ -100,7 +101,8 @@ def spectral_peak_ratio(signal: np.ndarray, fps: float, frequency: float, neighb
 
     >>> t = np.arange(300) / 30
     >>> smooth = np.stack([np.sin(2 * np.pi * 0.9 * t), t**2], -1)
-    >>> spectral_peak_ratio(smooth, 30, 10) < 3, spectral_peak_ratio(smooth + 0.05 * np.sin(2 * np.pi * 10 * t)[:, None], 30, 10) > 100
+    >>> ripple = 0.05 * np.sin(2 * np.pi * 10 * t)[:, None]
+    >>> spectral_peak_ratio(smooth, 30, 10) < 3, spectral_peak_ratio(smooth + ripple, 30, 10) > 100
     (True, True)
     """
     x = np.asarray(signal, dtype=np.float64).reshape(len(signal), -1)

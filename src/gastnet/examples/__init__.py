@@ -87,5 +87,7 @@ def load_demo_sample() -> dict[str, np.ndarray]:
 
     with resources.as_file(resources.files("gastnet.examples").joinpath("cmu_walk_2d.npz")) as path, np.load(path) as data:
         sample = {key: data[key] for key in data.files}
-    sample["focal_length"] = np.float64(dataset_cameras("h36m", "S9")[0].focal_length.mean())  # the camera it was seen by
+    focal_length = dataset_cameras("h36m", "S9")[0].focal_length  # the camera it was seen by
+    assert focal_length is not None  # Human3.6M cameras ship their intrinsics
+    sample["focal_length"] = np.float64(focal_length.mean())
     return sample

@@ -46,6 +46,8 @@ def _export_onnx(model: GASTNet, example: torch.Tensor, path: Path, form: str, m
             model, (example,), input_names=["keypoints"], output_names=["poses"],
             dynamic_shapes={"x": dims}, dynamo=True, verbose=False,
         )
+    if program is None:  # only the TorchScript exporter (dynamo=False) returns None
+        raise RuntimeError("torch.onnx.export returned no program")
     proto = program.model_proto
     entry = proto.metadata_props.add()
     entry.key, entry.value = "gastnet_config", metadata

@@ -20,12 +20,15 @@ the operations differs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 
 from ..model.fusion import fuse_batchnorm
-from ..model.gastnet import GASTNet
-from ..model.layers import GraphAttentionBlock
+from ..model.gastnet import GASTNet, TemporalBlock
+from ..model.layers import GraphAttentionBlock, SemanticGraphConv
 from ..model.ops import PackedLinear
 
 __all__ = ["FramePlan", "RingBuffer"]
@@ -66,10 +69,11 @@ class _AttentionStep:
         biases: list[torch.Tensor] = []
         self.local = block.local
         if block.local is not None:  # all graphs side by side: C channels per graph
-            convs = block.local.convs
+            convs = cast(Sequence[SemanticGraphConv], block.local.convs)
             attention = torch.cat([conv.attention() for conv in convs])  # (G C, J, J)
             self.diagonal = attention.diagonal(dim1=1, dim2=2).t().contiguous()  # (J, G C)
-            self.local_bias = torch.cat([conv.bias for conv in convs])
+            # fused (model/fusion.py): every graph convolution has its BatchNorm's shift as bias
+            self.local_bias = torch.cat([cast(torch.Tensor, conv.bias) for conv in convs])
             # every graph's off-diagonal matrices are sparse (a joint's few neighbours): the edges
             # (target i, source j) of any graph, with each channel's weight S_c[i, j] (0 off its graph)
             off_diagonal = attention.ne(0).any(0) & ~torch.eye(attention.shape[1], dtype=torch.bool, device=attention.device)
@@ -87,7 +91,7 @@ class _AttentionStep:
                 score_weight, score_bias = glob._score_projection()
                 weights.append(score_weight)
                 biases.append(score_bias)
-            self.learned = glob.C if glob.learned else None
+            self.learned: torch.Tensor | None = glob.C if glob.learned else None
             self.glob_out = PackedLinear(glob.out.linear.weight, glob.out.linear.bias)
         weights.append(fuse.weight[:, :d])
         biases.append(fuse.bias)
@@ -112,7 +116,8 @@ class _AttentionStep:
                 att = torch.softmax(F.leaky_relu(scores[:k, :, None] + scores[k:, None, :], 0.2), dim=-1)
                 if self.learned is not None:
                     att = att.add_(self.learned)
-            else:
+            else:  # a global branch without adaptive attention has learned attention (layers.py)
+                assert self.learned is not None
                 att = self.learned
             mixed = torch.bmm(att, values).transpose(0, 1).reshape(j, -1)
             branches.append(self.glob_out(mixed, relu=True))
@@ -135,10 +140,10 @@ class FramePlan:
         fused = fuse_batchnorm(model).to(device)
         self.widths = fused.filter_widths
         self.stem = PackedLinear(fused.stem.flat_weight(), fused.stem.bias)
-        self.attention = [_AttentionStep(block) for block in fused.attention_blocks]
+        self.attention = [_AttentionStep(block) for block in cast(Sequence[GraphAttentionBlock], fused.attention_blocks)]
         self.temporal = [
             (PackedLinear(b.conv.flat_weight(), b.conv.bias), PackedLinear(b.pointwise.linear.weight, b.pointwise.linear.bias))
-            for b in fused.temporal_blocks
+            for b in cast(Sequence[TemporalBlock], fused.temporal_blocks)
         ]
         self.head = PackedLinear(fused.head.weight)
         self.regressor = None if fused.joint_regressor is None else fused.joint_regressor.weight.detach()

@@ -138,7 +138,7 @@ def root_translation(poses_rel: np.ndarray, keypoints_2d: np.ndarray, scores: np
         raise ValueError("focal must be positive and the poses and keypoints finite (fill gaps first)")
     few = (weights > 0).sum(1, keepdims=True) < min_joints
     weights = np.where(few & (weights == 0), fallback_weight, weights)
-    x, y = ((keypoints_2d - np.asarray(centre, np.float64)) / focal).transpose(2, 0, 1)  # (T, J) each
+    x, y = np.asarray((keypoints_2d - np.asarray(centre, np.float64)) / focal).transpose(2, 0, 1)  # (T, J) each
     X, Y, Z = poses_rel.transpose(2, 0, 1)
     bx, by = x * Z - X, y * Z - Y  # right-hand sides of the two rows [1, 0, -x] and [0, 1, -y]
     s, sx, sy = weights.sum(1), (weights * x).sum(1), (weights * y).sum(1)

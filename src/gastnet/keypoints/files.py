@@ -185,14 +185,15 @@ def _whole_number(value: object) -> int | None:
 def _frame_numbers(path: Path, ids: list, name: str) -> list[int]:
     """``ids`` as ints; ValueError unless every one is a whole number of at least 0 (a negative one
     would become a phantom frame) and they are all numbers or all strings."""
-    numbers = [_whole_number(i) for i in ids]
-    if None in numbers:
-        found = ids[numbers.index(None)]
+    whole = [_whole_number(i) for i in ids]
+    if None in whole:
+        found = ids[whole.index(None)]
         raise ValueError(f"{path}: every {name!r} must be an integer frame number, found {_preview(found)}")
     if len({isinstance(i, str) for i in ids}) > 1:
         text, number = (next(i for i in ids if isinstance(i, str) == kind) for kind in (True, False))
         raise ValueError(f"{path}: {name!r} mixes strings and numbers ({reprlib.repr(text)} and "
                          f"{reprlib.repr(number)}); expected one kind")
+    numbers = [i for i in whole if i is not None]  # all of them
     if numbers and min(numbers) < 0:
         raise ValueError(f"{path}: negative {name} {min(numbers)}; expected frame numbers of 0 or more")
     return numbers

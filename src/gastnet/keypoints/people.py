@@ -33,7 +33,8 @@ MIN_HEIGHT = 0.03
 MIN_SCORE = 0.4
 """Lowest mean detector confidence of a track."""
 STATIC_STEP = 0.0005
-"""Largest per-frame joint displacement (75th percentile over joints of the median over frames), as a fraction of the person's height, of a static track."""
+"""Largest per-frame joint displacement (75th percentile over joints of the median over frames), as a
+fraction of the person's height, of a static track."""
 
 
 def _heights(keypoints: np.ndarray) -> np.ndarray:

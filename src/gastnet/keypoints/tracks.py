@@ -97,7 +97,7 @@ def link_detections(
             if di not in used_people:
                 open_tracks.append({"id": next_id, "frames": [frame], "kp": [kp], "sc": [sc]})
                 next_id += 1
-        still = []
+        still: list[dict] = []
         for track in open_tracks:
             (still if frame - track["frames"][-1] <= max_gap else finished).append(track)
         open_tracks = still

@@ -1,13 +1,21 @@
 """The GAST-Net model: graph matrices, layers, the network, the model registry and its weights."""
 
+from .authors import convert_authors_state_dict, inspect_authors_state_dict, is_authors_checkpoint
+from .checkpoint import model_from_checkpoint
+from .deprecated import load_authors_checkpoint, load_model
 from .gastnet import GASTNet, TemporalBlock, TemporalConv, receptive_field
 from .graph import GRAPH_NAMES, adjacency, graph_matrix, kinematic_matrix, symmetry_matrix
 from .layers import GlobalAttention, GraphAttentionBlock, LocalAttention, SemanticGraphConv
-from .authors import convert_authors_state_dict, inspect_authors_state_dict, is_authors_checkpoint
-from .registry import ModelSpec, count_parameters, create_model, get_model_spec, list_models, register_model, split_model_name
+from .registry import (
+    ModelSpec,
+    count_parameters,
+    create_model,
+    get_model_spec,
+    list_models,
+    register_model,
+    split_model_name,
+)
 from .weights import Metric, Weights
-from .checkpoint import model_from_checkpoint
-from .deprecated import load_authors_checkpoint, load_model
 
 __all__ = [
     "GASTNet", "TemporalBlock", "TemporalConv", "receptive_field",

@@ -124,6 +124,7 @@ def _authors_parts(key: str, shape: tuple[int, ...], heads: int) -> list[tuple[s
     path, _, param = key.rpartition(".")
     if m := re.fullmatch(r"attention_blocks\.(\d+)\.glob(?:\.(theta|phi|g))?", path):
         base, h = f"layers_graph_conv.{m[1]}.global_graph_layer.attentions", shape[0] // heads
+        part: tuple[int, ...]
         if m[2]:
             name, part = f"{m[2]}.{param}", ((h, shape[1], 1) if param == "weight" else (h,))
         else:
@@ -159,6 +160,8 @@ def convert_authors_state_dict(
     """
     sd = _state_dict_of(state_dict)
     info = inspect_authors_state_dict(state_dict)
+    if sd is None:  # inspect_authors_state_dict refused it already
+        raise ValueError("not a GAST-Net authors' state dict")
     model = GASTNet(skeleton=info["skeleton"], filter_widths=info["filter_widths"], channels=info["channels"],
                     dropout=dropout, causal=causal, num_heads=info["num_heads"], in_channels=info["in_channels"])
     layout = {key: _authors_parts(key, tuple(t.shape), info["num_heads"]) for key, t in model.state_dict().items()}

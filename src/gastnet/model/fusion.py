@@ -10,6 +10,8 @@ The fused copy is for inference only (it cannot be trained or load ordinary stat
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -56,22 +58,24 @@ def fuse_batchnorm(model: GASTNet) -> GASTNet:
     """An eval-mode copy of ``model`` with every BatchNorm folded away and dropout removed
     (outputs agree to float precision)."""
     fused = copy.deepcopy(model).eval()
-    _fold_input_norm(fused.stem, fused.input_norm)
+    _fold_input_norm(fused.stem, cast(ChannelBatchNorm, fused.input_norm))
     fused.input_norm = nn.Identity()
-    _fold_temporal(fused.stem, fused.stem_norm)
+    _fold_temporal(fused.stem, cast(ChannelBatchNorm, fused.stem_norm))
     fused.stem_norm = nn.Identity()
     for module in list(fused.modules()):
         if isinstance(module, Pointwise):
-            module.linear = _fold_linear(module.linear, module.norm)
+            module.linear = _fold_linear(module.linear, cast(ChannelBatchNorm, module.norm))
             module.norm = nn.Identity()
         elif isinstance(module, TemporalBlock):
-            _fold_temporal(module.conv, module.norm)
+            _fold_temporal(module.conv, cast(ChannelBatchNorm, module.norm))
             module.norm = nn.Identity()
         elif isinstance(module, LocalAttention):
-            for conv, norm in zip(module.convs, module.norms):
+            convs = cast(Sequence[SemanticGraphConv], module.convs)
+            norms = cast(Sequence[ChannelBatchNorm], module.norms)
+            for conv, norm in zip(convs, norms):
                 _fold_graph(conv, norm)
             module.norms = nn.ModuleList(nn.Identity() for _ in module.norms)
-    for name, module in list(fused.named_modules()):  # eval-only: dropout is the identity, skip its call
+    for module in list(fused.modules()):  # eval-only: dropout is the identity, skip its call
         for child_name, child in list(module.named_children()):
             if isinstance(child, nn.Dropout):
                 setattr(module, child_name, nn.Identity())

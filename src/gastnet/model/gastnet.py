@@ -18,7 +18,7 @@ import math
 import numbers
 import reprlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -135,7 +135,7 @@ def _check_entry(key: str, value: Any) -> Any:
     if key == "channels":
         return _integer(key, value, 1, MAX_WIDTH)
     if key == "dropout":
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
             raise ValueError(f"dropout={reprlib.repr(value)}: expected a number in [0, 1)")
         return float(value)
     if key in ("causal", "adaptive_attention", "learned_attention"):
@@ -259,7 +259,7 @@ class TemporalBlock(nn.Module):
         super().__init__()
         self.width, self.dilation, self.causal = width, dilation, causal
         self.conv = TemporalConv(channels, channels, width)
-        self.norm = ChannelBatchNorm(channels)
+        self.norm: nn.Module = ChannelBatchNorm(channels)  # nn.Identity once fused (model/fusion.py)
         self.pointwise = Pointwise(channels, channels, dropout)
 
     def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
@@ -328,14 +328,15 @@ class GASTNet(nn.Module):
             "learned_attention": learned_attention, "num_heads": num_heads, "in_channels": in_channels,
             "num_joints_out": num_joints_out,
         })
-        skeleton, filter_widths = checked["skeleton"], checked["filter_widths"]
-        self.skeleton = skeleton
+        resolved: Skeleton = checked["skeleton"]
+        filter_widths = checked["filter_widths"]
+        self.skeleton = resolved
         self.filter_widths = filter_widths
         self.causal = causal
         self.in_channels = in_channels
-        self.num_joints_out = num_joints_out or skeleton.num_joints
+        self.num_joints_out = num_joints_out or resolved.num_joints
         self.config: dict[str, Any] = {
-            "skeleton": skeleton.name if _is_registered(skeleton) else skeleton.to_dict(),
+            "skeleton": resolved.name if _is_registered(resolved) else resolved.to_dict(),
             "filter_widths": list(filter_widths),
             "channels": channels,
             "dropout": dropout,
@@ -350,12 +351,12 @@ class GASTNet(nn.Module):
 
         def attention_block(width: int) -> GraphAttentionBlock:
             return GraphAttentionBlock(
-                width, skeleton, local_graphs, adaptive_attention, learned_attention, num_heads, dropout
+                width, resolved, local_graphs, adaptive_attention, learned_attention, num_heads, dropout
             )
 
-        self.input_norm = ChannelBatchNorm(in_channels)
+        self.input_norm: nn.Module = ChannelBatchNorm(in_channels)  # nn.Identity once fused (model/fusion.py)
         self.stem = TemporalConv(in_channels, channels, filter_widths[0])
-        self.stem_norm = ChannelBatchNorm(channels)
+        self.stem_norm: nn.Module = ChannelBatchNorm(channels)
         self.attention_blocks = nn.ModuleList([attention_block(channels)])
         self.temporal_blocks = nn.ModuleList()
         width, dilation = 2 * channels, filter_widths[0]
@@ -365,8 +366,8 @@ class GASTNet(nn.Module):
             width, dilation = 2 * width, dilation * w
         self.head = nn.Linear(width, 3, bias=False)
         self.joint_regressor = (
-            nn.Linear(skeleton.num_joints, self.num_joints_out, bias=False)
-            if self.num_joints_out != skeleton.num_joints
+            nn.Linear(resolved.num_joints, self.num_joints_out, bias=False)
+            if self.num_joints_out != resolved.num_joints
             else None
         )
         self.form = form
@@ -464,7 +465,9 @@ class GASTNet(nn.Module):
         """The dilated form over ``x`` (B, T, J, C), ``chunk_frames`` frames at a time: (B, T - RF + 1, J_out, 3)."""
         self._check_input(x, strided=False)
         # frames of its input each temporal layer's taps reach back (stem first)
-        histories = [self.filter_widths[0] - 1] + [(b.width - 1) * b.dilation for b in self.temporal_blocks]
+        histories = [self.filter_widths[0] - 1] + [
+            (b.width - 1) * b.dilation for b in cast(Sequence[TemporalBlock], self.temporal_blocks)
+        ]
         tails: list[torch.Tensor | None] = [None] * len(histories)  # per temporal layer: its last input frames
         outputs = []
         for start in range(0, x.shape[1], chunk_frames):

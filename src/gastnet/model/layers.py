@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +56,10 @@ def derived(module: nn.Module, name: str, sources: Sequence[torch.Tensor], compu
 class ChannelBatchNorm(nn.BatchNorm1d):
     """BatchNorm over the last axis of a channels-last tensor ``(..., C)`` (momentum 0.1)."""
 
+    # always tracked here (track_running_stats=True), never None as in the base class
+    running_mean: torch.Tensor
+    running_var: torch.Tensor
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.reshape(-1, x.shape[-1])).view(x.shape)
 
@@ -72,11 +76,13 @@ def folding(module: nn.Module, norm: nn.Module) -> bool:
 
 
 def fold_norm(
-    module: nn.Module, name: str, norm: ChannelBatchNorm, weight: torch.Tensor, bias: torch.Tensor | None,
+    module: nn.Module, name: str, norm: nn.Module, weight: torch.Tensor, bias: torch.Tensor | None,
     channel_dim: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(weight, bias)`` of a linear layer with the eval-mode ``norm`` after it folded in (output
-    channels along ``channel_dim`` of ``weight``), cached while nothing they derive from changes."""
+    """``(weight, bias)`` of a linear layer with the eval-mode ``norm`` (a :class:`ChannelBatchNorm`,
+    as :func:`folding` checked) after it folded in (output channels along ``channel_dim`` of
+    ``weight``), cached while nothing they derive from changes."""
+    norm = cast(ChannelBatchNorm, norm)
     sources = [weight, norm.weight, norm.bias, norm.running_mean, norm.running_var] + ([] if bias is None else [bias])
 
     def compute() -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +100,7 @@ class Pointwise(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.linear = nn.Linear(in_channels, out_channels, bias=False)
-        self.norm = ChannelBatchNorm(out_channels)
+        self.norm: nn.Module = ChannelBatchNorm(out_channels)  # nn.Identity once fused (model/fusion.py)
         self.dropout = Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, *parts: torch.Tensor) -> torch.Tensor:
@@ -135,6 +141,8 @@ class SemanticGraphConv(nn.Module):
         self.register_buffer("flat_index", flat_index, persistent=False)
         self.register_buffer("eye", torch.eye(mask.shape[0], dtype=torch.bool), persistent=False)
         self.bias: nn.Parameter | None = None  # only set when a BatchNorm is folded in (see fusion.py)
+        self.flat_index: torch.Tensor
+        self.eye: torch.Tensor
 
     @property
     def num_joints(self) -> int:
@@ -187,7 +195,8 @@ class LocalAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         parts = []
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+        convs = cast(Sequence[SemanticGraphConv], self.convs)
+        for i, (conv, norm) in enumerate(zip(convs, self.norms)):
             if folding(self, norm):
                 parts.append(relu(conv(x, *fold_norm(self, f"norm{i}", norm, conv.weight, conv.bias, 2))))
             else:

@@ -31,7 +31,7 @@ import os
 import re
 import reprlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,12 @@ class EvalConfig:
     flip: bool = True  # test-time flip averaging
 
 
+
+def _pair(values: Sequence[float]) -> tuple[float, float]:
+    """A ``[low, high]`` range from a config list as the tuple the augmentation takes."""
+    low, high = values
+    return float(low), float(high)
+
 @dataclass
 class AugmentConfig:
     """Video-like training windows: virtual cameras, bodies, joint definitions, detector errors and
@@ -113,12 +119,12 @@ class AugmentConfig:
         from ..data.virtual_cameras import CameraRanges
 
         return VideoAugmentation(
-            fps=tuple(self.fps), flip=flip,
-            cameras=CameraRanges(fov_deg=tuple(self.fov_deg), elevation_deg=tuple(self.elevation_deg),
-                                 person_height=tuple(self.person_height), position=self.position),
+            fps=_pair(self.fps), flip=flip,
+            cameras=CameraRanges(fov_deg=_pair(self.fov_deg), elevation_deg=_pair(self.elevation_deg),
+                                 person_height=_pair(self.person_height), position=self.position),
             bodies=BodyRanges() if self.bodies else None,
             joint_definitions=JointDefinitionRanges(std=self.joint_std) if self.joint_definitions else None,
-            detector=DetectorErrorRanges(noise=tuple(self.noise)) if self.detector_errors else None,
+            detector=DetectorErrorRanges(noise=_pair(self.noise)) if self.detector_errors else None,
             real_cameras=self.real_cameras,
         )
 

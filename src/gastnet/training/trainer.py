@@ -34,7 +34,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -137,9 +137,8 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
 
 
 def _skeleton(model: GASTNet) -> Skeleton:
-    """The model's skeleton (GASTNet keeps the checked :class:`Skeleton`; its attribute is typed as
-    the argument it was built from, which may be a name)."""
-    return cast(Skeleton, model.skeleton)
+    """The model's skeleton (the checked :class:`Skeleton`, whatever it was built from)."""
+    return model.skeleton
 
 
 def _resolve_device(name: str) -> torch.device:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class VideoSource:
     height: int
     frame_count: int | None
     focal_length: float | None = None  # pixels, when the file says (EXIF of an image folder's first image)
-    _capture: object | None = None
+    _capture: Any = None  # a cv2.VideoCapture (cv2 is imported on demand)
     _images: list[Path] | None = None
     _first: np.ndarray | None = None  # the frame open_source read to check the video (BGR), given out first
 

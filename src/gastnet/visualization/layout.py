@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.colors import to_rgb
@@ -77,9 +78,12 @@ def person_colour(index: int) -> str:
     return PERSON_COLOURS[index % len(PERSON_COLOURS)]
 
 
-def _mix(colour: str | tuple[float, float, float], other: tuple[float, float, float], amount: float) -> tuple[float, float, float]:
-    rgb = np.asarray(to_rgb(colour))
-    return tuple(float(v) for v in (1 - amount) * rgb + amount * np.asarray(other))
+_RGB = tuple[float, float, float]
+
+
+def _mix(colour: str | _RGB, other: _RGB, amount: float) -> _RGB:
+    r, g, b = ((1 - amount) * np.asarray(to_rgb(colour)) + amount * np.asarray(other)).tolist()
+    return float(r), float(g), float(b)
 
 
 def overlay_colours(skeleton: Skeleton, index: int) -> list[tuple[float, float, float]]:
@@ -101,7 +105,7 @@ def _fill_gaps(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _windows(x: np.ndarray, half: int, mode: str, **kwargs) -> np.ndarray:
+def _windows(x: np.ndarray, half: int, mode: Any, **kwargs: Any) -> np.ndarray:
     """Centred windows of ``2 half + 1`` frames over axis 0 of (T, ...) ``x`` padded by ``np.pad`` ``mode``: (T, ..., W)."""
     padded = np.pad(x, [(half, half)] + [(0, 0)] * (x.ndim - 1), mode=mode, **kwargs)
     return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)
@@ -168,7 +172,8 @@ def axes_limits(poses_world: np.ndarray, fps: float = 25.0, min_side: float = 2.
 def box_aspect(limits: np.ndarray) -> tuple[float, float, float]:
     """Equal-aspect box (x, y, z lengths) for one frame's ``limits`` (3, 2) metres: a metre is as long on every axis."""
     lengths = np.asarray(limits)[:, 1] - np.asarray(limits)[:, 0]
-    return tuple(float(v) for v in lengths / lengths.max())
+    x, y, z = (lengths / lengths.max()).tolist()
+    return float(x), float(y), float(z)
 
 
 def grid_step(side: float) -> float:

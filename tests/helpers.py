@@ -1,0 +1,174 @@
+"""Helpers shared by the tests (and by the benchmarks that measure the same things).
+
+Test files import from here (``from helpers import shared_file``), never from each other, from
+``conftest`` or from ``benchmarks/``; pytest puts ``tests/`` on the path. The benchmarks put
+``tests/`` on their path to use :func:`lean_grid`, :func:`place_camera` and ``reference_gastnet``
+(see CONTRIBUTING.md).
+Importing this module needs neither pytest nor the shared data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
+from gastnet.examples import synthetic_walk_3d
+from gastnet.inference.placement import focal_from_fov
+from gastnet.model import GlobalAttention, SemanticGraphConv
+from gastnet.training import load_config
+from gastnet.training.config import Config
+
+# --- the shared research data (never committed) ---------------------------------------------------
+
+DATA_ENV = "GASTNET_DATA"
+
+
+def _shared_data() -> Path:
+    for candidate in (os.environ.get(DATA_ENV), Path(__file__).resolve().parents[2] / "shared" / "data",
+                      Path.cwd().parent / "shared" / "data"):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return Path("../shared/data")
+
+
+SHARED_DATA = _shared_data()
+# the start of the skip reason of every test that lacks a shared file (conftest's summary counts them)
+DATA_SKIP_PREFIX = "shared data"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of the shared research data, or skip the test with the reason.
+
+    Tests that call this are marked ``@pytest.mark.data``.
+    """
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.is_file():
+        import pytest
+
+        pytest.skip(f"{DATA_SKIP_PREFIX} {path} is absent (tests that use the real datasets need "
+                    f"${DATA_ENV} or ../shared/data)")
+    return path
+
+
+# --- synthetic data ------------------------------------------------------------------------------
+
+
+def walking_world(num_frames: int, phase: float = 0.0) -> np.ndarray:
+    """A 17-joint walk in Human3.6M world coordinates: metres, z up, in the capture volume centre."""
+    local = synthetic_walk_3d(num_frames + int(phase))[int(phase):]  # y up, facing -z
+    world = np.stack([local[..., 0], local[..., 2], local[..., 1] + 0.95], axis=-1)
+    return world.astype(np.float32)
+
+
+def coco_person(offset: float, frame: int = 0) -> np.ndarray:
+    """COCO-17 keypoints (17, 3) of a standing figure at x = offset, moving 2 px per frame."""
+    k = np.arange(17)
+    xy = np.stack([offset + 3.0 * (k % 3) + 2.0 * frame, 50.0 + 10.0 * k], axis=1)
+    return np.concatenate([xy, np.full((17, 1), 0.9)], axis=1)
+
+
+# --- models and configs --------------------------------------------------------------------------
+
+
+def randomize(model: torch.nn.Module) -> torch.nn.Module:
+    """Give the parameters that start constant (BatchNorm, graph logits, C_k = 0) random values."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.2)
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+            elif isinstance(m, SemanticGraphConv):
+                m.logits.normal_()
+            elif isinstance(m, GlobalAttention) and m.learned:
+                m.C.normal_(0, 0.3)
+    return model
+
+
+TINY = [
+    'model.name="gastnet_rf9"', "model.channels=8", 'data.train_subjects=["S1"]', 'data.test_subjects=["S9"]',
+    "train.batch_size=32", "train.epochs=2", "train.eval_sequences=2", "train.threads=1",
+]
+
+
+def tiny_config(*extra: str) -> Config:
+    """A training config small enough for a test (RF 9, 8 channels, 2 epochs), with ``extra`` overrides."""
+    return load_config(None, [*TINY, *extra])
+
+
+# --- torso lean across a wide frame (benchmarks/bench_lean.py prints it per model) ---------------
+
+GRID_U = (-0.8, -0.4, 0.0, 0.4, 0.8)
+GRID_V = (-0.5, 0.0, 0.5)
+
+
+def standing_person(frames: int = 60) -> np.ndarray:
+    """A person standing upright, arms hanging (T, 17, 3) metres, y up, facing the camera (-z)."""
+    pose = synthetic_walk_3d(frames)[:1].repeat(frames, 0)  # the walk's first frame: legs together
+    sway = 0.01 * np.sin(np.arange(frames) / 7.0)[:, None, None] * np.array([1.0, 0.0, 0.0])
+    return pose + sway
+
+
+def lean_deg(poses: np.ndarray) -> float:
+    """Mean angle (degrees) between the torso (pelvis to thorax) of camera-frame poses and the camera's up (-y)."""
+    torso = poses[:, 8] - poses[:, 0]
+    cos = -torso[:, 1] / np.linalg.norm(torso, axis=-1)
+    return float(np.degrees(np.arccos(np.clip(cos, -1, 1))).mean())
+
+
+def lean_grid(model, size: tuple[int, int] = (1920, 1080), fov_deg: float = 100.0,
+              depth: float = 3.5) -> dict[tuple[float, float], float]:
+    """Torso lean (degrees) for the hips at each (u, v) of the grid."""
+    from gastnet.inference.lift import lift_at_model_rate
+
+    w, h = size
+    focal = (w / 2) / np.tan(np.radians(fov_deg) / 2)
+    person = standing_person() * np.array([1.0, -1.0, 1.0])  # camera frame: y down
+    leans = {}
+    for u in GRID_U:
+        for v in GRID_V:
+            hips = np.array([u * (w / 2) * depth / focal, v * (h / 2) * depth / focal, depth])
+            pixels = project_to_2d(person + hips, np.array([focal, focal]), np.array([w / 2, h / 2]))
+            if not ((pixels > 0) & (pixels < [w, h])).all():
+                raise ValueError(f"the person leaves the frame with the hips at {(u, v)}")
+            inputs = normalize_screen_coordinates(pixels, w, h).astype(np.float32)
+            leans[(u, v)] = lean_deg(lift_at_model_rate(model, inputs, 30.0, model.skeleton))
+    return leans
+
+
+# --- a camera that sees a whole walk (benchmarks/bench_trajectory.py and tests/test_placement.py) -
+
+
+def place_camera(world: np.ndarray, direction: str, fov: float, height: float, pitch: float,
+                 size: tuple[int, int] = (1920, 1080)) -> tuple[np.ndarray, np.ndarray]:
+    """World -> camera rotation and eye of the nearest camera along the view that sees every joint."""
+    root = world[:, 0, :2]
+    centre = root.mean(0)
+    axis = np.linalg.svd(root - centre, full_matrices=False)[2][0]
+    view = axis if direction == "toward/away" else np.array([-axis[1], axis[0]])
+    focal = focal_from_fov(fov, size)
+    for dist in np.arange(2.0, 40.0, 0.25):
+        eye = np.append(centre - dist * view, height)
+        target = eye + np.append(view * math.cos(math.radians(pitch)), -math.sin(math.radians(pitch)))
+        rot = look_at(torch.tensor(eye), torch.tensor(target)).numpy()
+        cam = (world - eye) @ rot.T
+        if cam[..., 2].min() < 1.0:
+            continue
+        pix = project_to_2d(cam, focal, np.array(size) / 2)
+        if (pix > 20).all() and (pix[..., 0] < size[0] - 20).all() and (pix[..., 1] < size[1] - 20).all():
+            return rot, eye
+    raise RuntimeError("no camera distance sees the whole walk")
+
+
+def floor_frame(world: np.ndarray, rot: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """True world poses in the placement's convention: x = camera right on the floor, z up, origin below the camera."""
+    x = rot[0] * np.array([1.0, 1.0, 0.0])
+    x /= np.linalg.norm(x)
+    axes = np.stack([x, np.cross([0.0, 0.0, 1.0], x), [0.0, 0.0, 1.0]])
+    return (world - eye * np.array([1.0, 1.0, 0.0])) @ axes.T
