@@ -13,6 +13,8 @@ import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
+
 if TYPE_CHECKING:
     import os
 
@@ -35,8 +37,6 @@ DEFAULT_MODELS: dict[bool, str] = {False: "gastnet_rf27_c32.video", True: "gastn
 (virtual cameras, bodies, detector joints and errors, 10-60 fps); ``True``: the causal ones, for
 live and streaming use."""
 
-DEFAULT_KEYPOINT_FPS = 30.0
-"""Frames per second of keypoint input (files, arrays) that does not say, and of a video whose own rate is unusable."""
 
 MAX_FPS = 10_000.0
 """The highest frame rate taken."""

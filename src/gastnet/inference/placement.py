@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..camera import fov_to_focal
+from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 
 __all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "WorldPlacement", "body_scale", "focal_from_fov",
            "place_in_world", "root_translation", "smooth_depth"]
@@ -106,7 +107,7 @@ def smooth_depth(translation: np.ndarray, fps: float, window_s: float = 0.3) -> 
 
 
 def root_translation(poses_rel: np.ndarray, keypoints_2d: np.ndarray, scores: np.ndarray | None, focal: float,
-                     centre: tuple[float, float], fps: float = 30.0, smooth_s: float | None = 0.3,
+                     centre: tuple[float, float], fps: float = DEFAULT_KEYPOINT_FPS, smooth_s: float | None = 0.3,
                      min_joints: int = 6, fallback_weight: float = 0.05) -> np.ndarray:
     """Camera-frame root positions (T, 3) metres that put ``poses_rel`` (T, J, 3) where ``keypoints_2d`` (T, J, 2) are.
 

@@ -16,7 +16,11 @@ import numpy as np
 
 from ..skeleton import H36M_17
 
-__all__ = ["PersonTrack", "link_detections", "fill_gaps", "FillReport"]
+__all__ = ["DEFAULT_KEYPOINT_FPS", "PersonTrack", "link_detections", "fill_gaps", "FillReport"]
+
+DEFAULT_KEYPOINT_FPS = 30.0
+"""Frames per second of keypoints whose source does not say (files, arrays, image folders) and of a
+video or camera whose own rate is unusable."""
 
 
 @dataclass

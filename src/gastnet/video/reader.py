@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..fileio import natural_key
+from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 
 __all__ = ["VideoSource", "focal_from_exif", "open_source", "require_cv2"]
 
@@ -106,7 +107,8 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
         if not capture.isOpened():
             raise ValueError(f"cannot open camera {source}")
         w, h = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        return VideoSource(f"camera {source}", capture.get(cv2.CAP_PROP_FPS) or 30.0, w, h, None, _capture=capture)
+        fps = capture.get(cv2.CAP_PROP_FPS) or DEFAULT_KEYPOINT_FPS
+        return VideoSource(f"camera {source}", fps, w, h, None, _capture=capture)
     path = Path(source)
     if not path.exists():
         raise ValueError(f"input {path} does not exist")
@@ -117,8 +119,8 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
         first = cv2.imread(str(images[0]), cv2.IMREAD_COLOR)
         if first is None or first.size == 0:
             raise ValueError(f"cannot read image {images[0]}")
-        return VideoSource(str(path), 30.0, first.shape[1], first.shape[0], len(images), focal_from_exif(images[0]),
-                           _images=images)
+        return VideoSource(str(path), DEFAULT_KEYPOINT_FPS, first.shape[1], first.shape[0], len(images),
+                           focal_from_exif(images[0]), _images=images)
     capture = cv2.VideoCapture(str(path))
     ok, frame = capture.read() if capture.isOpened() else (False, None)
     if not ok or frame is None or frame.size == 0:
@@ -127,5 +129,5 @@ def open_source(source: str | int | os.PathLike[str]) -> VideoSource:
     count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     # The frame read is kept and given out first: seeking back to frame 0 fails on some files
     # (a 1-frame mp4 then reads as empty).
-    return VideoSource(str(path), capture.get(cv2.CAP_PROP_FPS) or 30.0, frame.shape[1], frame.shape[0], count,
+    return VideoSource(str(path), capture.get(cv2.CAP_PROP_FPS) or DEFAULT_KEYPOINT_FPS, frame.shape[1], frame.shape[0], count,
                        _capture=capture, _first=frame)
