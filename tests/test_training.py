@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
+import gastnet
 from gastnet.cli.main import main
 from gastnet.evaluation import evaluate_checkpoint
 from gastnet.model import list_models
-from gastnet.model.checkpoint import load_checkpoint, model_from_checkpoint
+from gastnet.model.checkpoint import load_checkpoint
 from gastnet.training import Trainer, load_config
 from gastnet.training.config import Config
 from gastnet.training.trainer import TrainState
@@ -158,7 +159,7 @@ def test_missing_data_fails_before_any_work(tmp_path):
 def test_checkpoint_rebuilds_its_model_and_evaluates(tiny_h36m, tmp_path, capsys):
     Trainer(tiny_config("train.max_steps=5"), tmp_path / "run", data_dir=tiny_h36m, progress=False).run()
     ckpt = tmp_path / "run" / "checkpoint_last.pt"
-    model = model_from_checkpoint(ckpt)
+    model = gastnet.create_model(ckpt)
     assert model.receptive_field == 9 and model.config["channels"] == 8 and not model.training
     table = evaluate_checkpoint(ckpt, data_dir=tiny_h36m)
     assert [g["action"] for g in table.groups] == ["Directions", "Walking"]
@@ -244,6 +245,6 @@ def test_ablate_trains_and_tabulates_each_variant(tiny_h36m, tmp_path, capsys):
     assert main(args) == 0
     rows = json.loads((tmp_path / "abl" / "ablation_table2.json").read_text())
     assert [r["model"] for r in rows] == ["gastnet_rf27", "gastnet_rf27_ablation_no_ac", "gastnet_rf27_ablation_no_as"]
-    no_ac = model_from_checkpoint(tmp_path / "abl" / "gastnet_rf27_ablation_no_ac" / "checkpoint_last.pt")
+    no_ac = gastnet.create_model(tmp_path / "abl" / "gastnet_rf27_ablation_no_ac" / "checkpoint_last.pt")
     assert no_ac.attention_blocks[0].local.graphs == ("symmetric",)
     assert "| gastnet_rf27_ablation_no_as |" in capsys.readouterr().out
