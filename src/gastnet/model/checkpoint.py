@@ -8,6 +8,7 @@ converted on the fly into the same contents. Models are loaded from files by
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import reprlib
@@ -53,20 +54,26 @@ def load_checkpoint(
     is refused), ``state_dict`` (names to dense tensors), the training ``config`` when present
     and ``description``; whether the weights fit the config is checked by :func:`load_weights`.
     """
-    path = Path(path)
+    return _read_checkpoint(Path(path), map_location, causal)[0]
+
+
+def _read_checkpoint(path: Path, map_location: str | torch.device, causal: bool | None) -> tuple[dict[str, Any], str]:
+    """:func:`load_checkpoint`'s contents and the sha256 of the file, from one read of it."""
     if not path.is_file():
         raise ValueError(f"checkpoint {path} does not exist")
+    data = path.read_bytes()
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        payload = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:  # weights_only refused something: a class or a function to call
         raise ValueError(f"{path}: not a readable checkpoint: it holds objects other than tensors and plain values, "
                          "which gastnet does not load (loading them could run code)") from None
     except Exception as err:  # torch raises several types for a corrupt or foreign file
         first = (str(err).strip().splitlines() or [""])[0]
         raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first})") from None
+    digest = hashlib.sha256(data).hexdigest()
     if is_authors_checkpoint(payload):
         try:  # the architecture read from the tensors goes through the same checks as a model config
-            return {"format": CHECKPOINT_FORMAT, **authors_payload(payload, path, causal)}
+            return {"format": CHECKPOINT_FORMAT, **authors_payload(payload, path, causal)}, digest
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
@@ -76,25 +83,26 @@ def load_checkpoint(
     if causal is not None and causal != recorded:
         raise ValueError(f"{path} holds a {'causal' if recorded else 'non-causal'} model; "
                          "causal= only chooses for the authors' checkpoints, which do not record it")
-    return payload
+    return payload, digest
 
 
 def read_model(path: str | os.PathLike[str], causal: bool | None = None) -> GASTNet:
     """Internal (the public path is :func:`gastnet.create_model`): the model in a checkpoint file,
     ours or the authors', in eval mode with ``model.pretrained_weights`` saying what was loaded;
     ``causal`` as in :func:`load_checkpoint`."""
-    return model_from_payload(load_checkpoint(path, causal=causal), str(path), path)
+    payload, digest = _read_checkpoint(Path(path), "cpu", causal)
+    return model_from_payload(payload, str(path), path, digest)
 
 
-def model_from_payload(payload: Mapping[str, Any], source: str, path: str | os.PathLike[str] | None = None) -> GASTNet:
-    """Internal: the model in a checkpoint's contents (as :func:`load_checkpoint` returns them) read
-    from the file ``path`` (None: contents given without a file), in eval mode, with its metadata.
-    ValueError, starting with ``source`` (the file, or a phrase naming the contents), for contents
-    :func:`load_checkpoint` refuses and for weights that do not fit the model config."""
-    _check_contents(payload, source)
+def model_from_payload(payload: Mapping[str, Any], source: str, path: str | os.PathLike[str] | None = None,
+                       sha256: str = "") -> GASTNet:
+    """Internal: the model in checked checkpoint contents (as :func:`load_checkpoint` returns them)
+    read from the file ``path`` with that ``sha256`` (None and "": contents given without a file),
+    in eval mode, with its metadata. ValueError, starting with ``source`` (the file, or a phrase
+    naming the contents), for weights that do not fit the model config."""
     model = GASTNet.from_config(payload["model_config"])
     load_weights(model, payload["state_dict"], source)
-    model.pretrained_weights = checkpoint_weights(payload, model, path)
+    model.pretrained_weights = checkpoint_weights(payload, model, path, sha256)
     return model.eval()
 
 
@@ -104,17 +112,9 @@ def model_from_checkpoint(checkpoint: Mapping[str, Any] | str | os.PathLike[str]
     warnings.warn("model_from_checkpoint is deprecated and goes in the next release; use gastnet.create_model(path)",
                   DeprecationWarning, stacklevel=2)
     if isinstance(checkpoint, Mapping):
+        _check_contents(checkpoint, "the checkpoint")  # contents loaded elsewhere: checked as load_checkpoint does
         return model_from_payload(checkpoint, "the checkpoint")
     return read_model(checkpoint, causal)
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The sha256 of a file, read in blocks of 1 MiB."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def training_frame_rates(config: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -131,9 +131,10 @@ def training_frame_rates(config: Mapping[str, Any]) -> tuple[float, float] | Non
     return None
 
 
-def checkpoint_weights(payload: Mapping[str, Any], model: GASTNet, path: str | os.PathLike[str] | None) -> Weights:
+def checkpoint_weights(payload: Mapping[str, Any], model: GASTNet, path: str | os.PathLike[str] | None,
+                       sha256: str = "") -> Weights:
     """The metadata of ``model``, read from a checkpoint's contents (ours or the authors', see
-    :func:`load_checkpoint`) in the file ``path`` (None: no file), as
+    :func:`load_checkpoint`) in the file ``path`` whose sha256 is ``sha256`` (None: no file), as
     :class:`~gastnet.model.weights.Weights`: what the training config says, empty where nothing
     does (the authors' files have no training config)."""
     config = payload.get("config", {})
@@ -146,7 +147,7 @@ def checkpoint_weights(payload: Mapping[str, Any], model: GASTNet, path: str | o
     kind = "gastnet checkpoint" + (f" {Path(path).name}" if path is not None else "")
     return Weights(
         arch=RENAMED.get(named, named).partition(".")[0], tag="", source="authors" if authors else "checkpoint",
-        file="" if path is None else str(path), sha256="" if path is None else file_sha256(path),
+        file="" if path is None else str(path), sha256=sha256,
         description=payload.get("description") or f"{kind}: {describe_architecture(model)}",
         training_data=_training_data(data), keypoints_2d=_training_keypoints(config),
         joint_layout=model.skeleton.name, input=input_description(model.num_joints), output=OUTPUT_DESCRIPTION,
