@@ -64,7 +64,7 @@ class _BoundedReader:
     def _take(self, data: bytes) -> bytes:
         self._left -= len(data)
         if self._left < 0:
-            raise ValueError(f"{self._what} inflates past its declared size or the {LIMITS.max_bytes:,}-byte cap")
+            raise ValueError(f"{self._what} inflates past its declared size or the byte cap of gastnet.safe_load.LIMITS")
         return data
 
     def read(self, n: int = -1) -> bytes:
@@ -235,14 +235,12 @@ def _check_plain(root: Any, limits: LoadLimits) -> None:
     ``limits`` and that holds no reference cycle."""
     cost: dict[int, tuple[int, int]] = {}  # id -> (objects, array bytes) of the expanded subtree
     on_path: set[int] = set()
-    stack: list[tuple[Any, int, bool]] = [(root, 0, False)]
-    keep = []  # keeps every visited object alive, so that ids stay unique
+    stack: list[tuple[Any, int, list[Any] | None]] = [(root, 0, None)]  # children once the object was entered
     while stack:
-        obj, depth, done = stack.pop()
-        key = id(obj)
-        if done:
+        obj, depth, children = stack.pop()
+        key = id(obj)  # every object stays alive (reachable from root), so ids stay unique
+        if children is not None:  # all its children are costed: cost the object
             on_path.discard(key)
-            children = _children(obj)
             objects = 1 + sum(cost[id(c)][0] for c in children)
             nbytes = (obj.nbytes if isinstance(obj, np.ndarray) and obj.dtype.kind != "O" else 0) + sum(
                 cost[id(c)][1] for c in children)
@@ -258,9 +256,9 @@ def _check_plain(root: Any, limits: LoadLimits) -> None:
         if depth > limits.max_depth:
             raise ValueError(f"it nests containers more than {limits.max_depth} deep")
         on_path.add(key)
-        keep.append(obj)
-        stack.append((obj, depth, True))
-        stack.extend((child, depth + 1, False) for child in _children(obj))
+        children = _children(obj)
+        stack.append((obj, depth, children))
+        stack.extend((child, depth + 1, None) for child in children)
 
 
 _SCALARS = (str, bytes, int, float, complex, bool, type(None), np.generic, np.dtype)
