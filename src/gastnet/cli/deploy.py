@@ -88,12 +88,12 @@ def cmd_live(args: argparse.Namespace) -> int:
     import statistics
     import time
 
-    from ..fileio import atomic_path
     from ..inference.live import live_poses
     from ..inference.streaming import StreamingLifter
     from ..video.detectors import MediaPipePoseDetector
     from ..video.draw import draw_skeleton_2d, render_pose_3d, side_by_side
     from ..video.reader import open_source, require_cv2
+    from ..video.writer import VideoWriter
 
     cv2 = require_cv2()
     torch.set_num_threads(args.threads)  # batch-1 lifting gains nothing from more threads, which fight the detector's
@@ -117,24 +117,19 @@ def cmd_live(args: argparse.Namespace) -> int:
     timings: dict[str, list[float]] = {"detect": [], "lift": [], "render": []}
     found = 0
     start = last_report = time.perf_counter()
-    recording = atomic_path(args.out) if args.out else contextlib.nullcontext()
-    with source, recording as tmp:
-        writer = None
+    recording = VideoWriter(args.out, source.fps) if args.out else None  # H.264 mp4, written atomically
+    with source, recording if recording is not None else contextlib.nullcontext():
         for item in live_poses(frames, detector, lifter, source.width, source.height):
             t0 = time.perf_counter()
             view = item.frame.copy()
             if item.keypoints is not None:
                 found += 1
                 draw_skeleton_2d(view, item.keypoints, model.skeleton, item.scores)
-            canvas = cv2.cvtColor(side_by_side(view, render_pose_3d(item.pose, model.skeleton, azimuth_deg=args.azimuth)),
-                                  cv2.COLOR_RGB2BGR)
-            if args.out:
-                if writer is None:
-                    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
-                    writer = cv2.VideoWriter(str(tmp), fourcc, source.fps, (canvas.shape[1], canvas.shape[0]))
-                writer.write(canvas)
+            canvas = side_by_side(view, render_pose_3d(item.pose, model.skeleton, azimuth_deg=args.azimuth))  # RGB
+            if recording is not None:
+                recording.write(canvas)
             if not args.no_display:
-                cv2.imshow("gastnet live", canvas)
+                cv2.imshow("gastnet live", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
                 if cv2.waitKey(1) & 0xFF == ord("q"):
                     break
             item.seconds["render"] = time.perf_counter() - t0
@@ -145,8 +140,6 @@ def cmd_live(args: argparse.Namespace) -> int:
                 print(f"  frame {item.index + 1}: {(item.index + 1) / (now - start):.1f} fps, latency "
                       f"{1000 * (item.seconds['detect'] + item.seconds['lift']):.1f} ms")
                 last_report = now
-        if writer is not None:
-            writer.release()
     total = time.perf_counter() - start
     n = len(timings["detect"])
     if n == 0:

@@ -18,6 +18,7 @@ from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
 from ..video.detect import detect_video
+from ..video.reader import IMAGE_SUFFIXES
 from .checks import check_poses
 from .lift import lift_tracks
 from .options import DEFAULT_KEYPOINT_FPS, DEFAULT_MODELS, MAX_FPS, LiftOptions, lift_options
@@ -36,9 +37,12 @@ ARRAY_LAYOUT = "h36m"
 
 
 def is_video_input(source: str | os.PathLike[str]) -> bool:
-    """A video file, or a folder of images (a folder of JSON files holds keypoints instead)."""
+    """A video file, a photo (a one-frame video: .jpg .jpeg .png .bmp) or a folder of images (a folder
+    of JSON files holds keypoints instead)."""
     path = Path(source)
-    return path.suffix.lower() in VIDEO_SUFFIXES or (path.is_dir() and not any(path.glob("*.json")))
+    if path.is_dir():
+        return not any(path.glob("*.json"))
+    return path.suffix.lower() in VIDEO_SUFFIXES | IMAGE_SUFFIXES
 
 
 def _lifter(model: str | GASTNet | None, checkpoint: str | os.PathLike[str] | None,
@@ -80,7 +84,7 @@ def lift(
     """Lift a recording to 3D.
 
     Args:
-        source: a video (mp4, avi, mov, ...), a folder of images, a keypoint file or folder (see
+        source: a video (mp4, avi, mov, ...), a photo (jpg, png: one frame), a folder of images, a keypoint file or folder (see
             :func:`gastnet.keypoints.files.read_keypoints`), or an array (T, J, 2|3) of one person.
         options: how to lift (:class:`~gastnet.inference.options.LiftOptions`: layout, image size,
             fps, model or checkpoint, flip, smoothing, people, camera lens, stature); by default
@@ -109,7 +113,8 @@ def lift(
     start = time.perf_counter()
     focal_source = None
     if opts.focal_length is None and opts.fov is None and data.focal_length:
-        opts, focal_source = opts.replace(focal_length=data.focal_length), "from the images' EXIF"
+        exif = "the photo's EXIF" if data.format.startswith("photo") else "the images' EXIF"
+        opts, focal_source = opts.replace(focal_length=data.focal_length), f"from {exif}"
     result = lift_tracks(data.tracks, size, net, data.num_frames, opts.fps or video_fps or DEFAULT_KEYPOINT_FPS, opts,
                          focal_source=focal_source, input_name=what)
     check_poses(result)  # gastnet.lift never returns a body of no human size

@@ -64,6 +64,7 @@ class KeypointFile:
     format: str
     focal_length: float | None = None  # pixels
     notes: list[str] = field(default_factory=list)  # what the reader noticed (a truncated video, ...)
+    timestamps: np.ndarray | None = None  # (num_frames,) seconds of each frame, from a video's container; None if unknown
 
 
 def check_negative(kp: np.ndarray, sc: np.ndarray, where: str | None = None) -> np.ndarray:

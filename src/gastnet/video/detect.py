@@ -9,7 +9,9 @@ Human3.6M-17 (:mod:`gastnet.keypoints.convert`) and are linked into tracks
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from ..keypoints.convert import coco_to_h36m
@@ -18,40 +20,66 @@ from ..keypoints.tracks import link_detections
 from . import reader
 from .detectors import MultiPersonDetector
 
-__all__ = ["detect_video"]
+__all__ = ["FrameHook", "detect_video"]
+
+FrameHook = Callable[[int, np.ndarray, list[tuple[np.ndarray, np.ndarray]]], None]
+"""``on_frame(index, rgb, people)`` of :func:`detect_video`: the frame's index from 0, the RGB
+uint8 frame (H, W, 3) as decoded (upright), and its people as (keypoints (17, 2) pixels, scores
+(17,)) in Human3.6M-17."""
 
 
 def detect_video(source, max_people: int = 4, progress: bool = False,
-                 timings: dict[str, float] | None = None, detector=None) -> tuple[KeypointFile, float]:
-    """2D people in every frame of a video or image folder, linked into tracks.
+                 timings: dict[str, float] | None = None, detector=None, *,
+                 on_frame: FrameHook | None = None) -> tuple[KeypointFile, float]:
+    """2D people in every frame of a video, a photo or an image folder, linked into tracks.
 
-    ``detector``: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
-    pixels); by default MediaPipe Pose finding up to ``max_people``. ``timings`` (if given)
-    receives the seconds spent decoding and detecting."""
+    Args:
+        source: a video file, a photo or a folder of images (see :func:`gastnet.video.reader.open_source`).
+        max_people: most people the default detector looks for per frame.
+        progress: show a progress bar.
+        timings: if given, receives the seconds spent decoding (``decode``) and detecting (``detect``);
+            the time of ``on_frame`` counts in neither.
+        detector: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
+            pixels); by default MediaPipe Pose finding up to ``max_people``.
+        on_frame: called for every frame, in order, with (frame index, the RGB uint8 frame (H, W, 3),
+            that frame's people as (keypoints (17, 2) pixels, scores (17,)) in Human3.6M-17), so that
+            other per-frame work (camera motion) uses the same decoded frames. The frame must not be
+            changed in place.
+
+    Returns the tracks (:class:`~gastnet.keypoints.files.KeypointFile`, with ``timestamps``: (T,)
+    seconds of the frames from the container, and notes on what the reading met: a file damaged
+    part way, a variable frame rate, rotation metadata) and the frame rate to lift at (frames per
+    second: the container's, or the mean rate of the timestamps when they disagree with it).
+    """
     video = reader.open_source(source)  # looked up at each call: tests stand in for it
     own_detector = detector is None
     detector = MultiPersonDetector(max_people) if own_detector else detector
-    frames = []
+    frames: list[list[tuple[np.ndarray, np.ndarray]]] = []
     spent = {"decode": 0.0, "detect": 0.0}
-    with video:
-        frame_iter = iter(video)
-        bar = tqdm(total=video.frame_count, desc="detect 2D", unit="frame", disable=not progress)
-        while True:
-            start = time.perf_counter()
-            frame = next(frame_iter, None)
-            decoded = time.perf_counter()
-            if frame is None:
-                break
-            frames.append([coco_to_h36m(p.keypoints, p.scores) for p in detector.detect(frame)])
-            spent["decode"] += decoded - start
-            spent["detect"] += time.perf_counter() - decoded
-            bar.update(1)
-        if bar.total != len(frames):  # containers often state a wrong frame count: end the bar at what was read
-            bar.total = len(frames)
-            bar.refresh()
-        bar.close()
-    if own_detector:
-        detector.close()
+    try:
+        with video:
+            frame_iter = iter(video)
+            bar = tqdm(total=video.frame_count, desc="detect 2D", unit="frame", disable=not progress)
+            while True:
+                start = time.perf_counter()
+                frame = next(frame_iter, None)
+                decoded = time.perf_counter()
+                if frame is None:
+                    break
+                people = [coco_to_h36m(p.keypoints, p.scores) for p in detector.detect(frame)]
+                spent["decode"] += decoded - start
+                spent["detect"] += time.perf_counter() - decoded
+                if on_frame is not None:
+                    on_frame(len(frames), frame, people)
+                frames.append(people)
+                bar.update(1)
+            if bar.total != len(frames):  # containers often state a wrong frame count: end the bar at what was read
+                bar.total = len(frames)
+                bar.refresh()
+            bar.close()
+    finally:
+        if own_detector:
+            detector.close()
     if timings is not None:
         timings.update(spent)
     if not frames:
@@ -60,9 +88,30 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     if not tracks:
         raise ValueError(f"{video.name}: nobody was detected in {len(frames)} frames")
     backend = "MediaPipe Pose" if own_detector else type(detector).__name__
+    fps, rate_note = video.lifting_fps()
+    kind = "photo" if video.kind == "photo" else "video"
+    times = video.timestamps
+    data = KeypointFile(tracks, len(frames), (video.width, video.height), f"{kind} ({backend})", video.focal_length,
+                        _reading_notes(video, len(frames), rate_note), times if len(times) == len(frames) else None)
+    return data, fps
+
+
+def _reading_notes(video: reader.VideoSource, read: int, rate_note: str | None) -> list[str]:
+    """What reading ``video`` met: rotation metadata, damage part way, a frame rate other than the stated one."""
     notes = []
-    if video.frame_count is not None and len(frames) < video.frame_count:
-        notes.append(f"read {len(frames)} of the {video.frame_count} frames the file announces "
-                     "(a truncated or damaged video): lifted what was read")
-    return KeypointFile(tracks, len(frames), (video.width, video.height), f"video ({backend})", video.focal_length,
-                        notes), video.fps
+    rotation, mirrored = video.rotation, video.mirrored
+    if rotation or mirrored:
+        turned = f"turned {rotation} degrees counterclockwise" if rotation else ""
+        flipped = "mirrored left-right" if mirrored else ""
+        notes.append(f"frames {' and '.join(filter(None, [turned, flipped]))} to stand upright as the file's rotation "
+                     f"metadata asks ({video.width} x {video.height} upright)")
+    damage = video.damage
+    if damage is not None:
+        stated = video.frame_count
+        read_what = f"read {read} of the {stated} frames the file announces" if stated and stated > read \
+            else f"read {read} frames"
+        why = "a truncated or damaged video" if video.truncated else f"a damaged video: {damage}"
+        notes.append(f"{read_what} ({why}): lifted what was read")
+    if rate_note is not None:
+        notes.append(rate_note)
+    return notes

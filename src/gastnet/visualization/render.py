@@ -345,7 +345,7 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
     """Write an animation of the people: 2D keypoints on the video beside the 3D world.
 
     Args:
-        path: ``.gif`` (Pillow) or ``.mp4`` (OpenCV, the ``video`` extra).
+        path: ``.gif`` (Pillow) or ``.mp4`` (H.264 with PyAV, the ``video`` extra; browsers play it).
         keypoints_2d: (P, T, J, 2) pixels; NaN where a person is absent.
         poses_world: (P, T, J, 3) metres, z up, feet on the floor z = 0; NaN where absent.
         image_size: (width, height) of the video in pixels; the 2D panel has its aspect ratio.
@@ -400,27 +400,18 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
                 bar.update(1)
 
     try:
-        with atomic_path(path) as tmp:
-            if path.suffix.lower() == ".gif":
-                from PIL import Image
+        if path.suffix.lower() == ".gif":
+            from PIL import Image
 
+            with atomic_path(path) as tmp:
                 images = [Image.fromarray(rgb).quantize(256, dither=Image.Dither.NONE) for rgb in frame_images()]
                 if images:
                     images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], loop=0,
                                    duration=max(MIN_GIF_FRAME_MS, round(1000 / fps)))
-            else:
-                from ..video.reader import require_cv2
+        else:
+            from ..video.writer import write_video
 
-                cv2 = require_cv2()
-                writer = None
-                try:
-                    for rgb in frame_images():
-                        if writer is None:
-                            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (rgb.shape[1], rgb.shape[0]))
-                        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-                finally:
-                    if writer is not None:
-                        writer.release()
+            write_video(path, frame_images(), fps)  # H.264 (avc1, yuv420p) that browsers play, written atomically
     finally:
         fig.clear()
     return path
