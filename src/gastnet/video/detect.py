@@ -101,7 +101,8 @@ def _reading_notes(video: reader.VideoSource, read: int, rate_note: str | None) 
     notes = []
     rotation, mirrored = video.rotation, video.mirrored
     if rotation or mirrored:
-        turned = f"turned {rotation} degrees counterclockwise" if rotation else ""
+        turned = {0: "", 90: "turned 90 degrees counterclockwise", 180: "turned 180 degrees",
+                  270: "turned 90 degrees clockwise"}[rotation]
         flipped = "mirrored left-right" if mirrored else ""
         notes.append(f"frames {' and '.join(filter(None, [turned, flipped]))} to stand upright as the file's rotation "
                      f"metadata asks ({video.width} x {video.height} upright)")
