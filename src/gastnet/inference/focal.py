@@ -68,6 +68,8 @@ PELVIS, R_ANKLE, L_ANKLE, THORAX = 0, 3, 6, 8
 # gait: frames where the lower ankle is this far below the other (m) and stays the lower one
 # for STEP_S seconds either side count as stance; velocities are taken over 2 * STEP_S
 GAP_M, STEP_S = 0.05, 0.1
+MIN_STRIDE_SPEED = 0.3  # m/s, median: slower legs (standing, shuffling) are not a walk
+STRIDE_ANGLE_NOISE = math.radians(3.0)  # the least step-to-step scatter of stride against path
 SLIP, SLIP_SIGMA = 0.03, 0.05  # the planted ankle's forward slide, a fraction of the walking speed
 SLIP_SYSTEMATIC = 0.10  # ln focal: a lifter's strides in depth are off by 5-15%
 HEADING_SYSTEMATIC = 0.20  # ln focal: a lifter turns bodies off the image centre as its training lenses would
@@ -215,7 +217,8 @@ class _Walk:
     ``path`` (F, N, 3) the placed root's horizontal motion over the same frames at each focal
     length; ``contacts`` (F, N, 3) the placed planted ankle; ``up``, ``forward`` (the optical axis
     laid on the floor) and ``side`` unit vectors in the camera frame; ``subsets`` the whole and the
-    leave-one-block-out masks of the jackknife.
+    leave-one-block-out masks of the jackknife. ``walks`` is False (and the rest is not computed)
+    when there are too few stance frames or the legs step slower than :data:`MIN_STRIDE_SPEED`.
     """
 
     def __init__(self, rel: np.ndarray, pix: np.ndarray, scores: np.ndarray | None, size: tuple[int, int],
@@ -230,12 +233,16 @@ class _Walk:
             keep &= lower[t + s] == lower[t]
         self.t = t = t[keep]
         self.duration_s = (t[-1] - t[0]) / fps if len(t) else 0.0
+        self.walks = False
         if len(t) < 4 * BLOCKS:
             return
         joint = lower[t]
         blocks = np.minimum((t - t[0]) * BLOCKS // (t[-1] - t[0] + 1), BLOCKS - 1)
         self.subsets = [np.ones(len(t), bool)] + [blocks != b for b in range(BLOCKS)]
         self.stride = _horizontal(rel[t - step, joint] - rel[t + step, joint], up)
+        self.walks = float(np.median(np.linalg.norm(self.stride, axis=-1))) * fps / (2 * step) >= MIN_STRIDE_SPEED
+        if not self.walks:
+            return
         self.forward = _unit(np.array([0.0, 0.0, 1.0]) - up[2] * up)
         self.side = np.cross(up, self.forward)
         paths, contacts = [], []
@@ -246,13 +253,22 @@ class _Walk:
         self.path, self.contacts = np.array(paths), np.array(contacts)
 
 
+def _carried(walk: _Walk, log_focals: np.ndarray, log_focal: float) -> bool:
+    """Whether at ``log_focal`` the placed root moves as far as the legs step (half to twice): legs that
+    step while the body stays (walking on the spot, a treadmill) or a body carried without stepping
+    break the premise of the gait measurements."""
+    i = int(np.argmin(np.abs(log_focals - log_focal)))
+    ratio = np.linalg.norm(walk.path[i], axis=-1) / np.linalg.norm(walk.stride, axis=-1).clip(1e-9)
+    return 0.5 <= float(np.median(ratio)) <= 2.0
+
+
 def _slip(walk: _Walk, log_focals: np.ndarray, prefer: float) -> tuple[float, float] | None:
     """gait-slip: (ln focal, sigma) where the planted feet slide along the walk by :data:`SLIP` of the root's motion."""
     slide = ((walk.path - walk.stride) * walk.path).sum(-1)  # (F, N): the planted foot's motion along the path
     power = (walk.path * walk.path).sum(-1)
     ratios = [slide[:, m].sum(1) / power[:, m].sum(1).clip(1e-12) for m in walk.subsets]
     estimates = [_crossing(log_focals, r, SLIP, prefer) for r in ratios]
-    if estimates[0] is None:
+    if estimates[0] is None or not _carried(walk, log_focals, estimates[0]):
         return None
     slope = abs(float(np.interp(estimates[0], log_focals, np.gradient(ratios[0], log_focals))))
     return estimates[0], math.hypot(_jackknife(estimates[1:]), SLIP_SIGMA / max(slope, 1e-9), SLIP_SYSTEMATIC)
@@ -270,12 +286,13 @@ def _heading(walk: _Walk, log_focals: np.ndarray, prefer: float) -> tuple[float,
     good = (np.abs(angle) < math.radians(45)).all(0)  # turning on the spot, noise: not a stride
     estimates = [_crossing(log_focals, (turn[:, m & good] * angle[:, m & good]).sum(1), 0.0, prefer)
                  if (m & good).sum() > 8 else None for m in walk.subsets]
-    if estimates[0] is None:
+    if estimates[0] is None or not _carried(walk, log_focals, estimates[0]):
         return None
     i = int(np.argmin(np.abs(log_focals - estimates[0])))
     leverage = float(np.sqrt(np.mean(turn[i, good] ** 2)))
     steps = max(2.0, 2.0 * walk.duration_s)  # independent samples: about two steps a second
-    statistical = float(np.std(angle[i, good])) / max(leverage, 1e-9) / math.sqrt(steps)
+    scatter = max(float(np.std(angle[i, good])), STRIDE_ANGLE_NOISE)
+    statistical = scatter / max(leverage, 1e-9) / math.sqrt(steps)
     return estimates[0], math.hypot(_jackknife(estimates[1:]), statistical, HEADING_SYSTEMATIC)
 
 
@@ -339,7 +356,7 @@ def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: n
     cues: list[FocalEstimate] = []
     for number, (rel, pix, sc) in enumerate(zip(people_rel, people_pix, people_scores)):
         walk = _Walk(rel, pix, sc, size, float(fps), log_focals)
-        if len(walk.t) < 4 * BLOCKS:
+        if not walk.walks:
             continue
         who = f"person {number}: " if len(people_rel) > 1 else ""
         for name, measure, meaning in _CUES:
