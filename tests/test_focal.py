@@ -16,7 +16,7 @@ import pytest
 from gastnet.camera import project_to_2d
 from gastnet.inference.focal import (
     PRIOR_SIGMA_LOG,
-    FocalEstimate,
+    FocalLengthEstimate,
     combine_focal,
     default_focal,
     estimate_focal,
@@ -199,8 +199,8 @@ def test_two_people_are_combined():
 
 def test_combine_focal_weighs_by_inverse_variance_with_the_prior():
     """Worked by hand: ln f = (ln 1000 / 0.1^2 + ln 1500 / 0.2^2 + ln f65 / 0.3^2) / (1/0.01 + 1/0.04 + 1/0.09)."""
-    a = FocalEstimate(1000.0, 0.1, SIZE, "people", "a")
-    b = FocalEstimate(1500.0, 0.2, SIZE, "homography", "b")
+    a = FocalLengthEstimate(1000.0, 0.1, SIZE, "people", "a")
+    b = FocalLengthEstimate(1500.0, 0.2, SIZE, "homography", "b")
     f65 = focal_from_fov(65.0, SIZE)
     weights = np.array([100.0, 25.0, 1 / 0.09])
     expected = math.exp((weights * np.log([1000.0, 1500.0, f65])).sum() / weights.sum())
@@ -210,6 +210,15 @@ def test_combine_focal_weighs_by_inverse_variance_with_the_prior():
     assert both.informative and both.method == "people + homography + prior" and both.cues == (a, b)
     alone = combine_focal([a], prior=False)
     assert alone.focal_px == pytest.approx(1000.0) and alone.sigma_log == pytest.approx(0.1)
+
+
+def test_a_range_becomes_a_sigma():
+    """Quartiles (coverage 0.5) are 0.6745 sigmas either side of a normal's centre (tables), a 95% range 1.96."""
+    quartiles = FocalLengthEstimate.from_range(1000.0, 900.0, 1200.0, SIZE, "homography", coverage=0.5)
+    assert quartiles.sigma_log == pytest.approx(math.log(1200.0 / 900.0) / (2 * 0.6745), rel=1e-3)
+    wide = FocalLengthEstimate.from_range(1000.0, 900.0, 1200.0, SIZE, "homography", coverage=0.95)
+    assert wide.sigma_log == pytest.approx(math.log(1200.0 / 900.0) / (2 * 1.96), rel=1e-3)
+    assert quartiles.informative and quartiles.focal_px == 1000.0
 
 
 def test_combine_focal_without_information_is_the_default():
@@ -223,7 +232,7 @@ def test_fov_and_focal_round_trip_and_ranges():
     for fov in (30.0, 65.0, 100.0):
         assert fov_from_focal(focal_from_fov(fov, SIZE), SIZE) == pytest.approx(fov)
         assert fov_from_focal(focal_from_fov(fov, (1080, 1920)), (1080, 1920)) == pytest.approx(fov)
-    estimate = FocalEstimate(1000.0, 0.1, SIZE, "people", "")
+    estimate = FocalLengthEstimate(1000.0, 0.1, SIZE, "people", "")
     low, high = estimate.range_px(2.0)
     assert low == pytest.approx(1000.0 * math.exp(-0.2)) and high == pytest.approx(1000.0 * math.exp(0.2))
     narrow, wide = estimate.fov_range_deg()
@@ -239,9 +248,10 @@ def test_fov_and_focal_round_trip_and_ranges():
     (lambda rel, pix: estimate_focal(rel, pix, None, SIZE, 0.0), "fps"),
     (lambda rel, pix: estimate_focal(rel, pix, None, (0, 1080), FPS), "image_size"),
     (lambda rel, pix: estimate_focal([rel, rel], [pix], None, SIZE, FPS), "same number"),
-    (lambda rel, pix: FocalEstimate(-5.0, 0.1, SIZE, "x", ""), "focal_px"),
-    (lambda rel, pix: FocalEstimate(1000.0, 0.0, SIZE, "x", ""), "sigma_log"),
+    (lambda rel, pix: FocalLengthEstimate(-5.0, 0.1, SIZE, "x", ""), "focal_px"),
+    (lambda rel, pix: FocalLengthEstimate(1000.0, 0.0, SIZE, "x", ""), "sigma_log"),
     (lambda rel, pix: combine_focal([]), "at least one"),
+    (lambda rel, pix: FocalLengthEstimate.from_range(1000.0, 1100.0, 1200.0, SIZE, "x"), "low <= focal <= high"),
     (lambda rel, pix: combine_focal([default_focal(SIZE), default_focal((640, 480))]), "share the image size"),
 ])
 def test_bad_input_is_one_line(call, message):

@@ -49,7 +49,7 @@ import numpy as np
 
 from .placement import DEFAULT_FOV_DEG, focal_from_fov, root_translation
 
-__all__ = ["PRIOR_SIGMA_LOG", "FocalEstimate", "combine_focal", "default_focal", "estimate_focal", "fov_from_focal"]
+__all__ = ["PRIOR_SIGMA_LOG", "FocalLengthEstimate", "combine_focal", "default_focal", "estimate_focal", "fov_from_focal"]
 
 PRIOR_SIGMA_LOG = 0.3
 """Spread (1 sigma of ln focal) of the lenses videos are shot with, around :data:`DEFAULT_FOV_DEG`.
@@ -79,7 +79,7 @@ BLOCKS = 8  # jackknife groups
 
 
 @dataclass(frozen=True)
-class FocalEstimate:
+class FocalLengthEstimate:
     """A focal length (pixels) with its uncertainty, as a Gaussian in ``ln(focal_px)``.
 
     ``sigma_log`` is one standard deviation of ``ln(focal_px)`` (0.1: about +-10%).
@@ -87,7 +87,7 @@ class FocalEstimate:
     (:data:`~gastnet.inference.placement.DEFAULT_FOV_DEG`) and ``sigma_log`` the prior's spread
     :data:`PRIOR_SIGMA_LOG`. ``method`` names the source and its measurements (``"people: gait-slip,
     floor"``, ``"default"``), ``note`` says in words what was found; ``cues`` holds the separate
-    measurements that were combined (each a :class:`FocalEstimate`).
+    measurements that were combined (each a :class:`FocalLengthEstimate`).
     """
 
     focal_px: float
@@ -96,7 +96,7 @@ class FocalEstimate:
     method: str
     note: str
     informative: bool = True
-    cues: tuple[FocalEstimate, ...] = field(default=(), repr=False)
+    cues: tuple[FocalLengthEstimate, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.focal_px) and self.focal_px > 0):
@@ -105,6 +105,24 @@ class FocalEstimate:
             raise ValueError(f"sigma_log must be a positive spread of ln(focal), got {self.sigma_log}")
         if len(self.image_size) != 2 or min(self.image_size) <= 0:
             raise ValueError(f"image_size must be (width, height) in pixels, got {self.image_size}")
+
+    @classmethod
+    def from_range(cls, focal_px: float, low_px: float, high_px: float, image_size: tuple[int, int], method: str,
+                   note: str = "", coverage: float = 0.6827) -> FocalLengthEstimate:
+        """An estimate whose uncertainty is a range (pixels) holding the true focal length with probability
+        ``coverage`` (0.6827: one sigma; 0.5: quartiles), e.g. the background's
+        :class:`gastnet.video.motion.FocalEstimate` (``focal``, ``low``, ``high``).
+
+        >>> e = FocalLengthEstimate.from_range(1000.0, 900.0, 1111.1, (1920, 1080), "homography", coverage=0.6827)
+        >>> round(e.sigma_log, 3)
+        0.105
+        """
+        if not (0 < low_px <= focal_px <= high_px and 0 < coverage < 1):
+            raise ValueError(f"expected 0 < low <= focal <= high pixels and a coverage in (0, 1), got "
+                             f"{low_px}, {focal_px}, {high_px} and {coverage}")
+        z = math.sqrt(2) * _erfinv(coverage)  # the standard normal's quantile of (1 + coverage) / 2
+        sigma = max(math.log(high_px / low_px) / (2 * z), 1e-3)
+        return cls(float(focal_px), sigma, (int(image_size[0]), int(image_size[1])), method, note)
 
     @property
     def fov_deg(self) -> float:
@@ -128,6 +146,15 @@ class FocalEstimate:
                 f"{narrow:.1f}-{wide:.1f}; {self.method}): {self.note}")
 
 
+def _erfinv(y: float) -> float:
+    """The inverse error function on (0, 1), by bisection (to 1e-12)."""
+    low, high = 0.0, 10.0
+    while high - low > 1e-12:
+        middle = (low + high) / 2
+        low, high = (middle, high) if math.erf(middle) < y else (low, middle)
+    return (low + high) / 2
+
+
 def fov_from_focal(focal_px: float, image_size: tuple[int, int]) -> float:
     """Field of view (degrees) across the long side of ``image_size`` (w, h) of a focal length in pixels.
 
@@ -141,13 +168,13 @@ def fov_from_focal(focal_px: float, image_size: tuple[int, int]) -> float:
     return math.degrees(2 * math.atan(max(image_size) / 2 / focal_px))
 
 
-def default_focal(image_size: tuple[int, int], note: str = "no focal length measured") -> FocalEstimate:
+def default_focal(image_size: tuple[int, int], note: str = "no focal length measured") -> FocalLengthEstimate:
     """The prior: :data:`~gastnet.inference.placement.DEFAULT_FOV_DEG` with spread :data:`PRIOR_SIGMA_LOG`, not informative."""
-    return FocalEstimate(focal_from_fov(DEFAULT_FOV_DEG, image_size), PRIOR_SIGMA_LOG,
+    return FocalLengthEstimate(focal_from_fov(DEFAULT_FOV_DEG, image_size), PRIOR_SIGMA_LOG,
                          (int(image_size[0]), int(image_size[1])), "default", note, informative=False)
 
 
-def combine_focal(estimates: Sequence[FocalEstimate], prior: bool = True) -> FocalEstimate:
+def combine_focal(estimates: Sequence[FocalLengthEstimate], prior: bool = True) -> FocalLengthEstimate:
     """The focal length to use given independent ``estimates`` of one camera (same image size).
 
     Informative estimates are multiplied as Gaussians in ``ln(focal)`` (inverse-variance weights),
@@ -155,8 +182,8 @@ def combine_focal(estimates: Sequence[FocalEstimate], prior: bool = True) -> Foc
     could not tell are the prior themselves and add nothing. With nothing informative the default
     comes back, not informative. The result's ``cues`` are the informative inputs.
 
-    >>> a = FocalEstimate(1000.0, 0.1, (1920, 1080), "people", "")
-    >>> b = FocalEstimate(1200.0, 0.1, (1920, 1080), "homography", "")
+    >>> a = FocalLengthEstimate(1000.0, 0.1, (1920, 1080), "people", "")
+    >>> b = FocalLengthEstimate(1200.0, 0.1, (1920, 1080), "homography", "")
     >>> round(combine_focal([a, b], prior=False).focal_px, 1), round(combine_focal([a, b], prior=False).sigma_log, 4)
     (1095.4, 0.0707)
     """
@@ -177,7 +204,7 @@ def combine_focal(estimates: Sequence[FocalEstimate], prior: bool = True) -> Foc
     log_focal = sum(m * w for m, w in terms) / weight
     method = " + ".join(e.method for e in used) + (" + prior" if prior else "")
     note = "; ".join(e.note for e in used if e.note)
-    return FocalEstimate(math.exp(log_focal), weight ** -0.5, size, method, note, True, tuple(used))
+    return FocalLengthEstimate(math.exp(log_focal), weight ** -0.5, size, method, note, True, tuple(used))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -323,7 +350,7 @@ _CUES = (("gait-slip", _slip, "the planted feet stand still"),
 
 def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: np.ndarray | Sequence[np.ndarray],
                    scores: np.ndarray | Sequence[np.ndarray | None] | None, image_size: tuple[int, int],
-                   fps: float, grid_points: int = 61) -> FocalEstimate:
+                   fps: float, grid_points: int = 61) -> FocalLengthEstimate:
     """The focal length (pixels) at which the people's placed world agrees with their lifted bodies.
 
     ``poses_rel``: one person's lifted root-relative camera-frame poses (T, 17, 3) metres
@@ -336,7 +363,7 @@ def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: n
     zero. They are combined by inverse variance in ln focal, widened by the Birge ratio when they
     disagree beyond their spreads.
 
-    Returns a :class:`FocalEstimate` of the measurements alone (no prior: give it to
+    Returns a :class:`FocalLengthEstimate` of the measurements alone (no prior: give it to
     :func:`combine_focal`, with other sources, for the focal length to use), or, when the people
     cannot tell (nobody walks, or walks only straight across at one depth in front of a level
     camera; or the measurements leave more than :data:`MAX_SIGMA_LOG`), the default, not
@@ -353,7 +380,7 @@ def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: n
     log_focals = np.linspace(math.log(focal_from_fov(FOV_SEARCH_DEG[1], size)),
                              math.log(focal_from_fov(FOV_SEARCH_DEG[0], size)), grid_points)
     prefer = math.log(focal_from_fov(DEFAULT_FOV_DEG, size))
-    cues: list[FocalEstimate] = []
+    cues: list[FocalLengthEstimate] = []
     for number, (rel, pix, sc) in enumerate(zip(people_rel, people_pix, people_scores)):
         walk = _Walk(rel, pix, sc, size, float(fps), log_focals)
         if not walk.walks:
@@ -362,7 +389,7 @@ def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: n
         for name, measure, meaning in _CUES:
             found = measure(walk, log_focals, prefer)
             if found is not None and found[1] < 1.0:
-                cues.append(FocalEstimate(math.exp(found[0]), found[1], size, name, who + meaning))
+                cues.append(FocalLengthEstimate(math.exp(found[0]), found[1], size, name, who + meaning))
     if not cues:
         return default_focal(size, "the people do not walk enough (in depth, at a slant to the camera, or over a "
                                    "floor seen from above) to tell the focal length")
@@ -374,7 +401,7 @@ def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: n
     if combined.sigma_log > MAX_SIGMA_LOG:
         return default_focal(size, f"the people tell the focal length only within a factor "
                                    f"{math.exp(combined.sigma_log):.2f} ({names}): too little to use")
-    return FocalEstimate(combined.focal_px, combined.sigma_log, size, f"people: {names}",
+    return FocalLengthEstimate(combined.focal_px, combined.sigma_log, size, f"people: {names}",
                          f"{fov_from_focal(combined.focal_px, size):.0f} degrees across, measured on "
                          f"{len(people_rel)} {'people' if len(people_rel) > 1 else 'person'} "
                          f"({', '.join(f'{c.method} {c.fov_deg:.0f}' for c in cues)})", True, tuple(cues))
