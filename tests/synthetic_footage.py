@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -232,6 +232,10 @@ class Footage:
         """True rotations (T, 3, 3) from the frame-0 camera to frame t's: ``X_cam_t = R_t @ X_cam_0`` (no translation)."""
         return self.world_to_camera @ self.world_to_camera[0].T
 
+    def resized(self, size: tuple[int, int]) -> Footage:
+        """The same clip rendered at another ``size`` (w, h) pixels with the same lens (field of view)."""
+        return replace(self, size=size, focal=self.focal * size[0] / self.size[0])
+
     def frame(self, t: int) -> np.ndarray:
         """Frame ``t`` rendered (h, w, 3) uint8 RGB."""
         assert self._scene is not None
@@ -322,6 +326,18 @@ def follow_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360
     kind = "zooming" if zoom[0] != zoom[1] else ("rotating" if moving or wobble_deg > 0 else "static")
     return Footage(kind, size, fps, focal, rot, np.tile(eye, (frames, 1)), world, people, seed,
                    _Panorama(float(focal.max()), seed))
+
+
+def fixed_camera(world: np.ndarray, fps: float, world_to_camera: np.ndarray, eye: np.ndarray,
+                 size: tuple[int, int] = (640, 360), fov_deg: float = 65.0, people: bool = True,
+                 seed: int = 0) -> Footage:
+    """A camera that never moves (``X_cam = world_to_camera @ (X_world - eye)``, e.g. from
+    :func:`helpers.place_camera`) over the panorama: a "static" clip."""
+    world = np.asarray(world, np.float64)
+    frames = len(world)
+    focal = np.full(frames, focal_from_fov(fov_deg, size))
+    return Footage("static", size, fps, focal, np.tile(world_to_camera, (frames, 1, 1)), np.tile(eye, (frames, 1)),
+                   world, people, seed, _Panorama(float(focal[0]), seed))
 
 
 def truck_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,

@@ -13,11 +13,14 @@ import math
 import numpy as np
 import pytest
 
+from gastnet.inference.placement import DEFAULT_FOV_DEG as placement_default_fov
 from gastnet.inference.placement import focal_from_fov
+from gastnet.video.motion import DEFAULT_FOV_DEG as motion_default_fov
 from gastnet.video.motion import (
     PARALLAX_FRACTION,
     CameraMotion,
     CameraMotionEstimator,
+    boxes_from_keypoints,
     focal_from_homographies,
     nearest_rotation,
     to_reference_frame,
@@ -156,6 +159,29 @@ def test_people_are_masked_out(walk):
     assert unmasked.kind == "translating/zooming"
 
 
+def test_detector_keypoints_mask_the_people(walk):
+    """The hook detect_video calls: people as (keypoints (17, 2), scores (17,)), boxed from the joints."""
+    footage = follow_walk(walk[:50], 25.0, fov_deg=60.0, distance=2.5)
+    estimator = CameraMotionEstimator(float(footage.focal[0]))
+    keypoints = footage.keypoints
+    for t in range(len(footage)):
+        estimator.on_frame(t, footage.frame(t), [(keypoints[t], np.ones(17))])
+    motion = estimator.finish()
+    assert motion.kind == "rotating" and np.nanmedian(motion.parallax) < 0.1
+    assert angle_between(motion.rotations, footage.rotations).max() < ROTATION_BOUND_DEG
+    with pytest.raises(ValueError, match="frames must come in order: expected frame 50, got 52"):
+        estimator.on_frame(52, footage.frame(0), [])
+
+
+def test_boxes_from_keypoints_leave_out_unsure_joints():
+    keypoints = np.array([[[100.0, 100.0], [140.0, 300.0], [900.0, 900.0]], [[5.0, 5.0], [6.0, 6.0], [7.0, 7.0]]])
+    scores = np.array([[0.9, 0.8, 0.05], [0.9, 0.1, 0.1]])  # the far joint is unsure; person 2 has one sure joint
+    boxes = boxes_from_keypoints(keypoints, scores, pad=0.1)
+    assert boxes.tolist() == [[80.0, 80.0, 160.0, 320.0]]  # 10% of the 200 px height on every side
+    with pytest.raises(ValueError, match=r"keypoints must be \(N, J, 2\) pixels, got \(2, 3, 3\)"):
+        boxes_from_keypoints(np.zeros((2, 3, 3)))
+
+
 def test_translating_camera(walk):
     motion = estimate(truck_walk(walk[:40], 25.0), focal=None)
     assert motion.kind == "translating/zooming"
@@ -198,6 +224,10 @@ def test_a_blank_background_is_unknown():
     motion = estimator.finish()
     assert motion.kind == "unknown" and not motion.measured[1:].any()
     assert np.allclose(motion.rotations, np.eye(3))
+
+
+def test_the_default_lens_is_the_placements():
+    assert motion_default_fov == placement_default_fov
 
 
 def test_bad_input_is_refused():

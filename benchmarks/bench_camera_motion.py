@@ -1,0 +1,233 @@
+"""A camera that turns to follow the walker: what it does to the world, and what undoing it gives back.
+
+    python benchmarks/bench_camera_motion.py --data-dir ../shared/data [--render-size 640x360] [--per-walk]
+    python benchmarks/bench_camera_motion.py --speed          # milliseconds per 1920 x 1080 frame, one core
+
+Real walks (Human3.6M S9 and S11 "Walking 1/2" at 25 fps, CMU 131_01 and 131_02 at 30 fps, loaded
+as ``benchmarks/bench_trajectory.py`` does) are seen by two virtual cameras with a 65-degree lens
+(across the long side of 1920 x 1080), 1.6 m up:
+
+- static: the nearest fixed camera beside the walk that sees all of it, 10 degrees down
+  (``helpers.place_camera``, as in the trajectory benchmark);
+- panning: a camera 4 m beside the middle of the walk that turns to keep the walker's pelvis in
+  the middle of the frame, with an operator's lag of 0.25 s and a handheld wobble (1 degree of
+  roll and tilt), so it pans and tilts over tens of degrees.
+
+Each clip is rendered (``tests/synthetic_footage.py``: a textured panorama, the walker drawn as
+striped limbs; at ``--render-size``, the same lens) and :class:`gastnet.video.motion.CameraMotionEstimator`
+runs on the rendered frames with the walker's boxes: its rotations are measured, not given. The
+joints are projected to 1920 x 1080 pixels per frame, lifted by the shipped default model
+(``lift_at_model_rate``, as ``gastnet lift`` does), and each frame's root found in that frame's
+camera (``root_translation``, true focal length). Then the people are placed in the world
+(``place_in_world``) four ways:
+
+- uncompensated: the camera-frame poses as they are (what ``gastnet lift`` does today);
+- compensated: first brought into the frame-0 camera with the estimated rotations
+  (``to_reference_frame``);
+- compensated, focal from background: the same, with the rotations and the root both computed
+  with the focal length the background gave (``focal_estimate``; the true one when it gives none);
+- oracle: brought into the frame-0 camera with the true rotations.
+
+Columns (means over the walks of a row): root error in the frame-0 camera as a percentage of the
+distance the root travelled; horizontal pelvis path error in the world (the placement's frame
+built on the true floor below the frame-0 camera); angle between the fitted and the true floor
+normal; the body's lean (mean angle of the pelvis -> thorax axis from the world's vertical) as
+placed and in the truth; camera height error (above the standing ankle) and pitch error of the
+frame-0 camera; the share of frames with a foot on the floor. Above the table, per camera, the
+estimator's own errors: per-frame rotation error (degrees, all frames) and the focal length
+estimated from the background against the truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gastnet import create_model
+from gastnet.camera import normalize_screen_coordinates, project_to_2d
+from gastnet.data.cmu import load_cmu_bvh
+from gastnet.data.sources import load_dataset_mocap
+from gastnet.inference.lift import lift_at_model_rate
+from gastnet.inference.options import DEFAULT_MODELS
+from gastnet.inference.placement import focal_from_fov, place_in_world, root_translation
+from gastnet.skeleton import H36M_17
+from gastnet.video.motion import CameraMotion, CameraMotionEstimator, to_reference_frame
+
+# the camera placement and the synthetic footage are shared with the tests and live there
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import floor_frame, place_camera  # noqa: E402
+from synthetic_footage import Footage, fixed_camera, follow_walk, straight_walk  # noqa: E402
+
+SIZE = (1920, 1080)
+FOV, HEIGHT, PITCH = 65.0, 1.6, 10.0  # lens across (deg), camera height (m), static camera's pitch down (deg)
+PAN_DISTANCE, WOBBLE = 4.0, 1.0  # the panning camera: metres from the middle of the walk; handheld wobble (deg)
+PELVIS, THORAX, ANKLES = 0, 8, (3, 6)
+
+
+def load_walks(data_dir: Path) -> list[tuple[str, np.ndarray, float]]:
+    """(name, world poses (T, 17, 3) metres z up, fps) of the real walks."""
+    h36m = load_dataset_mocap("h36m", data_dir)
+    walks = [(f"{s} {a}", h36m.positions[s][a][::2].astype(np.float64), 25.0)
+             for s in ("S9", "S11") for a in ("Walking 1", "Walking 2")]
+    for name in ("131_01", "131_02"):
+        world, fps = load_cmu_bvh(data_dir / "cmu" / f"{name}.bvh", 30.0)
+        walks.append((f"CMU {name}", world.astype(np.float64), fps))
+    return walks
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angles (T,) degrees between rotations a and b (T, 3, 3)."""
+    cos = (np.trace(np.swapaxes(a, 1, 2) @ b, axis1=1, axis2=2) - 1) / 2
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+def lean_deg(poses_world: np.ndarray) -> float:
+    """Mean angle (degrees) of the pelvis -> thorax axis of world poses (T, 17, 3) (z up) from the vertical."""
+    torso = poses_world[:, THORAX] - poses_world[:, PELVIS]
+    return float(np.degrees(np.arccos(np.clip(torso[:, 2] / np.linalg.norm(torso, axis=-1), -1, 1))).mean())
+
+
+def measure(footage: Footage, render_size: tuple[int, int]) -> tuple[CameraMotion, CameraMotion]:
+    """The estimator on the rendered clip: (given the true focal length, finding its own)."""
+    small = footage.resized(render_size)
+    given, own = CameraMotionEstimator(float(small.focal[0])), CameraMotionEstimator()
+    for t in range(len(small)):
+        frame, boxes = small.frame(t), small.boxes(t)
+        given.update(frame, boxes)
+        own.update(frame, boxes)
+    return given.finish(), own.finish()
+
+
+def evaluate(rel: np.ndarray, pixels: np.ndarray, focal: float, fps: float, footage: Footage,
+             rotations: np.ndarray | None) -> dict[str, float]:
+    """Root, floor and lean errors of one placement (see the module's docstring)."""
+    root = root_translation(rel, pixels, None, focal, np.array(SIZE) / 2, fps)
+    absolute = rel + root[:, None]
+    if rotations is not None:
+        absolute = to_reference_frame(absolute, rotations)
+    placed = place_in_world([absolute], fps)
+    rot, eye, world = footage.world_to_camera[0], footage.eyes[0], footage.world
+    truth = (world - eye) @ rot.T  # the frame-0 camera
+    error = np.linalg.norm(absolute[:, 0] - truth[:, 0], axis=-1).mean()
+    path = np.linalg.norm(np.diff(truth[:, 0], axis=0), axis=-1).sum()
+    true_world = floor_frame(world, rot, eye)
+    horizontal = np.linalg.norm(placed.poses_world[0][:, 0, :2] - true_world[:, 0, :2], axis=-1).mean()
+    normal = math.degrees(math.acos(np.clip(placed.rotation[2] @ rot[:, 2], -1.0, 1.0)))
+    ankle = np.median(world[:, ANKLES, 2].min(1))
+    true_pitch = math.degrees(math.asin(-rot[2, 2]))
+    return {"pct": 100 * error / path, "horizontal": horizontal, "normal": normal,
+            "lean": lean_deg(placed.poses_world[0]), "true lean": lean_deg(world),
+            "height": abs(placed.camera_height - (eye[2] - ankle)), "pitch": abs(placed.camera_pitch_deg - true_pitch),
+            "contact": 100 * float(placed.contacts[0].mean())}
+
+
+def cameras(world: np.ndarray, fps: float) -> dict[str, Footage]:
+    rot, eye = place_camera(world, "across", FOV, HEIGHT, PITCH, SIZE)
+    return {"static": fixed_camera(world, fps, rot, eye, SIZE, FOV),
+            "panning": follow_walk(world, fps, SIZE, FOV, distance=PAN_DISTANCE, height=HEIGHT, wobble_deg=WOBBLE)}
+
+
+def speed(frames: int = 60, repeats: int = 3) -> None:
+    """Milliseconds per 1920 x 1080 frame of the estimator on one core (process time), and its downscale alone."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+    footage = follow_walk(straight_walk(frames / 25.0), 25.0, SIZE, FOV, distance=PAN_DISTANCE, wobble_deg=WOBBLE)
+    images = [footage.frame(t) for t in range(len(footage))]
+    boxes = [footage.boxes(t) for t in range(len(footage))]
+    full, down = [], []
+    for _ in range(repeats):
+        estimator = CameraMotionEstimator(float(footage.focal[0]))
+        start = time.process_time()
+        for image, box in zip(images, boxes):
+            estimator.update(image, box)
+        full.append((time.process_time() - start) / len(images))
+        start = time.process_time()
+        for image in images:
+            estimator._grey(image)
+        down.append((time.process_time() - start) / len(images))
+    motion = estimator.finish()
+    error = angle_deg(motion.rotations, footage.rotations)
+    print(f"1920 x 1080, {len(images)} frames, one core (process time, best of {repeats}): "
+          f"{1000 * min(full):.2f} ms per frame ({1 / min(full):.0f} fps), of which the grey downscale "
+          f"{1000 * min(down):.2f} ms; rotation error max {error.max():.3f} deg over a "
+          f"{angle_deg(footage.rotations[:1].repeat(len(images), 0), footage.rotations).max():.1f}-degree turn")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--render-size", default="640x360", help="size the clips are rendered at for the estimator")
+    parser.add_argument("--per-walk", action="store_true", help="also print every walk")
+    parser.add_argument("--speed", action="store_true", help="only time the estimator on 1920 x 1080 frames")
+    args = parser.parse_args()
+    if args.speed:
+        speed()
+        return
+    render_size = tuple(int(v) for v in args.render_size.lower().split("x"))
+    if len(render_size) != 2 or abs(render_size[0] / render_size[1] - SIZE[0] / SIZE[1]) > 0.01:
+        parser.error(f"--render-size must be WxH with the aspect of {SIZE[0]}x{SIZE[1]}, got {args.render_size}")
+    torch.set_num_threads(2)
+    model = create_model(DEFAULT_MODELS[False], pretrained=True)
+    true_focal = focal_from_fov(FOV, SIZE)
+    rows: dict[tuple[str, str, str], list[dict[str, float]]] = defaultdict(list)
+    checks: dict[tuple[str, str], list[str]] = defaultdict(list)
+    per_walk = []
+    for name, world, fps in load_walks(args.data_dir):
+        data = "CMU" if name.startswith("CMU") else "H36M"
+        for camera, footage in cameras(world, fps).items():
+            cam = footage.camera_joints
+            pixels = project_to_2d(cam, true_focal, np.array(SIZE) / 2)
+            rel = lift_at_model_rate(model, normalize_screen_coordinates(pixels.astype(np.float32), *SIZE), fps,
+                                     H36M_17)
+            rel = rel - rel[:, :1]
+            given, own = measure(footage, render_size)
+            # the background's focal length (scaled to 1920 x 1080) where it gives one, else the true one
+            own_focal = own.focal / render_size[0] * SIZE[0] if own.focal_estimate else true_focal
+            own_rotations = own.rotations if own.focal_estimate else given.rotations
+            rotation_error = angle_deg(given.rotations, footage.rotations)
+            turn = angle_deg(np.broadcast_to(np.eye(3), footage.rotations.shape), footage.rotations).max()
+            focal_note = (f"focal {100 * (own_focal / true_focal - 1):+.1f}%" if own.focal_estimate
+                          else "focal: none from the background")
+            checks[(data, camera)].append(f"{name}: {given.kind}, turned {turn:.0f} deg, rotation error max "
+                                          f"{rotation_error.max():.2f} mean {rotation_error.mean():.2f} deg, {focal_note}")
+            variants = {"uncompensated": (rel, true_focal, None),
+                        "compensated (estimated rotations)": (rel, true_focal, given.rotations),
+                        "compensated, focal from background": (rel, own_focal, own_rotations),
+                        "oracle (true rotations)": (rel, true_focal, footage.rotations)}
+            for variant, (poses, focal, rotations) in variants.items():
+                result = evaluate(poses, pixels, focal, fps, footage, rotations)
+                rows[(data, camera, variant)].append(result)
+                per_walk.append((name, camera, variant, result))
+    for (data, camera), lines in checks.items():
+        print(f"estimator, {data} {camera}: " + "; ".join(lines))
+    print()
+    keys = ("pct", "horizontal", "normal", "lean", "true lean", "height", "pitch", "contact")
+    header = ("| {} | root err (% of path) | horiz. path err (m) | floor normal err (deg) | lean placed (deg) "
+              "| lean true (deg) | cam height err (m) | pitch err (deg) | foot contact (%) |")
+    rule = "|---|---|---|---|---|---|---|---|---|"
+
+    def line(label: str, r: dict[str, float]) -> str:
+        return (f"| {label} | {r['pct']:.2f} | {r['horizontal']:.3f} | {r['normal']:.2f} | {r['lean']:.1f} "
+                f"| {r['true lean']:.1f} | {r['height']:.3f} | {r['pitch']:.2f} | {r['contact']:.0f} |")
+
+    if args.per_walk:
+        print(header.format("walk, camera, placement") + "\n" + rule)
+        for name, camera, variant, result in per_walk:
+            print(line(f"{name}, {camera}, {variant}", result))
+        print()
+    print(header.format("walks: camera, placement (means)") + "\n" + rule)
+    for (data, camera, variant), results in rows.items():
+        print(line(f"{data}: {camera}, {variant}", {k: float(np.mean([r[k] for r in results])) for k in keys}))
+
+
+if __name__ == "__main__":
+    main()
