@@ -8,7 +8,9 @@ seen by three fixed virtual cameras (1920 x 1080; lenses 60, 75 and 90 degrees a
 ("across" the frame) or on it ("toward/away"), as near as keeps every joint in the image. The
 joints are projected to pixels, then the root trajectory is recovered from the 2D with the
 ground-truth root-relative pose (oracle: the method alone) or with the pose lifted by the shipped
-default model (as ``gastnet lift`` does), with the true focal length or the default field of view.
+default model (as ``gastnet lift`` does), with the true focal length, the default field of view, or
+the focal length estimated from the lifted person (``gastnet.inference.focal.estimate_focal``, then
+``combine_focal`` with the prior of typical lenses; the default where it cannot tell).
 
 Columns (means over the cases of a row, nothing aligned): root error in the camera frame (m) and
 as a percentage of the distance the root travelled; error of the horizontal pelvis path in the
@@ -17,6 +19,11 @@ fitted and the true floor normal; camera height error (the truth is the height a
 ankle, the floor of the placement) and pitch error; and which floor fit was used. Rows are split
 by data: the Human3.6M walks have the body size the model was trained on, while the CMU subject
 is smaller than the bodies the model returns, and monocular depth scales with the body's size.
+
+A second table compares the lenses per group (data and view, over walks and cameras): the root
+error in % of the path with the true lens, the default and the estimated one, the ratio estimated /
+true lens (the target of issue 21: within 2), the mean error of the estimated focal length, and in
+how many cases the people could not tell (the default was used).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from gastnet import create_model
 from gastnet.camera import normalize_screen_coordinates, project_to_2d
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap
+from gastnet.inference.focal import combine_focal, estimate_focal
 from gastnet.inference.lift import lift_at_model_rate
 from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.inference.placement import (
@@ -96,6 +104,7 @@ def main() -> None:
     model = create_model(DEFAULT_MODELS[False], pretrained=True)
     rng = np.random.default_rng(0)
     rows: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    lenses: dict[tuple[str, str, str], list[dict]] = defaultdict(list)  # (data, direction, 2D) -> per case
     cases = []
     for name, world, fps in load_walks(args.data_dir):
         for direction in ("across", "toward/away"):
@@ -108,16 +117,31 @@ def main() -> None:
                 oracle = cam - cam[:, :1]
                 lift_clean, lift_noisy = lift(model, clean, fps), lift(model, noisy, fps)
                 noise = f"{args.noise_px:g} px noise"
+                estimated = {two_d: combine_focal([estimate_focal(rel, pixels, None, SIZE, fps)])
+                             for two_d, rel, pixels in (("clean", lift_clean, clean), (noise, lift_noisy, noisy))}
                 variants = {"oracle pose, true lens": (oracle, clean, focal),
                             f"oracle pose, true lens, {noise}": (oracle, noisy, focal),
                             "lifted, true lens": (lift_clean, clean, focal),
                             f"lifted, true lens, {noise}": (lift_noisy, noisy, focal),
                             f"lifted, default {DEFAULT_FOV_DEG:g} deg (true {fov:g})": (
-                                lift_clean, clean, focal_from_fov(DEFAULT_FOV_DEG, SIZE))}
+                                lift_clean, clean, focal_from_fov(DEFAULT_FOV_DEG, SIZE)),
+                            "lifted, lens estimated": (lift_clean, clean, estimated["clean"].focal_px),
+                            f"lifted, lens estimated, {noise}": (lift_noisy, noisy, estimated[noise].focal_px)}
+                data = "CMU" if name.startswith("CMU") else "H36M"
+                results = {}
                 for variant, (rel, pixels, f) in variants.items():
-                    result = evaluate(rel, pixels, f, fps, cam, world, rot, eye)
-                    rows[("CMU" if name.startswith("CMU") else "H36M", direction, variant)].append(result)
+                    results[variant] = result = evaluate(rel, pixels, f, fps, cam, world, rot, eye)
+                    rows[(data, direction, variant)].append(result)
                     cases.append((name, direction, fov, variant, result))
+                default_pct = results[f"lifted, default {DEFAULT_FOV_DEG:g} deg (true {fov:g})"]["pct"]
+                for two_d, suffix in (("clean", ""), (noise, f", {noise}")):
+                    chosen = estimated[two_d]
+                    lenses[(data, direction, two_d)].append({
+                        "true": results[f"lifted, true lens{suffix}"]["pct"], "default": default_pct,
+                        "estimated": results[f"lifted, lens estimated{suffix}"]["pct"],
+                        "focal": 100 * abs(chosen.focal_px / focal - 1), "default_used": not chosen.informative,
+                        "case": f"{name}, {direction}, {fov:g} deg, {two_d}: estimated {chosen.fov_deg:.1f} deg "
+                                f"(+-{chosen.sigma_log:.2f} in ln f; {chosen.method})"})
     header = ("| {} | root err (m) | % of path | horiz. path err (m) | normal err (deg) | cam height err (m) "
               "| pitch err (deg) | floor fit |")
     rule = "|---|---|---|---|---|---|---|---|"
@@ -134,6 +158,20 @@ def main() -> None:
         methods = ", ".join(f"{m} {c}" for m, c in Counter(r["method"] for r in results).most_common())
         print(f"| {data}: {direction}, {variant} | {mean['root']:.3f} | {mean['pct']:.2f} | {mean['horizontal']:.3f} "
               f"| {mean['normal']:.2f} | {mean['height']:.3f} | {mean['pitch']:.2f} | {methods} |")
+    if args.per_case:
+        print()
+        for key in sorted(lenses):
+            for r in lenses[key]:
+                print(f"{r['case']}: root error {r['estimated']:.2f}% of the path (true lens {r['true']:.2f}%, "
+                      f"default {r['default']:.2f}%)")
+    print("\n| lifted walks: data, view, 2D | true lens (% of path) | default lens | estimated lens "
+          "| estimated / true | default / true | focal length error (%) | default used |\n|---|---|---|---|---|---|---|---|")
+    for (data, direction, two_d), results in sorted(lenses.items(), key=lambda item: item[0][0] != "H36M"):
+        mean = {k: np.mean([r[k] for r in results]) for k in ("true", "default", "estimated", "focal")}
+        unsure = sum(r["default_used"] for r in results)
+        print(f"| {data}: {direction}, {two_d} | {mean['true']:.2f} | {mean['default']:.2f} | {mean['estimated']:.2f} "
+              f"| {mean['estimated'] / mean['true']:.1f} | {mean['default'] / mean['true']:.1f} | {mean['focal']:.1f} "
+              f"| {unsure} of {len(results)} |")
 
 
 if __name__ == "__main__":
