@@ -2,6 +2,7 @@
 
     python benchmarks/bench_camera_motion.py --data-dir ../shared/data [--render-size 640x360] [--per-walk]
     python benchmarks/bench_camera_motion.py --speed          # milliseconds per 1920 x 1080 frame, one core
+    python benchmarks/bench_camera_motion.py --lenses         # focal length from the background, 50-90 degrees
 
 Real walks (Human3.6M S9 and S11 "Walking 1/2" at 25 fps, CMU 131_01 and 131_02 at 30 fps, loaded
 as ``benchmarks/bench_trajectory.py`` does) are seen by two virtual cameras with a 65-degree lens
@@ -162,12 +163,39 @@ def speed(frames: int = 60, repeats: int = 3) -> None:
           f"{angle_deg(footage.rotations[:1].repeat(len(images), 0), footage.rotations).max():.1f}-degree turn")
 
 
+def lenses(render_size: tuple[int, int], fovs: tuple[float, ...] = (50.0, 60.0, 70.0, 80.0, 90.0),
+           seconds: tuple[float, ...] = (0.4, 0.6, 1.0, 3.0)) -> None:
+    """The focal length the background gives (no lens given) for lenses across ``fovs`` and pans of several sizes.
+
+    The synthetic walk (1.3 m/s) is followed by a camera 5 m away for ``seconds``: the longer, the
+    larger the pan. Also the rotation error with that focal length."""
+    print("| lens (deg across) | pan (deg) | focal error (%) | quartiles of the pairs (%) | rotation error max (deg) |")
+    print("|---|---|---|---|---|")
+    for fov in fovs:
+        for duration in seconds:
+            footage = follow_walk(straight_walk(duration), 25.0, render_size, fov, distance=5.0, wobble_deg=WOBBLE)
+            estimator = CameraMotionEstimator()
+            for t in range(len(footage)):
+                estimator.update(footage.frame(t), footage.boxes(t))
+            motion = estimator.finish()
+            pan = float(np.ptp(motion.angles_deg(footage.world_to_camera[0][:, 2])[:, 0]))
+            error = angle_deg(motion.rotations, footage.rotations).max()
+            found = motion.focal_estimate
+            true = footage.focal[0]
+            if found is None:
+                print(f"| {fov:g} | {pan:.1f} | none ({motion.kind}; {motion.focal_source} lens used) | | {error:.2f} |")
+            else:
+                print(f"| {fov:g} | {pan:.1f} | {100 * (found.focal / true - 1):+.2f} | {100 * (found.low / true - 1):+.2f} "
+                      f"to {100 * (found.high / true - 1):+.2f} | {error:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--render-size", default="640x360", help="size the clips are rendered at for the estimator")
     parser.add_argument("--per-walk", action="store_true", help="also print every walk")
     parser.add_argument("--speed", action="store_true", help="only time the estimator on 1920 x 1080 frames")
+    parser.add_argument("--lenses", action="store_true", help="only the focal length from the background, 50-90 deg")
     args = parser.parse_args()
     if args.speed:
         speed()
@@ -175,6 +203,9 @@ def main() -> None:
     render_size = tuple(int(v) for v in args.render_size.lower().split("x"))
     if len(render_size) != 2 or abs(render_size[0] / render_size[1] - SIZE[0] / SIZE[1]) > 0.01:
         parser.error(f"--render-size must be WxH with the aspect of {SIZE[0]}x{SIZE[1]}, got {args.render_size}")
+    if args.lenses:
+        lenses((render_size[0], render_size[1]))
+        return
     torch.set_num_threads(2)
     model = create_model(DEFAULT_MODELS[False], pretrained=True)
     true_focal = focal_from_fov(FOV, SIZE)

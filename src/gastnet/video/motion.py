@@ -93,6 +93,7 @@ focal length turns the homographies into rotations (a translating or zooming cam
 
 MAX_FAILED_FRAMES = 0.2  # more frames than this without a background measurement: "unknown"
 _MIN_TRACKS = 12  # fewer tracked points than this: the frame is not measured
+_JUDGE_MIN_DEG = 0.5  # the smallest turn whose focal length judges whether a rotation explains the background
 _FOCAL_RANGE = (0.12, 5.0)  # focal lengths searched, in units of the image's long side (152 to 11 degrees)
 
 
@@ -332,9 +333,10 @@ class CameraMotion:
     (``X_cam_t = R_t @ X_cam_0``); ``homographies`` (T, 3, 3) frame-0 pixels -> frame-t pixels;
     ``inliers`` (T,) background points that fit the homography; ``residual_px`` (T,) the mean
     distance (full-size pixels) between the rotation-only homography and the measured one over a
-    grid on the keyframe (NaN where not measured; the rotation is fitted with the background's own
-    focal length when it has one, so that a wrong given focal length does not make a rotating
-    camera look translating); ``parallax`` (T,) the fraction of tracked
+    grid on the keyframe (NaN where not measured; the rotation is fitted with the focal length that
+    makes the background's homographies most like rotations when the camera turned half a degree
+    or more, so that a wrong or default focal length does not make a rotating camera look
+    translating); ``parallax`` (T,) the fraction of tracked
     background points off the homography; ``measured`` (T,) False where too little background
     was tracked (the rotation is then held from the frame before).
 
@@ -360,6 +362,7 @@ class CameraMotion:
     measured: np.ndarray
     _measurements: _Measurements = field(repr=False)
     _estimate: FocalEstimate | None = field(default=None, repr=False)  # kept for with_focal
+    _judge: FocalEstimate | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.rotations)
@@ -425,7 +428,7 @@ class CameraMotion:
 
     def with_focal(self, focal: float) -> CameraMotion:
         """The same measurements analysed with another focal length (pixels), e.g. one found from the people."""
-        return _analyse(self._measurements, float(focal), "given", self._estimate)
+        return _analyse(self._measurements, float(focal), "given", self._estimate, self._judge)
 
 
 def _grid(image_size: tuple[int, int]) -> np.ndarray:
@@ -489,7 +492,12 @@ def _grid_error(a: np.ndarray, b: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.linalg.norm(_transfer(a, grid) - _transfer(b, grid), axis=-1).mean(1)
 
 
-def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: FocalEstimate | None) -> CameraMotion:
+def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: FocalEstimate | None,
+             judge: FocalEstimate | None) -> CameraMotion:
+    """The motion with ``focal`` (pixels). ``estimate``: the background's focal length (turns of
+    :data:`MIN_SELF_CALIBRATION_DEG` or more); ``judge``: the same from any turn of half a degree
+    or more, the focal length with which a rotation is judged to explain the background or not
+    (a wrong one would not explain it; see :attr:`CameraMotion.residual_px`)."""
     if not (np.isfinite(focal) and focal > 0):
         raise ValueError(f"focal length must be positive pixels, got {focal}")
     k = _intrinsics(focal, meas.image_size)
@@ -504,7 +512,7 @@ def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: Foc
     measured = meas.measured.copy()
     measured[0] = False  # frame 0 is its own reference: nothing measured
     # whether a rotation explains the background is judged with the background's own focal length when it has one
-    k_judge = k if estimate is None else _intrinsics(estimate.focal, meas.image_size)
+    k_judge = k if judge is None else _intrinsics(judge.focal, meas.image_size)
     judged = nearest_rotation(np.linalg.inv(k_judge) @ meas.key_homographies @ k_judge)
     residual = np.where(measured, _grid_error(meas.key_homographies, k_judge @ judged @ np.linalg.inv(k_judge), grid),
                         np.nan)
@@ -513,7 +521,7 @@ def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: Foc
     # outliers of a background that did not move are things moving on their own, not parallax
     off = measured & ((residual > limit) | ((parallax > PARALLAX_FRACTION) & moved))
     motion = CameraMotion("", "", meas.image_size, focal, focal_source, estimate, rotations, meas.homographies,
-                          meas.inliers, residual, parallax, meas.measured, meas, estimate)
+                          meas.inliers, residual, parallax, meas.measured, meas, estimate, judge)
     turned = float(motion.turned_deg().max())
     failed = 1 - meas.measured[1:].mean() if frames > 1 else 0.0
     off_share = float(off.sum() / max(1, measured.sum()))
@@ -738,13 +746,15 @@ class CameraMotionEstimator:
             raise ValueError("no frames yet: call update() with every frame before finish()")
         meas = _Measurements(self._size, np.array(self._key_h), np.array(self._keyframes), np.array(self._h),
                              np.array(self._tracked), np.array(self._inliers), np.array(self._measured))
-        estimate = focal_from_homographies(_pairs_for_focal(meas), self._size)
+        pairs = _pairs_for_focal(meas)
+        estimate = focal_from_homographies(pairs, self._size)
+        judge = estimate or focal_from_homographies(pairs, self._size, min_rotation_deg=_JUDGE_MIN_DEG)
         chosen = focal if focal is not None else self.focal
         if chosen is not None:
-            return _analyse(meas, float(chosen), "given", estimate)
+            return _analyse(meas, float(chosen), "given", estimate, judge)
         if estimate is not None:
-            motion = _analyse(meas, estimate.focal, "estimated", estimate)
+            motion = _analyse(meas, estimate.focal, "estimated", estimate, judge)
             if motion.kind == "rotating":
                 return motion
         w, h = self._size
-        return _analyse(meas, fov_to_focal(DEFAULT_FOV_DEG, w / h) * w / 2, "default", estimate)
+        return _analyse(meas, fov_to_focal(DEFAULT_FOV_DEG, w / h) * w / 2, "default", estimate, judge)
