@@ -20,7 +20,9 @@ from ..keypoints.people import screen_tracks
 from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
+from ..video.motion import CameraMotion, to_reference_frame
 from .checks import not_a_body
+from .focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
 from .options import DEFAULT_KEYPOINT_FPS, LiftOptions, lift_options
 from .placement import (
     DEFAULT_FOV_DEG,
@@ -52,6 +54,7 @@ def lift_tracks(
     focal_source: str | None = None,
     input_name: str = "input",
     min_frames: int = MIN_TRACK_FRAMES,
+    camera_motion: CameraMotion | None = None,
     **overrides: Any,
 ) -> LiftResult:
     """Drop what is not a person, fill every track's gaps, lift it whole (edge padding, flip averaging) and place it.
@@ -68,10 +71,15 @@ def lift_tracks(
     are filled by :func:`~gastnet.keypoints.tracks.fill_gaps` (only what the detector did not give).
     The result's notes (and warnings) say what was dropped and why, and how much of each track was filled.
 
+    ``camera_motion`` (a video's, from :mod:`gastnet.video.motion`; None: a fixed camera): a turning
+    camera's people are placed in a world that stays fixed while it turns; a camera that moved or
+    zoomed leaves each person's path unknown (see :func:`_place`).
+
     Placing people (:mod:`gastnet.inference.placement`): the camera's ``focal_length`` in pixels
     (``focal_source`` says where it came from), else a ``fov`` in degrees across the long side of
-    the image, else :data:`~gastnet.inference.placement.DEFAULT_FOV_DEG`; the principal point is
-    the image centre. Distances scale with the focal length and with the body's size: a 10% error
+    the image, else estimated from the people and a turning camera's background
+    (:mod:`gastnet.inference.focal`), else :data:`~gastnet.inference.placement.DEFAULT_FOV_DEG`; the
+    principal point is the image centre. Distances scale with the focal length and with the body's size: a 10% error
     in either puts people 10% too far or too near. Lifted bodies have the training subjects' size
     (Human3.6M: 1.6-1.8 m); ``person_height`` (metres, everyone's stature) rescales the lifted
     poses to it first (:func:`~gastnet.inference.placement.body_scale`).
@@ -98,7 +106,7 @@ def lift_tracks(
     if opts.person_height is not None:
         kept = [t._replace(poses=t.poses * body_scale(t.poses, opts.person_height)) for t in kept]
         notes.append(f"bodies scaled to a stature of {opts.person_height:g} m")
-    placed = _place(kept, (w, h), fps, opts.focal_length, opts.fov, focal_source)
+    placed = _place(kept, (w, h), fps, opts, focal_source, camera_motion)
     notes.extend(placed.camera.pop("notes"))
     people = [LiftedPerson(t.track.track_id, t.filled.frames, t.keypoints, t.filled.scores, t.poses, world, t.report,
                            absolute, contact)
@@ -159,31 +167,85 @@ class _Placed(NamedTuple):
     camera: dict[str, Any]
 
 
-def _place(people: list[_Track], image_size: tuple[int, int], fps: float, focal_length: float | None,
-           fov: float | None, focal_source: str | None) -> _Placed:
+def _choose_focal(people: list[_Track], image_size: tuple[int, int], fps: float, opts: LiftOptions,
+                  focal_source: str | None, motion: CameraMotion | None) -> tuple[float, str, FocalLengthEstimate | None]:
+    """The focal length (pixels) to place people with, where it came from, and the estimate when it was estimated.
+
+    In order: ``opts.focal_length`` (given, or the file's: ``focal_source``), ``opts.fov``, else the
+    estimate (:func:`~gastnet.inference.focal.combine_focal`) from the background of a turning
+    camera (:attr:`~gastnet.video.motion.CameraMotion.focal_estimate`) and from the people
+    (:func:`~gastnet.inference.focal.estimate_focal`; not while the camera moves: their paths are
+    then not the paths they walked), with the prior of typical lenses."""
+    if opts.focal_length is not None:  # focal_length and fov were checked by LiftOptions
+        return float(opts.focal_length), focal_source or "given", None
+    if opts.fov is not None:
+        angle = float(opts.fov)
+        return focal_from_fov(angle, image_size), f"field of view {angle:g} degrees across the long side", None
+    cues: list[FocalLengthEstimate] = []
+    if motion is not None and motion.focal_estimate is not None:
+        found = motion.focal_estimate
+        cues.append(FocalLengthEstimate.from_range(found.focal, found.low, found.high, image_size, "background",
+                                                   f"the camera's turn over {found.pairs} frame pairs", coverage=0.5))
+    if motion is None or motion.kind == "static":
+        cues.append(estimate_focal([p.poses for p in people], [p.keypoints for p in people],
+                                   [p.filled.scores for p in people], image_size, fps))
+    chosen = combine_focal(cues) if cues else default_focal(image_size, "the camera moved too little to tell")
+    if not chosen.informative:
+        return chosen.focal_px, f"field of view {DEFAULT_FOV_DEG:g} degrees across the long side (default)", chosen
+    narrow, wide = chosen.fov_range_deg()
+    methods = ", ".join(c.method for c in chosen.cues)
+    return chosen.focal_px, (f"estimated from {methods}: {chosen.fov_deg:.0f} degrees across, "
+                             f"1 sigma {narrow:.0f}-{wide:.0f}"), chosen
+
+
+def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: LiftOptions,
+           focal_source: str | None, motion: CameraMotion | None) -> _Placed:
     """Every person's (``people``, lifted and scaled) root-placed camera-frame poses, world poses and foot
-    contacts, and the camera's facts."""
+    contacts, and the camera's facts.
+
+    A camera that turned (``motion.kind == "rotating"``) has each frame's people brought into the
+    first frame's camera before the floor is fitted, so the world stays fixed while the camera
+    turns; one that translated or zoomed leaves the paths unknown: each person is placed at the
+    median of their camera-frame positions and keeps their own motion (poses, steps) on the spot."""
     w, h = image_size
-    if focal_length is not None:  # focal_length and fov were checked by LiftOptions
-        focal, source = float(focal_length), focal_source or "given"
-    else:
-        angle = DEFAULT_FOV_DEG if fov is None else float(fov)
-        focal = focal_from_fov(angle, (w, h))
-        source = f"field of view {angle:g} degrees across the long side" + (" (default)" if fov is None else "")
+    focal, source, estimate = _choose_focal(people, image_size, fps, opts, focal_source, motion)
     absolute = [p.poses + root_translation(p.poses, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps)[:, None]
                 for p in people]
-    placement = place_in_world(absolute, fps)
-    notes = [f"camera: focal length {focal:.0f} px ({source}); {placement.camera_height:.2f} m above the floor, "
+    kind = "static" if motion is None else motion.kind
+    if motion is not None and kind == "rotating" and not np.isclose(motion.focal, focal):
+        motion = motion.with_focal(focal)
+    if kind == "rotating":
+        assert motion is not None
+        placing = [to_reference_frame(a, motion.rotations[p.filled.frames]) for a, p in zip(absolute, people)]
+    elif kind == "translating/zooming":
+        placing = [p.poses + np.median(a[:, 0], axis=0) for a, p in zip(absolute, people)]
+    else:
+        placing = absolute
+    placement = place_in_world(placing, fps)
+    first = "the first frame's camera: " if kind == "rotating" else ""
+    notes = [f"camera: focal length {focal:.0f} px ({source}); {first}{placement.camera_height:.2f} m above the floor, "
              f"pitched {placement.camera_pitch_deg:.1f} degrees down, rolled {placement.camera_roll_deg:.1f}; "
              + "; ".join(placement.notes)]
-    if focal_length is None and fov is None:
-        notes.append("distances assume a typical phone or webcam lens; pass --focal-length or --fov for real "
-                     "distances (people come out too far with a wider lens, too near with a longer one)")
+    if motion is not None and kind != "static":
+        notes.append(motion.describe(placement.rotation[2]) if kind == "rotating" else motion.note)
+    if kind == "translating/zooming":
+        notes.append("the camera moved or zoomed, which the world placement does not undo: each person's world "
+                     "poses stay at one spot (their steps and posture kept, their path not); the camera-frame "
+                     "poses are as reliable as with a fixed camera")
+    if estimate is not None and not estimate.informative:
+        notes.append("distances assume a typical phone or webcam lens (the people and the background could not "
+                     "tell the lens); pass --focal-length or --fov for real distances (people come out too far "
+                     "with a wider lens, too near with a longer one)")
     camera = {"focal_length_px": focal, "focal_source": source, "principal_point_px": [w / 2, h / 2],
               "height_m": placement.camera_height, "pitch_deg": placement.camera_pitch_deg,
               "roll_deg": placement.camera_roll_deg, "floor_fit": placement.plane_method,
               "camera_to_world_rotation": placement.rotation.tolist(),
-              "camera_to_world_translation": placement.translation.tolist(), "notes": notes}
+              "camera_to_world_translation": placement.translation.tolist(), "motion": kind, "notes": notes}
+    if estimate is not None and estimate.informative:
+        camera["focal_length_sigma_log"] = estimate.sigma_log
+    if motion is not None and kind == "rotating":
+        # frame t's camera -> world: camera_to_world_rotation @ rotations[t].T (rotations: frame-0 camera -> frame t's)
+        camera["rotations"] = np.round(motion.rotations, 6).tolist()
     return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera)
 
 

@@ -112,6 +112,9 @@ class LiftOptions:
     ``None``: :data:`gastnet.inference.placement.DEFAULT_FOV_DEG`, a typical phone or webcam lens."""
     person_height: float | None = None
     """The people's stature in metres (0.5 to 2.6), if known: the lifted bodies are scaled to it."""
+    camera_motion: bool = True
+    """Measure a video's camera motion on its background (:mod:`gastnet.video.motion`) and place people
+    in a world that stays fixed while the camera turns; False: the camera is taken to stand still."""
 
     def __post_init__(self) -> None:
         if self.image_size is not None:  # its range is checked with the input (check_image_size): a bad file says so first

@@ -18,6 +18,7 @@ from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
 from ..video.detect import detect_video
+from ..video.motion import CameraMotion, CameraMotionEstimator
 from ..video.reader import IMAGE_SUFFIXES
 from .checks import check_poses
 from .lift import lift_tracks
@@ -93,7 +94,8 @@ def lift(
         detector: a 2D backend for videos (see :class:`gastnet.video.detectors.PoseDetector`);
             default MediaPipe Pose.
         progress: show progress bars (the detection of a video).
-        timings: if given, receives seconds per stage (``decode``, ``detect`` for videos, ``lift``).
+        timings: if given, receives seconds per stage (``decode``, ``detect`` and ``camera``, the camera's
+            motion, for videos; ``lift``).
         overrides: fields of :class:`~gastnet.inference.options.LiftOptions` changed from
             ``options`` (``gastnet.lift("walk.json", fps=25, model="gastnet_rf27_c32.h36m")``).
 
@@ -101,7 +103,7 @@ def lift(
     """
     opts = lift_options(options, **overrides)
     net, described = _lifter(opts.model, opts.checkpoint)
-    data, video_fps = _read_input(source, opts, detector, progress, timings)
+    data, video_fps, motion = _read_input(source, opts, detector, progress, timings)
     size = opts.image_size or data.image_size
     if size is None:
         raise ValueError(f"the {data.format} input does not say the image size of its video: give it "
@@ -116,7 +118,7 @@ def lift(
         exif = "the photo's EXIF" if data.format.startswith("photo") else "the images' EXIF"
         opts, focal_source = opts.replace(focal_length=data.focal_length), f"from {exif}"
     result = lift_tracks(data.tracks, size, net, data.num_frames, opts.fps or video_fps or DEFAULT_KEYPOINT_FPS, opts,
-                         focal_source=focal_source, input_name=what)
+                         focal_source=focal_source, input_name=what, camera_motion=motion)
     check_poses(result)  # gastnet.lift never returns a body of no human size
     if timings is not None:
         timings["lift"] = time.perf_counter() - start
@@ -127,9 +129,11 @@ def lift(
 
 
 def _read_input(source: str | os.PathLike[str] | np.ndarray, opts: LiftOptions, detector: PoseDetector | None,
-                progress: bool, timings: dict[str, float] | None) -> tuple[KeypointFile, float | None]:
-    """The 2D tracks of ``source`` (an array, a video or image folder, a keypoint file) and the video's
-    frame rate (None: not a video)."""
+                progress: bool, timings: dict[str, float] | None
+                ) -> tuple[KeypointFile, float | None, CameraMotion | None]:
+    """The 2D tracks of ``source`` (an array, a video or image folder, a keypoint file), the video's
+    frame rate (None: not a video) and the camera's motion measured on the video's background (None:
+    not a video of several frames, or ``opts.camera_motion`` off)."""
     if isinstance(source, np.ndarray):
         arr = np.asarray(source, dtype=np.float64)
         if arr.ndim != 3 or arr.shape[-1] not in (2, 3):
@@ -140,9 +144,24 @@ def _read_input(source: str | os.PathLike[str] | np.ndarray, opts: LiftOptions, 
             raise ValueError("keypoints contain NaN or infinite values")
         scores = np.clip(arr[..., 2], 0.0, 1.0) if arr.shape[-1] == 3 else np.ones(arr.shape[:-1])
         kp, sc = to_h36m(arr[..., :2], check_negative(arr[..., :2], scores), opts.layout or ARRAY_LAYOUT)
-        return KeypointFile([PersonTrack(0, np.arange(len(kp)), kp, sc)], len(kp), None, "array"), None
+        return KeypointFile([PersonTrack(0, np.arange(len(kp)), kp, sc)], len(kp), None, "array"), None, None
     if is_video_input(source):
         if opts.image_size is not None:
             check_image_size(opts.image_size)  # before the detection's minutes
-        return detect_video(source, opts.max_people, progress, timings, detector)
-    return read_keypoints(source, opts.layout), None
+        estimator = CameraMotionEstimator() if opts.camera_motion else None
+        spent = 0.0
+
+        def measure(index: int, frame: np.ndarray, people: list[tuple[np.ndarray, np.ndarray]]) -> None:
+            nonlocal spent
+            start = time.perf_counter()
+            assert estimator is not None
+            estimator.on_frame(index, frame, people)
+            spent += time.perf_counter() - start
+
+        data, fps = detect_video(source, opts.max_people, progress, timings, detector,
+                                 on_frame=None if estimator is None else measure)
+        if timings is not None and estimator is not None:
+            timings["camera"] = spent
+        motion = estimator.finish() if estimator is not None and data.num_frames > 1 else None
+        return data, fps, motion
+    return read_keypoints(source, opts.layout), None, None
