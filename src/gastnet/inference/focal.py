@@ -27,14 +27,17 @@ tilt. So ``--person-height`` fixes the world's metric scale but tells nothing ab
 :func:`estimate_focal` does not take it. Nor does the perspective within one body help with lifted
 poses: a lifter orients a body off the image centre as if it were seen through the lenses it was
 trained with, so the lifted body fits its 2D best at the lifter's lens, not the camera's (the
-shipped ``gastnet_rf27_c32.video`` turns bodies at the image border as a lens of about 50 degrees
-would, whatever the camera's).
+shipped ``gastnet_rf27_c32.video`` turns bodies at the image border as a lens of 48-62 degrees
+would when the camera's is 60-90 degrees).
 
 Each measurement is a Gaussian in ``ln(focal)``: its spread over blocks of the recording
 (jackknife) and a systematic part added in quadrature, for what lifted poses get wrong (measured
-with the shipped model on Human3.6M and CMU walks: strides in depth 5-18% longer than across the
-image, which biases the gait toward too long a focal length; the lifter's own lens in the heading;
-bodies leaning by a degree or two). :func:`estimate_focal` combines a
+with the shipped model on the Human3.6M and CMU walks of ``benchmarks/bench_trajectory.py``: strides
+along the view are guessed, 5-18% longer than across it on Human3.6M and up to four times too long
+on a slow CMU shuffle; bodies turned as the lifter's own lens would, which pulls the heading toward
+too long a focal length; bodies leaning by a degree or two). The people's estimate assumes a camera
+that stands still: a panning camera moves the 2D, which the placement would take for the people's
+motion. :func:`estimate_focal` combines a
 recording's measurements; :func:`combine_focal` combines estimates from different sources (people,
 a rotating camera's background) with the prior of typical lenses and gives the focal length to use.
 """
@@ -413,8 +416,8 @@ def _as_people(poses_rel, keypoints_2d, scores) -> tuple[list[np.ndarray], list[
         poses_rel, keypoints_2d, scores = [poses_rel], [keypoints_2d], [scores]
     people_rel = [np.asarray(p, np.float64) for p in poses_rel]
     people_pix = [np.asarray(k, np.float64) for k in keypoints_2d]
-    people_scores = [None] * len(people_rel) if scores is None else [None if s is None else np.asarray(s, np.float64)
-                                                                     for s in scores]
+    people_scores: list[np.ndarray | None] = (
+        [None] * len(people_rel) if scores is None else [None if s is None else np.asarray(s, np.float64) for s in scores])
     if not people_rel or len(people_pix) != len(people_rel) or len(people_scores) != len(people_rel):
         raise ValueError(f"expected the same number (>= 1) of poses, keypoint and score arrays, got "
                          f"{len(people_rel)}, {len(people_pix)} and {len(people_scores)}")
