@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -362,12 +362,3 @@ def truck_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360)
     focal = np.full(frames, focal_from_fov(fov_deg, size))
     return Footage("translating", size, fps, focal, rot, eyes, local, people, seed, _Planes(wall_behind, seed))
 
-
-def render_all(footage: Footage, progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """Every frame of ``footage`` (T, h, w, 3) uint8 (mind the memory at 1080p)."""
-    out = np.empty((len(footage), footage.size[1], footage.size[0], 3), np.uint8)
-    for t in range(len(footage)):
-        out[t] = footage.frame(t)
-        if progress is not None:
-            progress(t)
-    return out

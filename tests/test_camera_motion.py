@@ -244,8 +244,10 @@ def test_bad_input_is_refused():
     estimator = CameraMotionEstimator()
     with pytest.raises(ValueError, match="no frames yet"):
         estimator.finish()
-    with pytest.raises(ValueError, match=r"expected an RGB frame \(h, w, 3\) uint8, got float64 array \(4, 4, 3\)"):
-        estimator.update(np.zeros((4, 4, 3)))
+    with pytest.raises(ValueError, match=r"expected an RGB frame \(h, w, 3\) uint8 .* got float64 array \(40, 40, 3\)"):
+        estimator.update(np.zeros((40, 40, 3)))
+    with pytest.raises(ValueError, match=r"of at least 16 x 16 pixels, got uint8 array \(4, 40, 3\)"):
+        estimator.update(np.zeros((4, 40, 3), np.uint8))
     estimator.update(np.zeros((90, 160, 3), np.uint8))
     with pytest.raises(ValueError, match="every frame must be 160 x 90 like the first, got 80 x 90"):
         estimator.update(np.zeros((90, 80, 3), np.uint8))

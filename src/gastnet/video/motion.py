@@ -664,10 +664,10 @@ class CameraMotionEstimator:
         Frames come in order, all of one size. Features inside the boxes (widened by
         ``box_margin``) are neither taken nor kept: people move on their own."""
         if not isinstance(frame_rgb, np.ndarray) or frame_rgb.dtype != np.uint8 or frame_rgb.ndim != 3 \
-                or frame_rgb.shape[2] != 3:
+                or frame_rgb.shape[2] != 3 or min(frame_rgb.shape[:2]) < 16:
             found = (f"{frame_rgb.dtype} array {frame_rgb.shape}" if isinstance(frame_rgb, np.ndarray)
                      else type(frame_rgb).__name__)
-            raise ValueError(f"expected an RGB frame (h, w, 3) uint8, got {found}")
+            raise ValueError(f"expected an RGB frame (h, w, 3) uint8 of at least 16 x 16 pixels, got {found}")
         boxes = np.asarray(person_boxes, np.float64).reshape(-1, 4) if len(person_boxes) else np.zeros((0, 4))
         if not np.isfinite(boxes).all():
             raise ValueError("person boxes must be finite (x0, y0, x1, y1) pixels")
