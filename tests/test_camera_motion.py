@@ -185,7 +185,7 @@ def test_boxes_from_keypoints_leave_out_unsure_joints():
 def test_translating_camera(walk):
     motion = estimate(truck_walk(walk[:30], 25.0), focal=None)
     assert motion.kind == "translating/zooming"
-    assert "translating" in motion.note and "camera frame only" in motion.note
+    assert "translating" in motion.note and "rotation does not explain" in motion.note
     assert motion.focal_estimate is None and motion.focal_source == "default"
 
 

@@ -539,7 +539,7 @@ def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: Foc
         else:
             what = "translating: near and far things shift differently"
         note = (f"camera moves ({what}; a rotation does not explain the background in {100 * off_share:.0f}% "
-                "of the frames): people are placed in the camera frame only")
+                "of the frames)")
     elif turned < STATIC_MAX_DEG:
         kind = "static"
         note = f"camera: static (turned at most {turned:.1f} degrees)"
