@@ -353,7 +353,7 @@ _CUES = (("gait-slip", _slip, "the planted feet stand still"),
 
 def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: np.ndarray | Sequence[np.ndarray],
                    scores: np.ndarray | Sequence[np.ndarray | None] | None, image_size: tuple[int, int],
-                   fps: float, grid_points: int = 61) -> FocalLengthEstimate:
+                   fps: float, grid_points: int = 31) -> FocalLengthEstimate:
     """The focal length (pixels) at which the people's placed world agrees with their lifted bodies.
 
     ``poses_rel``: one person's lifted root-relative camera-frame poses (T, 17, 3) metres
