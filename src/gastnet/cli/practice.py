@@ -64,7 +64,7 @@ def lift_options_from_args(args: argparse.Namespace) -> LiftOptions:
     return LiftOptions(layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps, model=args.model,
                        checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
                        smoothing_3d=args.smooth_3d, max_people=args.people, focal_length=args.focal_length,
-                       fov=args.fov, person_height=args.person_height)
+                       fov=args.fov, person_height=args.person_height, camera_motion=not args.no_camera_motion)
 
 
 def _cmd_lift_batch(args: argparse.Namespace, options: LiftOptions, inputs: list[Path], formats: tuple[str, ...]) -> int:
@@ -153,9 +153,10 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lift", help="3D poses from a video, image folder or 2D keypoint file")
-    p.add_argument("input", nargs="+", help="video (mp4, avi, mov), image folder, or keypoint file/folder (COCO, MMPose, "
-                                            "OpenPose, GAST-Net JSON, VideoPose3D npz, npy); several inputs, a folder "
+    p = sub.add_parser("lift", help="3D poses from a video, photo, image folder or 2D keypoint file")
+    p.add_argument("input", nargs="+", help="video (mp4, avi, mov), photo (jpg, png), image folder, or keypoint "
+                                            "file/folder (COCO, MMPose, OpenPose, GAST-Net JSON, VideoPose3D npz, npy); "
+                                            "several inputs, a folder "
                                             "of videos or a glob lift each into --out/<name>/")
     p.add_argument("--out", default="gastnet_out", help="output folder (default: %(default)s)")
     p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv, bvh (default: %(default)s)")
@@ -179,7 +180,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="the camera's focal length in pixels, to place people at their real distances")
     lens.add_argument("--fov", type=float, metavar="DEGREES",
                       help="the camera's field of view across the long side of the image (default: the photos' EXIF, "
-                           f"else {DEFAULT_FOV_DEG:g}, a typical phone or webcam)")
+                           "else estimated from the people's walk and a turning camera's background, else "
+                           f"{DEFAULT_FOV_DEG:g}, a typical phone or webcam)")
+    p.add_argument("--no-camera-motion", action="store_true",
+                   help="take the video's camera as fixed (default: measure its motion on the background and keep "
+                        "the world still while it turns)")
     p.add_argument("--person-height", type=float, metavar="METRES",
                    help="the people's stature, if known: scales the lifted bodies (which have the training "
                         "subjects' size) so that distances come out right")
