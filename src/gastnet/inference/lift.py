@@ -7,6 +7,7 @@ people in the world; the results and their coordinate contract are in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from typing import Any, NamedTuple
@@ -16,6 +17,7 @@ import torch
 
 from ..camera import normalize_screen_coordinates
 from ..keypoints.checks import check_image_size, check_keypoints_in_image
+from ..keypoints.outliers import reject_jumps
 from ..keypoints.people import screen_tracks
 from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
@@ -68,7 +70,9 @@ def lift_tracks(
     seen in fewer than ``min_frames`` frames (unless the input is that short), tiny, unsure, static
     or not explained by any human pose are dropped (see :mod:`gastnet.keypoints.people`; a model
     with random weights, ``pretrained_weights=None``, is not asked whether a track is a body); gaps
-    are filled by :func:`~gastnet.keypoints.tracks.fill_gaps` (only what the detector did not give).
+    are filled by :func:`~gastnet.keypoints.tracks.fill_gaps` (only what the detector did not give,
+    and the detections that jump off their path for a frame or two:
+    :func:`~gastnet.keypoints.outliers.reject_jumps`).
     The result's notes (and warnings) say what was dropped and why, and how much of each track was filled.
 
     ``camera_motion`` (a video's, from :mod:`gastnet.video.motion`; None: a fixed camera): a turning
@@ -138,6 +142,12 @@ def _lift_track(track: PersonTrack, image_size: tuple[int, int], model: GASTNet,
                 notes: list[str]) -> _Track | None:
     """Fill, smooth and lift one track; None (and a note) if it is not a body."""
     w, h = image_size
+    scores, rejected = reject_jumps(track.keypoints, track.scores, fps, track.frames)
+    if rejected.any():
+        frames = int(rejected.any(1).sum())
+        notes.append(f"track {track.track_id}: {int(rejected.sum())} joint positions in {frames} frames jumped off "
+                     "their path for a frame or two (detector outliers): interpolated")
+        track = dataclasses.replace(track, scores=scores)
     filled, report = fill_gaps(track)
     keypoints = smooth(filled.keypoints, opts.smoothing, fps)
     inputs = normalize_screen_coordinates(keypoints.astype(np.float32), w, h)
