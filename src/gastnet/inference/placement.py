@@ -3,7 +3,11 @@
 A lifter gives root-relative poses in the camera frame (metres; x right, y down, z forward). The
 2D keypoints they were lifted from fix where the root is: :func:`root_translation` finds, per
 frame, the camera-frame translation whose pinhole projection best matches the 2D (linear least
-squares, weighted by the joints' confidences), then smooths its noisy depth over time.
+squares, weighted by the joints' confidences), then cleans the path over time
+(:func:`clean_root_path`): frames where the root jumps off its path for a frame or two are
+rejected (:func:`root_jumps`), the noisy depth is smoothed (:func:`smooth_depth`) and the path is
+kept within what people do (:func:`limit_root_motion`: :data:`MAX_ROOT_SPEED`,
+:data:`MAX_ROOT_ACCELERATION`).
 :func:`place_in_world` fits a floor to the foot contacts of everybody, builds a world frame on it
 (z up; origin on the floor below the camera) and puts the feet on that floor frame by frame.
 
@@ -19,10 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..camera import fov_to_focal
+from ..keypoints.outliers import find_jumps, jitter
 from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 
-__all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "WorldPlacement", "body_scale", "focal_from_fov",
-           "place_in_world", "root_translation", "smooth_depth"]
+__all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M",
+           "WorldPlacement", "body_scale", "clean_root_path", "focal_from_fov", "limit_root_motion", "place_in_world",
+           "root_jumps", "root_translation", "smooth_depth"]
 
 DEFAULT_FOV_DEG = 65.0
 """Field of view (degrees) across the long side of the image assumed when the lens is unknown.
@@ -35,6 +41,21 @@ or too low by as much."""
 
 ANKLE_HEIGHT_FRACTION = 0.039
 """Height of the ankle joint above the sole as a fraction of stature (standard anthropometric tables)."""
+
+MAX_ROOT_SPEED = 12.0
+"""Fastest a person's root (pelvis) moves, m/s: sprinters peak at 12.4 m/s (a 100 m world record's
+fastest 10 m), everybody else well below (running 3-6 m/s, walking 1-2)."""
+
+MAX_ROOT_ACCELERATION = 30.0
+"""Largest acceleration of a person's root, m/s^2, measured from one frame to the next: the pelvis
+of a runner at foot strike (ground forces of 2.5-4 body weights) or of someone dropping onto a chair
+reaches 2-3 g. Frame to frame in motion capture: walking up to 16 m/s^2 (Human3.6M at 25 fps,
+HumanEva-I and CMU at 30 fps), boxing 23, sitting down 26-31."""
+
+ROOT_JUMP_M = 0.05
+"""Smallest jump of the root off its path (metres) rejected at 30 fps or more when the path has no
+noise (:func:`root_jumps`); real motion capture stays below 2.5 cm. Below 30 fps it grows with
+``(30 / fps) ** 2`` like the misses of real motion."""
 
 PELVIS, R_ANKLE, L_ANKLE, THORAX = 0, 3, 6, 8
 ANKLES = (R_ANKLE, L_ANKLE)
@@ -94,16 +115,182 @@ def body_scale(poses_rel: np.ndarray, person_height: float) -> float:
     return person_height * (1 - ANKLE_HEIGHT_FRACTION) / standing
 
 
-def smooth_depth(translation: np.ndarray, fps: float, window_s: float = 0.3) -> np.ndarray:
+def _path(translation: np.ndarray, fps: float) -> np.ndarray:
+    """``translation`` as a float (T, 3) array, checked, with ``fps``."""
+    path = np.asarray(translation, np.float64)
+    if path.ndim != 2 or path.shape[1:] != (3,) or not np.isfinite(path).all():
+        raise ValueError(f"a root path must be (T, 3) finite metres, got shape {path.shape}"
+                         + ("" if path.ndim != 2 or path.shape[1:] != (3,) else " with NaN or infinite values"))
+    if not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number of frames per second, got {fps}")
+    return path
+
+
+def _line_fit(t: np.ndarray, x: np.ndarray, robust: bool) -> tuple[float, float]:
+    """(value at t = 0, slope) of a straight line through the points (t, x) (at least 2): Theil-Sen
+    (median of the pairwise slopes, then the median intercept) or least squares."""
+    if robust:
+        i, j = np.triu_indices(len(t), 1)
+        slope = float(np.median((x[j] - x[i]) / (t[j] - t[i])))
+        return float(np.median(x - slope * t)), slope
+    slope, value = np.polyfit(t, x, 1)
+    return float(value), float(slope)
+
+
+def _centred_lines(x: np.ndarray, half: int, robust: bool) -> np.ndarray:
+    """The median (``robust``) or mean of ``x`` (T,) over a centred window of ``2 * half + 1`` frames.
+
+    Within ``half`` frames of an end, where the window would leave the array, a straight line fitted
+    to the first (or last) ``2 * half + 1`` frames (Theil-Sen or least squares) gives the value
+    instead, so a straight line passes unchanged everywhere and the ends are smoothed like the
+    rest."""
+    n = len(x)
+    half = min(half, (n - 1) // 2)
+    if half < 1:
+        return x.copy()
+    width = 2 * half + 1
+    windows = np.lib.stride_tricks.sliding_window_view(x, width)  # (T - 2 half, width)
+    out = np.empty(n)
+    out[half:n - half] = np.median(windows, axis=1) if robust else windows.mean(1)
+    for frames, start in ((np.arange(half), 0), (np.arange(n - half, n), n - width)):
+        value, slope = _line_fit(np.arange(width, dtype=np.float64), x[start:start + width], robust)
+        out[frames] = value + slope * (frames - start)
+    return out
+
+
+def _fill_lines(x: np.ndarray, missing: np.ndarray, reach: int = 4) -> np.ndarray:
+    """``x`` (T, ...) with the ``missing`` (T,) frames interpolated linearly in time between the nearest
+    others, and beyond the first or last other frame extended along the straight line fitted
+    (Theil-Sen) to the ``reach`` others nearest that end (held when there is only one)."""
+    good = np.flatnonzero(~missing)
+    if not missing.any() or len(good) == 0:
+        return x.copy()
+    t = np.arange(len(x))
+    flat = x.reshape(len(x), -1)
+    filled = np.stack([np.interp(t, good, column[good]) for column in flat.T], -1)
+    if len(good) >= 2:
+        for ends, near in ((t < good[0], good[:reach]), (t > good[-1], good[-reach:])):
+            if ends.any():
+                for c, column in enumerate(flat.T):
+                    value, slope = _line_fit(near.astype(np.float64), column[near], robust=True)
+                    filled[ends, c] = value + slope * t[ends]
+    return filled.reshape(x.shape)
+
+
+def smooth_depth(translation: np.ndarray, fps: float, window_s: float = 0.3,
+                 rejected: np.ndarray | None = None) -> np.ndarray:
     """Smooth root translations (T, 3) metres over time: depth only, each frame's viewing ray kept.
 
     The depth (z) goes through a centred running median (robust to single bad frames) and then a
-    centred running mean, both over ``window_s`` seconds; x and y are rescaled along the frame's own
-    ray, so that the root still projects where the 2D put it. Unbiased on a constant-velocity path.
+    centred running mean, both over ``window_s`` seconds; within half a window of either end a
+    straight line fitted to the first or last window (Theil-Sen, then least squares) stands in for
+    them. x and y are rescaled along the frame's own ray, so that the root still projects where the
+    2D put it. Unbiased on a constant-velocity path. ``rejected`` (T,) bool: frames whose
+    translation is not to be trusted (:func:`root_jumps`): before the smoothing they are put on the
+    straight line between (or beyond) the frames around them.
+
+    >>> path = np.stack([np.linspace(-1.0, 1.0, 30), np.zeros(30), np.linspace(3.0, 5.0, 30)], -1)
+    >>> bad = path.copy()
+    >>> bad[-1] *= 1.1  # the last frame 10% too far along its ray
+    >>> float(np.abs(smooth_depth(bad, 30.0) - path).max()) < 1e-9
+    True
     """
+    translation = _path(translation, fps)
+    rejected = np.zeros(len(translation), bool) if rejected is None else np.asarray(rejected, bool)
+    if rejected.shape != translation.shape[:1]:
+        raise ValueError(f"rejected must be ({len(translation)},) bool like the path, got shape {rejected.shape}")
     half = round(float(window_s) * float(fps) / 2)
-    depth = _centred(_centred(translation[:, 2], half, np.nanmedian), half, np.nanmean)
+    translation = _fill_lines(translation, rejected)  # (a median over a window with holes would lag a moving path)
+    depth = _centred_lines(_centred_lines(translation[:, 2], half, robust=True), half, robust=False)
     return translation * (depth / translation[:, 2])[:, None]
+
+
+def root_jumps(translation: np.ndarray, fps: float, min_jump_m: float = ROOT_JUMP_M) -> np.ndarray:
+    """Frames (T,) bool where the root (T, 3) metres, camera frame, jumps off its path for one or two frames.
+
+    The test of :func:`gastnet.keypoints.outliers.find_jumps` (a run of one or two frames that
+    every prediction from the frames around it misses the same way), on the root in ray
+    coordinates, across the ray (x / z and y / z times the median depth) and along it (z) apart:
+    a single frame's depth is far noisier than its direction. A jump misses by more than
+    ``min_jump_m`` metres at 30 fps or more (growing with ``(30 / fps) ** 2`` below) and by more
+    than :data:`~gastnet.keypoints.outliers.NOISE_FACTOR` times the noise the prediction carries,
+    from each axis's jitter over the seconds around the frame.
+
+    >>> path = np.stack([np.linspace(-1.0, 1.0, 30), np.full(30, 0.2), np.full(30, 4.0)], -1)
+    >>> path[29, 0] += 0.12  # the last frame 12 cm to the right (39 px at 4 m for a 1300 px focal length)
+    >>> np.flatnonzero(root_jumps(path, 30.0)).tolist()
+    [29]
+    """
+    translation = _path(translation, fps)
+    n = len(translation)
+    if n < 3:
+        return np.zeros(n, bool)
+    typical = float(np.median(translation[:, 2]))
+    ray = np.concatenate([translation[:, :2] / translation[:, 2:] * typical, translation[:, 2:]], -1)  # (T, 3) m
+    valid, block = np.ones((n, 1), bool), max(3, round(fps))
+    noise = np.stack([jitter(ray[:, None, [k]], valid, block) for k in range(3)], -1)  # (T, 1, 3) m, over ~3 s
+    limit = min_jump_m * max(1.0, (30.0 / fps) ** 2)
+    return find_jumps((ray[:, None, :2], ray[:, None, 2:]), valid, limit, (noise[..., :2], noise[..., 2:]))[:, 0]
+
+
+def limit_root_motion(translation: np.ndarray, fps: float, max_speed: float = MAX_ROOT_SPEED,
+                      max_acceleration: float = MAX_ROOT_ACCELERATION, max_sweeps: int = 2000) -> np.ndarray:
+    """The root path (T, 3) metres moved as little as it takes to stay within ``max_speed`` (m/s) and
+    ``max_acceleration`` (m/s^2), measured from frame to frame at ``fps``.
+
+    Alternating projections onto each frame pair's speed limit and each frame triple's acceleration
+    limit (the smallest move that meets one limit: a triple's excess acceleration is taken out with
+    weights 1, -2, 1; a pair's excess step shared between its two frames). A path within the limits
+    is returned unchanged; straight lines are never bent. Stops after ``max_sweeps`` sweeps.
+
+    >>> path = np.zeros((9, 3))
+    >>> path[8, 0] = 0.1  # 10 cm in the last frame at 30 fps: 3 m/s, 90 m/s^2
+    >>> out = limit_root_motion(path, 30.0)
+    >>> float(np.abs(np.diff(out, 2, axis=0)).max() * 30.0 ** 2) <= 30.0
+    True
+    """
+    path = _path(translation, fps).copy()
+    if not (max_speed > 0 and max_acceleration > 0):
+        raise ValueError(f"the limits must be positive, got {max_speed} m/s and {max_acceleration} m/s^2")
+    n = len(path)
+    step, bend = max_speed / fps * 0.999, max_acceleration / fps**2 * 0.999  # aim just inside the limits
+
+    def excess(vectors: np.ndarray, limit: float) -> np.ndarray:
+        length = np.linalg.norm(vectors, axis=-1, keepdims=True)
+        return vectors * (1.0 - limit / np.maximum(length, limit))
+
+    for _ in range(max_sweeps):
+        moves = np.diff(path, axis=0)
+        second = np.diff(path, 2, axis=0)
+        if (np.linalg.norm(moves, axis=-1) <= max_speed / fps).all() and (
+                np.linalg.norm(second, axis=-1) <= max_acceleration / fps**2).all():
+            break
+        for start in range(3):  # triples (t - 1, t, t + 1) three frames apart do not share frames
+            t = np.arange(1 + start, n - 1, 3)
+            e = excess(path[t - 1] - 2 * path[t] + path[t + 1], bend)
+            path[t - 1] -= e / 6
+            path[t] += e / 3
+            path[t + 1] -= e / 6
+        for start in range(2):  # pairs (t, t + 1) two frames apart do not share frames
+            t = np.arange(start, n - 1, 2)
+            e = excess(path[t + 1] - path[t], step)
+            path[t] += e / 2
+            path[t + 1] -= e / 2
+    return path
+
+
+def clean_root_path(translation: np.ndarray, fps: float, window_s: float = 0.3, max_speed: float = MAX_ROOT_SPEED,
+                    max_acceleration: float = MAX_ROOT_ACCELERATION) -> np.ndarray:
+    """Per-frame root translations (T, 3) metres, camera frame, made into a path a person can take.
+
+    Frames where the root jumps off its path for a frame or two are rejected (:func:`root_jumps`),
+    the depth is smoothed over ``window_s`` seconds without them and their rays are interpolated
+    (:func:`smooth_depth`), and the path is kept within ``max_speed`` (m/s) and ``max_acceleration``
+    (m/s^2) (:func:`limit_root_motion`). A clean path keeps each frame's ray (the root projects where
+    the 2D put it) wherever the limits allow.
+    """
+    smoothed = smooth_depth(translation, fps, window_s, rejected=root_jumps(translation, fps))
+    return limit_root_motion(smoothed, fps, max_speed, max_acceleration)
 
 
 def root_translation(poses_rel: np.ndarray, keypoints_2d: np.ndarray, scores: np.ndarray | None, focal: float,
@@ -116,8 +303,10 @@ def root_translation(poses_rel: np.ndarray, keypoints_2d: np.ndarray, scores: np
     with ``(x, y) = (u - cx, v - cy) / focal``; linear in T, solved per frame by weighted least
     squares (weights: ``scores`` (T, J) in [0, 1]; None: all 1). Joints with score 0 (missing,
     interpolated) get ``fallback_weight`` in frames where fewer than ``min_joints`` have a score,
-    0 otherwise. Exact for noise-free data. ``smooth_s`` seconds (at ``fps``): see
-    :func:`smooth_depth`; None or 0 returns the per-frame solution.
+    0 otherwise. Exact for noise-free data. With ``smooth_s`` seconds (at ``fps``) the per-frame
+    solution is cleaned over time (:func:`clean_root_path`: jumps of a frame or two rejected, depth
+    smoothed over ``smooth_s``, speed and acceleration within what people do); None or 0 returns
+    the per-frame solution.
 
     The depth scales with the size of the given body and with ``focal``: a lifted body 10% larger
     than the real person (lifters return Human3.6M-sized bodies) puts the person 10% too far.
@@ -149,7 +338,7 @@ def root_translation(poses_rel: np.ndarray, keypoints_2d: np.ndarray, scores: np
     rhs = np.stack([(weights * bx).sum(1), (weights * by).sum(1), -(weights * (x * bx + y * by)).sum(1)], -1)
     translation = np.linalg.solve(normal, rhs[..., None])[..., 0]
     if smooth_s:
-        translation = smooth_depth(translation, fps, smooth_s)
+        translation = clean_root_path(translation, fps, smooth_s)
     return translation
 
 

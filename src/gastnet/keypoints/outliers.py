@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["JUMP_THRESHOLD", "NOISE_FACTOR", "REFERENCE_FPS", "WHOLE_BODY_FRACTION", "body_size",
-           "jump_residuals", "reject_jumps"]
+__all__ = ["JUMP_THRESHOLD", "NOISE_FACTOR", "REFERENCE_FPS", "WHOLE_BODY_FRACTION", "body_size", "find_jumps",
+           "jitter", "jump_residuals", "reject_jumps"]
 
 JUMP_THRESHOLD = 0.06
 """Smallest miss of a rejected position, as a fraction of the body's size (:func:`body_size`), at
@@ -45,7 +45,7 @@ REFERENCE_FPS = 30.0
 """Below this rate the threshold grows with ``(REFERENCE_FPS / fps) ** 2`` (at 25 fps to 0.086, at
 15 fps to 0.24): the misses of real motion grow with the square of the time between frames."""
 
-NOISE_FACTOR = 8.0
+NOISE_FACTOR = 5.0
 """A joint is judged against this many times its jitter (:func:`jitter`) where that is more than
 the threshold: the noise of a detector on a small or blurred person is not a jump."""
 
@@ -92,93 +92,177 @@ def body_size(keypoints: np.ndarray, valid: np.ndarray, fps: float) -> np.ndarra
     return size
 
 
-def jitter(points: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Each joint's frame-to-frame noise (J,), in the units of ``points`` (T, J, D), ``valid`` (T, J) bool.
+def jitter(points: np.ndarray, valid: np.ndarray, block: int | None = None) -> np.ndarray:
+    """Each joint's frame-to-frame noise (T, J), in the units of ``points`` (T, J, D); ``valid`` (T, J) bool.
 
-    The standard deviation that white noise would have whose second differences had the joint's
-    median absolute second difference (over valid frame triples and the D axes; 0 where the joint
-    has none). Motion adds to the second differences, which only raises it.
+    The standard deviation of the white noise whose second differences would have the joint's
+    median absolute second difference, over the D axes and the valid frame triples of the whole
+    track (``block`` None) or, to follow noise that changes along a track (a person walking away
+    from the camera), of the frames of each ``block`` of frames and the blocks on either side (the
+    whole track where those have fewer than 3 triples). 0 for a joint never in a valid triple.
+    Motion adds to the second differences, which only raises it.
 
     >>> noise = np.random.default_rng(0).normal(0.0, 2.0, (4000, 1, 2))
-    >>> round(float(jitter(noise, np.ones((4000, 1), bool))[0]), 1)
+    >>> round(float(jitter(noise, np.ones((4000, 1), bool))[0, 0]), 1)
     2.0
     """
-    triple = valid[:-2] & valid[1:-1] & valid[2:]  # (T - 2, J)
-    second = np.abs(points[:-2] - 2 * points[1:-1] + points[2:])  # (T - 2, J, D)
-    result = np.zeros(valid.shape[1])
-    for j in range(valid.shape[1]):
-        if triple[:, j].any():
-            result[j] = 1.4826 * np.median(second[triple[:, j], j]) / np.sqrt(6.0)
+    n, joints = valid.shape
+    result = np.zeros((n, joints))
+    if n < 3:
+        return result
+    triple = np.zeros(valid.shape, bool)
+    triple[1:-1] = valid[:-2] & valid[1:-1] & valid[2:]  # frame t: the triple t - 1, t, t + 1
+    second = np.zeros(points.shape)
+    second[1:-1] = np.abs(points[:-2] - 2 * points[1:-1] + points[2:])
+    scale = 1.4826 / np.sqrt(6.0)  # median |x| = 0.6745 sigma; a second difference has sqrt(6) sigma
+    block = n if block is None else max(1, block)
+    for j in range(joints):
+        if not triple[:, j].any():
+            continue
+        for start in range(0, n, block):
+            around = slice(max(0, start - block), start + 2 * block)  # the block and its neighbours
+            ok = triple[around, j]
+            source = second[around, j][ok] if ok.sum() >= 3 else second[triple[:, j], j]
+            result[start:start + block, j] = scale * np.median(source)
     return result
 
 
-def _consistent_miss(misses: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """The smallest component of the available misses along their mean direction; -inf where fewer than 2 are available.
+def _line(near: np.ndarray, far: np.ndarray, steps: float) -> tuple[np.ndarray, float]:
+    """The straight line through ``far`` and ``near`` (one frame apart) ``steps`` frames past ``near``,
+    and how much it multiplies white noise (the root of the sum of its squared weights, with the
+    predicted position's own)."""
+    return near + steps * (near - far), float(np.sqrt(1 + (1 + steps) ** 2 + steps**2))
 
-    ``misses``: (position minus prediction (N, J, D), available (N, J) bool) per prediction."""
-    total = sum(np.where(ok[..., None], miss, 0.0) for miss, ok in misses)
+
+def _parabola(p1: np.ndarray, p2: np.ndarray, p3: np.ndarray, steps: float) -> tuple[np.ndarray, float]:
+    """The parabola through ``p3``, ``p2``, ``p1`` (consecutive frames) ``steps`` frames past ``p1``, and its noise gain."""
+    w1, w2, w3 = (steps + 1) * (steps + 2) / 2, -steps * (steps + 2), steps * (steps + 1) / 2
+    return w1 * p1 + w2 * p2 + w3 * p3, float(np.sqrt(1 + w1**2 + w2**2 + w3**2))
+
+
+def _agreement(here: np.ndarray, predictions: list[tuple[np.ndarray, float, np.ndarray]], bound: np.ndarray,
+               variance: np.ndarray) -> np.ndarray:
+    """By how much every available prediction (guess (N, J, D), noise gain, available (N, J)) misses ``here``
+    (N, J, D) the same way beyond its allowance (the larger of ``bound`` (N, J) and NOISE_FACTOR times
+    its gain times the noise along the misses' mean direction, from ``variance`` (N, J, D)); -inf where
+    fewer than two are available."""
+    misses = [(here - guess, gain, ok) for guess, gain, ok in predictions]
+    total = sum(np.where(ok[..., None], miss, 0.0) for miss, _, ok in misses)
     direction = total / np.linalg.norm(total, axis=-1, keepdims=True).clip(1e-12)
-    along = np.min([np.where(ok, (miss * direction).sum(-1), np.inf) for miss, ok in misses], axis=0)
-    count = np.sum([ok for _, ok in misses], axis=0)
-    return np.where(count >= 2, along, -np.inf)
+    spread = np.sqrt((direction**2 * variance).sum(-1))  # the noise along that direction
+    along = np.min([np.where(ok, (miss * direction).sum(-1) - np.maximum(bound, NOISE_FACTOR * gain * spread), np.inf)
+                    for miss, gain, ok in misses], axis=0)
+    return np.where(np.sum([ok for _, _, ok in misses], axis=0) >= 2, along, -np.inf)
 
 
-def jump_residuals(points: np.ndarray, valid: np.ndarray, anchors: np.ndarray | None = None) -> np.ndarray:
-    """How far each position stands off its path as a jump of one or two frames (T, J), in the units of ``points``.
+def jump_residuals(points: np.ndarray, valid: np.ndarray, anchors: np.ndarray | None = None,
+                   limit: np.ndarray | float = 0.0, noise: np.ndarray | float = 0.0) -> np.ndarray:
+    """By how much each position stands off its path as a jump of one or two frames (T, J), in the units of ``points``.
 
-    ``points`` (T, J, D) of consecutive frames (pixels, or metres for a root), ``valid`` (T, J)
-    bool: the positions to judge; ``anchors`` (T, J) bool: the positions that predictions may use
-    (default ``valid``; leave out jumps already found). Each run of one or two frames is predicted
-    from the frames around it (see the module's description); the miss of a frame is the smallest
-    component, along the mean direction of all the misses, of the misses of its available
-    predictions (at least two are needed; a prediction missed the other way makes it negative).
-    The residual of a position is the largest over the runs that hold it of the smallest miss of
-    the run's frames, at least 0; NaN where the position is not valid or no run can be judged.
+    Args:
+        points: (T, J, D) of consecutive frames (pixels, or metres for a root).
+        valid: (T, J) bool: the positions to judge.
+        anchors: (T, J) bool: the positions that predictions may use (default ``valid``; leave
+            out jumps already found).
+        limit: (T, J) or a number: the miss that every prediction must exceed.
+        noise: (T, J, D), (T, J) or a number: the standard deviation of each position's noise (per
+            axis, or the same on every axis; :func:`jitter`); every prediction must also miss by more than
+            :data:`NOISE_FACTOR` times the noise it carries (a line extended by one frame carries
+            2.4 times the noise of a single position, a parabola extended by two, 10.5 times).
+
+    Each run of one or two frames is predicted from the frames around it (see the module's
+    description). A frame's miss is the smallest over its available predictions (at least two are
+    needed) of the component of the prediction's miss along the mean direction of them all, less
+    the prediction's allowance (the larger of ``limit`` and the noise term); a prediction missed
+    the other way makes it negative. The residual of a position is the largest over the runs that
+    hold it of the smallest miss of the run's frames; NaN where the position is not valid or no
+    run can be judged. A position with a positive residual jumped.
 
     >>> path = np.arange(8.0)[:, None, None] * [1.0, 0.5]  # a joint moving at constant velocity
     >>> path[4] += (0.0, 3.0)  # and off it by 3 in frame 4
     >>> ok = np.ones((8, 1), bool)
     >>> jump_residuals(path, ok)[:, 0].round(6).tolist()
-    [0.0, 0.0, 0.0, 0.0, 3.0, 1.0, 3.0, 3.0]
+    [0.0, 0.0, 1.0, 1.0, 3.0, 1.5, 3.0, 3.0]
     >>> jump_residuals(path, ok, anchors=path[..., 1] < 2.5)[:, 0].round(6).tolist()
     [0.0, 0.0, 0.0, 0.0, 3.0, 0.0, nan, nan]
 
-    Frames 5-7 are judged by predictions through frame 4 (the last two by the frames before them
-    only); without it, frame 5 is judged with frame 4 as a run of two, and the last two cannot be
-    judged. :func:`reject_jumps` judges again without the jumps it found.
+    The frames around frame 4 are judged by predictions through it (the last two by the frames
+    before them only); without it they are not, and the last two cannot be judged at all:
+    :func:`find_jumps` judges again without the jumps it found.
     """
     n, joints = valid.shape
     anchors = valid if anchors is None else anchors & valid
+    limit = np.broadcast_to(np.asarray(limit, np.float64), valid.shape)
+    noise = np.asarray(noise, np.float64)
+    noise = noise[..., None] if noise.ndim == 2 else noise
+    variance = np.broadcast_to(np.square(noise), points.shape)
     pad = 3
-    empty = np.zeros((pad,) + points.shape[1:])
-    p = np.concatenate([empty, points, empty])
+    p = np.concatenate([np.zeros((pad,) + points.shape[1:]), points, np.zeros((pad,) + points.shape[1:])])
     none = np.zeros((pad, joints), bool)
     seen, judged = np.concatenate([none, anchors, none]), np.concatenate([none, valid, none])
+    bound = np.concatenate([np.zeros((pad, joints)), limit, np.zeros((pad, joints))])
+    var = np.concatenate([np.zeros((pad,) + points.shape[1:]), variance, np.zeros((pad,) + points.shape[1:])])
     residual = np.full(valid.shape, -np.inf)
     for length in (1, 2):
         first = np.arange(pad, pad + n - length + 1)  # each run: padded frames first .. first + length - 1
         last = first + length - 1
         left2, right2 = seen[first - 1] & seen[first - 2], seen[last + 1] & seen[last + 2]
-        left3 = left2 & seen[first - 3] & ~right2  # parabolas only where the other side is missing
-        right3 = right2 & seen[last + 3] & ~left2
         across = seen[first - 1] & seen[last + 1]
+        left3, right3 = left2 & seen[first - 3], right2 & seen[last + 3]
         l1, l2, l3 = p[first - 1], p[first - 2], p[first - 3]
         r1, r2, r3 = p[last + 1], p[last + 2], p[last + 3]
         run = np.full((len(first), joints), np.inf)
         for k in range(length):
             here = p[first + k]
             a, b = k + 1.0, length - k + 0.0  # frames past the run's left neighbour, before its right one
-            misses = [
-                (here - (l1 + a * (l1 - l2)), left2),
-                (here - (r1 + b * (r1 - r2)), right2),
-                (here - (l1 + (r1 - l1) * a / (length + 1)), across),
-                (here - ((a + 1) * (a + 2) / 2 * l1 - a * (a + 2) * l2 + a * (a + 1) / 2 * l3), left3),
-                (here - ((b + 1) * (b + 2) / 2 * r1 - b * (b + 2) * r2 + b * (b + 1) / 2 * r3), right3),
-            ]
-            run = np.minimum(run, np.where(judged[first + k], _consistent_miss(misses), -np.inf))
+            w = a / (length + 1)
+            line_l, line_r = _line(l1, l2, a), _line(r1, r2, b)
+            curve_l, curve_r = _parabola(l1, l2, l3, a), _parabola(r1, r2, r3, b)
+            between = ((1 - w) * l1 + w * r1, float(np.sqrt(1 + (1 - w) ** 2 + w**2)))
+            lines = [(*line_l, left2), (*line_r, right2), (*between, across),
+                     (*curve_l, left3 & ~right2 & ~across), (*curve_r, right3 & ~left2 & ~across)]
+            if length == 1:  # over the neighbour: a frame next to a jump is not taken for one through it
+                lines += [(*_line(l2, l3, 2.0), left2 & seen[first - 3]), (*_line(r2, r3, 2.0), right2 & seen[last + 3])]
+            curves = [(*curve_l, left3), (*curve_r, right3), (*between, across)]  # steady accelerations cancel
+            along = np.maximum(*[_agreement(here, family, bound[first + k], var[first + k]) for family in (lines, curves)])
+            run = np.minimum(run, np.where(judged[first + k], along, -np.inf))
         for k in range(length):
             residual[first + k - pad] = np.maximum(residual[first + k - pad], run)
-    return np.where(np.isfinite(residual), np.maximum(residual, 0.0), np.nan)
+    return np.where(np.isfinite(residual), residual, np.nan)
+
+
+def find_jumps(points: np.ndarray | tuple[np.ndarray, ...], valid: np.ndarray, limit: np.ndarray | float,
+               noise: np.ndarray | float | tuple[np.ndarray | float, ...] = 0.0) -> np.ndarray:
+    """Positions (T, J) bool of ``points`` (T, J, D) that jumped: a positive :func:`jump_residuals` for
+    ``limit`` and ``noise`` (see there).
+
+    ``points`` may also be a tuple of views of the same positions judged apart, each (T, J, D_i)
+    with its own ``noise`` in a tuple (a root's direction and its far noisier depth): a position
+    jumped if it did in any view. Judged up to four times: each time again with predictions that
+    leave out the jumps found the time before (in every view), so that a position is not taken
+    for a jump because its predictions went through one (a position that can no longer be judged
+    then did not jump). ``valid`` (T, J) bool: the positions to judge and to judge by.
+
+    >>> path = np.zeros((10, 1, 1))
+    >>> path[[3, 9]] = 5.0  # off by 5 in frame 3 and in the last frame
+    >>> np.flatnonzero(find_jumps(path, np.ones((10, 1), bool), 1.0)).tolist()
+    [3, 9]
+    """
+    views = points if isinstance(points, tuple) else (points,)
+    noises = noise if isinstance(noise, tuple) else (noise,) * len(views)
+    if len(noises) != len(views):
+        raise ValueError(f"one noise per view of the points was expected: {len(views)} views, {len(noises)} noises")
+    jumped = np.zeros(valid.shape, bool)
+    for _ in range(_PASSES):
+        again = np.zeros(valid.shape, bool)
+        for view, sigma in zip(views, noises):
+            residual = jump_residuals(view, valid, valid & ~jumped, limit, sigma)
+            with np.errstate(invalid="ignore"):
+                again |= residual > 0  # NaN (cannot be judged without the jumps found): no jump
+        if (again == jumped).all():
+            break
+        jumped = again
+    return jumped
 
 
 def reject_jumps(keypoints: np.ndarray, scores: np.ndarray, fps: float, frames: np.ndarray | None = None,
@@ -241,15 +325,8 @@ def reject_jumps(keypoints: np.ndarray, scores: np.ndarray, fps: float, frames: 
     size = body_size(points, valid, fps)
     if not np.isfinite(size).any():  # no frame with two joints: nothing to judge by
         return scores.copy(), np.zeros(scores.shape, bool)
-    limit = size[:, None] * np.maximum(threshold * max(1.0, (REFERENCE_FPS / fps) ** 2),
-                                       NOISE_FACTOR * jitter(points, valid) / np.nanmedian(size))  # (T, J) pixels
-    jumped = np.zeros(valid.shape, bool)
-    with np.errstate(invalid="ignore"):  # NaN: not judged
-        for _ in range(_PASSES):  # judge again with predictions that leave out what jumped
-            again = jump_residuals(points, valid, valid & ~jumped) > limit
-            if (again == jumped).all():
-                break
-            jumped = again
+    limit = size[:, None] * threshold * max(1.0, (REFERENCE_FPS / fps) ** 2)  # (T, 1) pixels
+    jumped = find_jumps(points, valid, limit, jitter(points, valid, max(3, round(fps))))
     jumped = jumped[index] & given
     whole = jumped.sum(1) >= np.maximum(3, WHOLE_BODY_FRACTION * given.sum(1))
     rejected = jumped | (whole[:, None] & given)
