@@ -4,30 +4,31 @@ A detector sometimes puts a joint (or, snapping to someone else, the whole body)
 for one or two frames. Lifted as given, such a frame becomes a pose that flails and a root that
 leaps metres in a frame. :func:`reject_jumps` finds those positions so that they can be marked
 missing (score 0) and interpolated by :func:`~gastnet.keypoints.tracks.fill_gaps` like any joint
-the detector did not give.
+the detector did not give; :func:`gastnet.inference.placement.root_jumps` runs the same test on
+the root's path.
 
 The test (:func:`jump_residuals`): every run of one or two frames of a joint is predicted from the
 frames around it, by a straight line through the two frames before the run, one through the two
-frames after it, and the straight interpolation between the run's two neighbours. Real motion,
-however fast, is hit by at least one of them or missed in different directions: a jab that
-shoots out and back is a straight line up to its tip from one side and a straight line from the
-other after it; a foot that brakes is missed forwards by the lines from the sides and backwards
-by the interpolation across it. A run that jumped off the path and came back is missed the same
-way by all three, by about as much as it jumped. The first and last frames of a track have
-predictions from one side only: the straight line and the parabola through the three frames
-before (or after) them judge them, which tells a jump from a steady acceleration but not from a
-sudden one, so a real motion that starts with a jerk in a track's first or last frame can be
-taken for a jump there (it is then held at its neighbour's position, which costs one frame of
-motion).
+after it and the straight interpolation between the run's two neighbours (and, for one frame,
+lines through the two frames beyond its neighbours, so that a frame next to a jump is not judged
+through it); and again by the parabolas through the three frames on either side with the
+interpolation, which a steady acceleration does not miss. Real motion, however fast, is hit by one
+of a set or missed in different directions: a jab that shoots out and back is a straight line up
+to its tip from one side and from the other after it; a foot that brakes is missed forwards by the
+lines from the sides and backwards by the interpolation across it. A run that jumped off the path
+and came back is missed the same way by every prediction of both sets, by about as much as it
+jumped. The first and last frames of a track have predictions from one side only (the line and the
+parabola): they tell a jump from a steady acceleration but not from a sudden one, so a motion that
+starts with a jerk in a track's first or last frame can be taken for a jump there (the position is
+then held at its neighbour's, which costs one frame of motion).
 
-What counts as a jump (:func:`reject_jumps`): a miss larger than :data:`JUMP_THRESHOLD` of the
-body's size (:func:`body_size`, about the stature for a standing person) at 30 frames per second
-or more; at lower rates the threshold grows with the square of the time between frames, like the
-misses of real motion. Measured on real motion capture projected to 2D at 30 fps (CMU walks,
-HumanEva-I boxing, jogging, throwing and walking; Human3.6M at 50 fps), real motion misses by at
-most 4.5% of the size; a joint or a body displaced by 10% of the stature for one or two frames by
-about 8.5-10%. A joint whose detections jitter more is judged against :data:`NOISE_FACTOR` times
-its jitter instead.
+What counts as a jump (:func:`reject_jumps`): every prediction misses by more than
+:data:`JUMP_THRESHOLD` of the body's size (:func:`body_size`, about the stature for a standing
+person) at 30 frames per second or more (at lower rates the threshold grows with the square of the
+time between frames, like the misses of real motion), and by more than :data:`NOISE_FACTOR` times
+the noise it carries from the joint's jitter (:func:`jitter`). On real motion capture projected to
+2D, real motion misses by at most 3.7% of the size (HumanEva-I boxing and jogging at 30 fps; CMU
+walks, 1.4%); a joint or a body displaced by 10% of the stature misses by 8.5-10%.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ REFERENCE_FPS = 30.0
 15 fps to 0.24): the misses of real motion grow with the square of the time between frames."""
 
 NOISE_FACTOR = 5.0
-"""A joint is judged against this many times its jitter (:func:`jitter`) where that is more than
-the threshold: the noise of a detector on a small or blurred person is not a jump."""
+"""Each prediction must also miss by this many times the noise it carries (the joint's jitter,
+:func:`jitter`, times the prediction's gain on white noise: 1.2 for an interpolation, 2.4 for a
+line extended by a frame, 4.5 for a parabola): the noise of a detector on a small or blurred person
+is not a jump. With noise of 1% of the stature per coordinate (6 px on a 640 px person), about 2 in
+100,000 positions of the CMU and HumanEva-I motions are rejected."""
 
 WHOLE_BODY_FRACTION = 0.5
 """A frame in which at least this fraction of the given joints (and at least 3) jumped is rejected
