@@ -49,8 +49,8 @@ fastest 10 m), everybody else well below (running 3-6 m/s, walking 1-2)."""
 MAX_ROOT_ACCELERATION = 30.0
 """Largest acceleration of a person's root, m/s^2, measured from one frame to the next: the pelvis
 of a runner at foot strike (ground forces of 2.5-4 body weights) or of someone dropping onto a chair
-reaches 2-3 g. Frame to frame in motion capture: walking up to 16 m/s^2 (Human3.6M at 25 fps,
-HumanEva-I and CMU at 30 fps), boxing 23, sitting down 26-31."""
+reaches 2-3 g. Frame to frame in motion capture (Human3.6M at 25 fps, HumanEva-I and CMU at 30 fps):
+walking up to 19 m/s^2, boxing 23, sitting down 26-31 (99.9th percentile)."""
 
 ROOT_JUMP_M = 0.05
 """Smallest jump of the root off its path (metres) rejected at 30 fps or more when the path has no
@@ -283,9 +283,9 @@ def clean_root_path(translation: np.ndarray, fps: float, window_s: float = 0.3, 
                     max_acceleration: float = MAX_ROOT_ACCELERATION) -> np.ndarray:
     """Per-frame root translations (T, 3) metres, camera frame, made into a path a person can take.
 
-    Frames where the root jumps off its path for a frame or two are rejected (:func:`root_jumps`),
-    the depth is smoothed over ``window_s`` seconds without them and their rays are interpolated
-    (:func:`smooth_depth`), and the path is kept within ``max_speed`` (m/s) and ``max_acceleration``
+    Frames where the root jumps off its path for a frame or two are rejected (:func:`root_jumps`)
+    and put on the straight line through the frames around them, the depth is smoothed over
+    ``window_s`` seconds (:func:`smooth_depth`), and the path is kept within ``max_speed`` (m/s) and ``max_acceleration``
     (m/s^2) (:func:`limit_root_motion`). A clean path keeps each frame's ray (the root projects where
     the 2D put it) wherever the limits allow.
     """
