@@ -12,7 +12,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -99,7 +99,8 @@ READ_AHEAD = 4
 release the GIL, so on two cores decoding costs the detection almost no time)."""
 
 
-def _read_ahead(frames: Iterable[np.ndarray], spent: dict[str, float], depth: int = READ_AHEAD) -> Iterator[np.ndarray]:
+def _read_ahead(frames: Iterable[np.ndarray], spent: dict[str, float],
+                depth: int = READ_AHEAD) -> Generator[np.ndarray, None, None]:
     """The frames of ``frames``, decoded up to ``depth`` ahead on a background thread; the seconds spent
     decoding are added to ``spent["decode"]``. An error while reading is raised here, in order, after
     the frames before it; closing the generator early stops the thread."""
