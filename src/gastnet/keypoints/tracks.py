@@ -1,8 +1,10 @@
 """People over time: per-frame detections linked into tracks, and gaps filled.
 
 A :class:`PersonTrack` holds one person's Human3.6M-17 keypoints for consecutive frames.
-:func:`link_detections` follows people from frame to frame by keypoint distance (greedy
-matching, relative to the person's size); :func:`fill_gaps` fills what the detector did not give
+:func:`link_detections` follows people from frame to frame (one joint assignment per frame on
+where each track's motion puts its person, their pose and their size; a detection that could be
+either of two people goes to neither, so that no track passes from one person to another);
+:func:`fill_gaps` fills what the detector did not give
 (frames without the person, joints marked missing) by linear interpolation over time and joints
 never given by a documented stand-in, keeps every position the detector did give however
 uncertain, and says how much it filled.
@@ -10,9 +12,11 @@ uncertain, and says how much it filled.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from ..skeleton import H36M_17
 
@@ -54,62 +58,334 @@ class FillReport:
         return (self.interpolated_joints + stand_in) / max(total, 1)
 
 
-def _size(keypoints: np.ndarray, scores: np.ndarray) -> float:
-    seen = keypoints[scores > 0.3] if (scores > 0.3).sum() >= 2 else keypoints
-    return float(np.linalg.norm(seen.max(0) - seen.min(0))) + 1e-6
+CONFIDENT = 0.3
+"""Joints scored above this count when detections are compared (all given joints if fewer than 3 are)."""
+MIN_HITS = 3
+"""Detections a track needs to be *confirmed*: confirmed tracks choose first, newer ones take what is left."""
+HISTORY = 15
+"""Latest detections of a track that its motion (constant velocity and growth) is fitted to."""
+MAX_SHAPE = 0.3
+"""Largest layout difference accepted: the mean joint distance between size-normalised keypoint layouts."""
+MAX_SHAPE_CROWDED = 0.08
+"""The same for a detection within the position gate of two tracks or more: people overlap there, and a
+detector that sees one skeleton where two people overlap often mixes their joints."""
+MAX_SIZE_RATIO = 1.6
+"""Largest change of size accepted between a track's expected size and a detection's (either way)."""
+GAP_GROWTH = 0.05
+"""How fast the position and shape gates widen while a track goes unseen: by this fraction per frame missed."""
+UNMATCHED_COST = 1.0
+"""What leaving a track and a detection both unmatched costs: a pair that costs more is never matched."""
+AMBIGUITY = 0.1
+"""How much cheaper a match must be than its rivals (another track for its detection, another detection
+for its track) to stand; otherwise it is ambiguous and neither is matched."""
+
+_LAYOUTS = 5  # latest detections whose median layout a track is compared by
+_MIN_FIT = 4  # detections a track needs before its motion is fitted (until then it is expected where it was)
+_MAX_GROWTH_RATE = 0.03  # fastest change of size fitted, per frame (log): someone walking at a camera
+_MAX_GROWTH = float(np.log(1.5))  # a coasting track's size is extrapolated by at most 50% either way
+_TORSO = (0, 1, 4, 7, 8, 11, 14)  # Human3.6M-17 pelvis, hips, spine, thorax, shoulders
+# Human3.6M-17 segments and their typical lengths as fractions of a standing height (Human3.6M and CMU
+# motion capture): pelvis to head top, thighs, shins, pelvis to thorax, upper arms, forearms, thorax to head top
+_SEGMENTS = (((0, 10), 0.45), ((1, 2), 0.29), ((4, 5), 0.29), ((2, 3), 0.29), ((5, 6), 0.29), ((0, 8), 0.32),
+             ((11, 12), 0.18), ((14, 15), 0.18), ((12, 13), 0.16), ((15, 16), 0.16), ((8, 10), 0.16))
+_DIAGONAL_HEIGHTS = 1.15  # the diagonal of a walking person's keypoints, in heights
+_PAIRS = [np.triu_indices(n, 1) for n in range(HISTORY + 1)]
+
+
+def _median(values: np.ndarray) -> np.ndarray:
+    """Median (K,) of ``values`` (N, K) over N (``np.median`` costs several times more on arrays this small)."""
+    ordered = np.sort(values, axis=0)
+    n = len(values)
+    return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+
+
+def _centre_and_height(points: list[list[float]], seen: list[bool]) -> tuple[float, float, float]:
+    """Centre (x, y) and height of one Human3.6M-17 person (pixels; plain Python: faster than numpy for one
+    person). The centre is the mean of the torso joints seen (of all joints seen if fewer than 2 torso
+    joints are); the height the 80th percentile over the segments seen (pelvis to head top and the bones)
+    of their length over their typical share of a standing height: the segments least shortened by
+    pointing at the camera; 0 if fewer than 3 are seen."""
+    torso = [points[j] for j in _TORSO if seen[j]]
+    if len(torso) < 2:
+        torso = [p for p, s in zip(points, seen) if s]
+    x = sum(p[0] for p in torso) / len(torso)
+    y = sum(p[1] for p in torso) / len(torso)
+    ratios = sorted(math.hypot(points[a][0] - points[b][0], points[a][1] - points[b][1]) / share
+                    for (a, b), share in _SEGMENTS if seen[a] and seen[b])
+    height = ratios[round(0.8 * (len(ratios) - 1))] if len(ratios) >= 3 else 0.0
+    return x, y, height
+
+
+class _Frame:
+    """The detections of one frame prepared for matching, (D, ...) arrays in pixels.
+
+    ``mask`` (D, J): the joints compared (finite, scored above :data:`CONFIDENT`, else above 0,
+    else all finite ones, whichever first gives 3); ``centre`` (D, 2) and ``size`` (D,), the
+    person's height: see :func:`_centre_and_height` (for other layouts than Human3.6M-17: the mean
+    of the joints and the diagonal of their box); ``layout`` (D, J, 2): (keypoints - centre) /
+    size, 0 where not compared; ``usable`` (D,): has a joint to place it by.
+    """
+
+    def __init__(self, people: list[tuple[np.ndarray, np.ndarray]], frame: int) -> None:
+        self.keypoints, self.scores = [], []
+        for i, (kp, sc) in enumerate(people):
+            kp, sc = np.asarray(kp, dtype=np.float64), np.asarray(sc, dtype=np.float64)
+            if kp.ndim != 2 or kp.shape[1] != 2 or sc.shape != kp.shape[:1] or (self.keypoints and
+                                                                                kp.shape != self.keypoints[0].shape):
+                expected = f"{len(self.keypoints[0])} joints like the first person" if self.keypoints else "J joints"
+                raise ValueError(f"frame {frame}, person {i}: expected keypoints (J, 2) and scores (J,) with {expected}, "
+                                 f"found shapes {kp.shape} and {sc.shape}")
+            self.keypoints.append(kp)
+            self.scores.append(sc)
+        if not people:
+            return
+        kp, sc = np.array(self.keypoints), np.array(self.scores)  # (D, J, 2), (D, J)
+        mask = sc > CONFIDENT
+        clean = bool(np.isfinite(kp).all() and np.isfinite(sc).all())
+        if not clean or mask.sum(-1).min() < 3:  # rare: fall back row by row
+            finite = np.isfinite(kp).all(-1) & np.isfinite(sc)
+            mask &= finite
+            given = finite & (sc > 0)
+            mask = np.where((mask.sum(-1) >= 3)[:, None], mask, np.where((given.sum(-1) >= 3)[:, None], given, finite))
+            kp = np.where(mask[..., None], kp, 0.0)
+        self.mask, self.usable = mask, mask.any(-1)
+        if kp.shape[1] == 17:
+            points, seen = kp.tolist(), mask.tolist()
+            found = [_centre_and_height(p, s) if any(s) else (0.0, 0.0, 0.0) for p, s in zip(points, seen)]
+            self.centre = np.array([f[:2] for f in found])
+            self.size = np.array([f[2] for f in found])
+        else:
+            self.centre = np.einsum("dj,djk->dk", mask / np.maximum(mask.sum(-1, keepdims=True), 1), kp)
+            self.size = np.zeros(len(kp))
+        if (self.size < 1.0).any():  # too few segments seen (or another layout): the diagonal of what is seen
+            low, high = np.where(mask[..., None], kp, np.inf).min(1), np.where(mask[..., None], kp, -np.inf).max(1)
+            diagonal = np.linalg.norm(np.where(self.usable[:, None], high - low, 0.0), axis=-1) / _DIAGONAL_HEIGHTS
+            self.size = np.where(self.size < 1.0, diagonal, self.size)
+        self.size = np.maximum(self.size, 1.0)
+        self.layout = np.where(mask[..., None], (kp - self.centre[:, None]) / self.size[:, None, None], 0.0)
+
+    def __len__(self) -> int:
+        return len(self.keypoints)
+
+
+class _Track:
+    """A track being linked: its detections, and its motion and layout (refitted at each detection)."""
+
+    def __init__(self, track_id: int, frame: int, dets: _Frame, d: int) -> None:
+        self.track_id = track_id
+        self.frames: list[int] = []
+        self.keypoints: list[np.ndarray] = []
+        self.scores: list[np.ndarray] = []
+        self.seen = -1  # the last frame with a usable detection
+        self._times: list[float] = []  # frames of the latest usable detections
+        self._values: list[np.ndarray] = []  # (3,) their centre x, y and log size
+        self._layouts: list[np.ndarray] = []  # (J, 2) the latest layouts
+        self._masks: list[np.ndarray] = []  # (J,) the joints they compared
+        self.heir_of: _Track | None = None  # the lost track this one most likely continues
+        self.add(frame, dets, d)
+
+    def add(self, frame: int, dets: _Frame, d: int) -> None:
+        self.frames.append(frame)
+        self.keypoints.append(dets.keypoints[d])
+        self.scores.append(dets.scores[d])
+        if not dets.usable[d]:
+            return
+        self.seen = frame
+        self._times = (self._times + [float(frame)])[-HISTORY:]
+        x, y = dets.centre[d].tolist()
+        self._values = (self._values + [(x, y, math.log(dets.size[d]))])[-HISTORY:]
+        self._layouts = (self._layouts + [dets.layout[d]])[-_LAYOUTS:]
+        self._masks = (self._masks + [dets.mask[d]])[-_LAYOUTS:]
+        if len(self._layouts) == 1:
+            self.mask, self.layout = dets.mask[d], dets.layout[d]
+        else:  # per joint, the median over the detections that saw it
+            masks = np.array(self._masks)  # (K, J)
+            ordered = np.sort(np.where(masks[..., None], np.array(self._layouts), np.inf), axis=0)  # unseen last
+            count = masks.sum(0)
+            joints = np.arange(masks.shape[1])
+            middle = ordered[np.maximum(count - 1, 0) // 2, joints] + ordered[np.minimum(count // 2, len(masks) - 1), joints]
+            self.mask = count > 0
+            self.layout = np.where(self.mask[:, None], middle / 2, 0.0)
+        # Theil-Sen line: the median of the pairwise slopes, and the median level carried to this frame;
+        # a wrong detection or two among the latest move neither
+        times, values = np.array(self._times), np.array(self._values)
+        if len(times) < _MIN_FIT:  # too few to tell a motion from the detector's noise: standing still
+            self._slope, self._level = np.zeros(3), _median(values)
+            return
+        i, j = _PAIRS[len(times)]
+        self._slope = _median((values[j] - values[i]) / (times[j] - times[i])[:, None])
+        self._slope[2] = min(max(self._slope[2], -_MAX_GROWTH_RATE), _MAX_GROWTH_RATE)
+        self._level = _median(values + self._slope * (frame - times)[:, None])
+
+    def predict(self, frame: int) -> tuple[np.ndarray, float]:
+        """Centre (2,) and size (pixels) expected at ``frame``: constant velocity and growth since the last detection."""
+        ahead = frame - self.seen
+        growth = float(np.clip(self._slope[2] * ahead, -_MAX_GROWTH, _MAX_GROWTH))
+        return self._level[:2] + self._slope[:2] * ahead, float(np.exp(self._level[2] + growth))
+
+
+def _costs(tracks: list[_Track], dets: _Frame, frame: int, max_distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cost (T, D) of giving each detection to each track, :data:`UNMATCHED_COST` where a gate forbids it;
+    and the rivals (T, D): the same cost before the shape and size gates, inf outside the position gate.
+    A detection within the position gate of two tracks is held to :data:`MAX_SHAPE_CROWDED`."""
+    cost = np.full((len(tracks), len(dets)), UNMATCHED_COST)
+    rivals = np.full(cost.shape, np.inf)
+    live = [i for i, t in enumerate(tracks) if t.seen >= 0]
+    if not live or not len(dets) or not dets.usable.any():
+        return cost, rivals
+    tr = [tracks[i] for i in live]
+    predicted = [t.predict(frame) for t in tr]
+    centres = np.array([p[0] for p in predicted])  # (T, 2)
+    sizes = np.array([p[1] for p in predicted])  # (T,)
+    slack = 1.0 + GAP_GROWTH * (frame - np.array([t.seen for t in tr], dtype=np.float64) - 1.0)  # (T,)
+    position = np.linalg.norm(dets.centre[None] - centres[:, None], axis=-1) / (sizes * slack)[:, None]
+    both = np.array([t.mask for t in tr])[:, None] & dets.mask[None]  # (T, D, J)
+    apart = np.linalg.norm(np.array([t.layout for t in tr])[:, None] - dets.layout[None], axis=-1)
+    common = both.sum(-1)
+    shape = np.where(common >= 3, (apart * both).sum(-1) / np.maximum(common, 1), np.inf) / slack[:, None]
+    size = np.abs(np.log(dets.size[None] / sizes[:, None]))
+    within = (position <= max_distance) & dets.usable[None]
+    crowded = within.sum(0) >= 2  # (D,): where a detector mixes people up
+    allowed = within & (shape <= np.where(crowded, MAX_SHAPE_CROWDED, MAX_SHAPE)) & (size <= np.log(MAX_SIZE_RATIO))
+    total = position + shape + size
+    cost[live] = np.where(allowed, np.minimum(total, UNMATCHED_COST), UNMATCHED_COST)
+    rivals[live] = np.where(within, total, np.inf)
+    return cost, rivals
+
+
+def _assign(cost: np.ndarray, rivals: np.ndarray, ignores: np.ndarray,
+            distinct: np.ndarray) -> tuple[list[tuple[int, int]], set[int]]:
+    """The clear matches (track, detection) of the joint assignment, and the detections left out as ambiguous.
+
+    The assignment minimises the total cost (Hungarian method); a pair costing
+    :data:`UNMATCHED_COST` counts as no match, so that it is never worth matching wrong pairs to
+    match more. A match stands only if no other track and no other detection of another person
+    (``distinct[d, e]``: detection ``e`` is not a second skeleton of the same person as ``d``)
+    comes within :data:`AMBIGUITY` of its cost, by ``rivals`` (costs where the shape and size gates
+    do not apply: a detection that a gate keeps from its track is still a reason to doubt another;
+    ``ignores[t, i]``: track ``t`` has no rival in track ``i``). A detection about as near two
+    tracks (two people overlapping, or a skeleton that mixes both), or a track about as near two
+    people, is left unmatched.
+    """
+    if cost.size == 0:
+        return [], set()
+    rows, cols = linear_sum_assignment(cost)
+    table = rivals.tolist()  # small: plain Python from here
+    matches, ambiguous = [], set()
+    for t, d in zip(rows.tolist(), cols.tolist()):
+        if cost[t, d] >= UNMATCHED_COST:
+            continue
+        c = table[t][d]
+        rival_track = min((row[d] for i, row in enumerate(table) if i != t and not ignores[t, i]), default=np.inf)
+        rival_detection = min((x for j, x in enumerate(table[t]) if j != d and distinct[d, j]), default=np.inf)
+        if min(rival_track, rival_detection) < c + AMBIGUITY:
+            ambiguous.add(d)
+        else:
+            matches.append((t, d))
+    return matches, ambiguous
 
 
 def link_detections(
     detections: list[list[tuple[np.ndarray, np.ndarray]]], max_gap: int = 15, max_distance: float = 0.5
 ) -> list[PersonTrack]:
-    """Link per-frame people into tracks.
+    """Link per-frame people into tracks, so that no track ever passes from one person to another.
 
     Args:
-        detections: for every frame, a list of (keypoints (17, 2), scores (17,)) in Human3.6M-17.
-        max_gap: frames a person may go unseen and keep their track.
-        max_distance: largest accepted mean joint distance between a track's last pose and a
-            detection, as a fraction of the person's size (the diagonal of their keypoints).
+        detections: for every frame, a list of (keypoints (J, 2) pixels, scores (J,) in [0, 1]),
+            in any order; Human3.6M-17 (J = 17) is compared by torso and bones, other layouts by
+            all their joints.
+        max_gap: frames a person may go unseen (hidden behind someone, missed by the detector)
+            and keep their track.
+        max_distance: the position gate: the largest distance between where a track expects its
+            person and a detection's centre, in the person's heights, for a track seen in the
+            previous frame; it widens by :data:`GAP_GROWTH` of itself per frame missed.
 
-    Tracks are numbered in order of first appearance; identities stay stable while people move
-    less than ``max_distance`` of their size per frame.
+    Each frame is one joint assignment (Hungarian method) of its detections to the tracks seen
+    within ``max_gap`` frames, on a cost that adds, for each pair:
+
+    - **position**: the distance between the detection's centre (mean of the torso joints) and
+      where the track's motion puts the person now (constant velocity, fitted robustly to its
+      last :data:`HISTORY` detections), in the person's heights, over the gate's widening:
+      walkers who cross are told apart by where each is heading, and a person hidden for a few
+      frames is looked for where they walked to;
+    - **shape**: the mean distance between the joints of the size-normalised keypoint layouts
+      ((keypoints - centre) / height; the track's is the median of its last five), so that a person
+      facing left is not taken for one facing right, nor a skeleton mixing two people for either;
+    - **size**: ``|log(detection height / expected height)|``, the expected height following
+      the track's growth (people walking towards or away from the camera).
+
+    A pair outside a gate (``max_distance``, :data:`MAX_SHAPE`, :data:`MAX_SIZE_RATIO`) is never
+    matched. A match that is not clear (:data:`AMBIGUITY`) is dropped: its track misses that frame
+    rather than risk a swap. Confirmed tracks (:data:`MIN_HITS` detections) choose first; newer
+    tracks take what is left. A detection left over starts a new track, unless it was ambiguous
+    or lies within the position gate of two confirmed tracks (someone between two tracked people
+    is more likely the detector mixing them): such detections are in no track.
+
+    Returns the tracks numbered in order of first appearance, each holding its detections as given
+    (keypoints (T, J, 2), scores (T, J), float64). Costs about 0.3 ms per frame for a few people.
     """
-    open_tracks: list[dict] = []
-    finished: list[dict] = []
+    if max_gap < 0:
+        raise ValueError(f"max_gap must be 0 or more frames, got {max_gap}")
+    if not max_distance > 0:
+        raise ValueError(f"max_distance must be a positive fraction of the person's height, got {max_distance}")
+    alive: list[_Track] = []  # seen within max_gap frames
+    lost: list[_Track] = []  # confirmed tracks ended within the last max_gap frames: rivals, never matched
+    finished: list[_Track] = []
     next_id = 0
     for frame, people in enumerate(detections):
-        pairs = []
-        for ti, track in enumerate(open_tracks):
-            last_kp, last_sc = track["kp"][-1], track["sc"][-1]
-            for di, (kp, sc) in enumerate(people):
-                both = (last_sc > 0.3) & (sc > 0.3)
-                if both.sum() < 3:
-                    both = np.ones_like(both)
-                dist = np.linalg.norm(kp[both] - last_kp[both], axis=-1).mean() / _size(last_kp, last_sc)
-                if dist <= max_distance:
-                    pairs.append((dist, ti, di))
-        used_tracks, used_people = set(), set()
-        for _, ti, di in sorted(pairs):
-            if ti in used_tracks or di in used_people:
+        dets = _Frame(people, frame)
+        lost = [t for t in lost if frame - t.frames[-1] <= 2 * max_gap]
+        confirmed = [t for t in alive if len(t.frames) >= MIN_HITS]
+        newer = [t for t in alive if len(t.frames) < MIN_HITS]
+        rows = confirmed + lost + newer
+        c, g = len(confirmed), len(lost)
+        cost, rivals = _costs(rows, dets, frame, max_distance)
+        # a lost track is a rival of every track but the one that most likely continues it
+        # two skeletons of one person (centres within a tenth of their height) are no rivals of each other
+        apart = np.linalg.norm(dets.centre[:, None] - dets.centre[None], axis=-1) if len(dets) else np.zeros((0, 0))
+        distinct = apart > 0.1 * np.maximum(dets.size[:, None], dets.size[None]) if len(dets) else apart > 0
+        ignores = np.zeros((len(rows), len(rows)), dtype=bool)
+        for t, track in enumerate(rows):
+            if track.heir_of is not None and track.heir_of in lost:
+                ignores[t, c + lost.index(track.heir_of)] = True
+        # confirmed tracks choose first; lost ones take nothing but still make a detection ambiguous
+        first = np.full(cost.shape, UNMATCHED_COST)
+        first[:c] = cost[:c]
+        matches, ambiguous = _assign(first, rivals, ignores, distinct)
+        taken = {d for _, d in matches}
+        # newer tracks take what is left, with every track and detection as rivals
+        later: list[tuple[int, int]] = []
+        doubtful: set[int] = set()
+        if newer:
+            second = np.full(cost.shape, UNMATCHED_COST)
+            left = [d for d in range(len(dets)) if d not in taken and d not in ambiguous]
+            second[c + g :, left] = cost[c + g :, left]
+            later, doubtful = _assign(second, rivals, ignores, distinct)
+        for t, d in matches + later:
+            rows[t].add(frame, dets, d)
+            taken.add(d)
+        # what is left starts a track, unless it was ambiguous or lies between two confirmed tracks
+        between = np.isfinite(rivals[:c]).sum(0) >= 2
+        for d in range(len(dets)):
+            if d in taken or d in ambiguous or d in doubtful or between[d]:
                 continue
-            used_tracks.add(ti)
-            used_people.add(di)
-            track = open_tracks[ti]
-            track["frames"].append(frame)
-            track["kp"].append(people[di][0])
-            track["sc"].append(people[di][1])
-        for di, (kp, sc) in enumerate(people):
-            if di not in used_people:
-                open_tracks.append({"id": next_id, "frames": [frame], "kp": [kp], "sc": [sc]})
-                next_id += 1
-        still: list[dict] = []
-        for track in open_tracks:
-            (still if frame - track["frames"][-1] <= max_gap else finished).append(track)
-        open_tracks = still
-    tracks = []
-    for t in sorted(finished + open_tracks, key=lambda t: t["id"]):
-        tracks.append(PersonTrack(t["id"], np.array(t["frames"]), np.array(t["kp"], dtype=np.float64),
-                                  np.array(t["sc"], dtype=np.float64)))
-    return tracks
+            track = _Track(next_id, frame, dets, d)
+            next_id += 1
+            if g and np.isfinite(rivals[c : c + g, d]).any():
+                track.heir_of = lost[int(np.argmin(rivals[c : c + g, d]))]
+            alive.append(track)
+        still = []
+        for track in alive:
+            if frame - track.frames[-1] <= max_gap:
+                still.append(track)
+            else:
+                finished.append(track)
+                if len(track.frames) >= MIN_HITS:
+                    lost.append(track)
+        alive = still
+    return [PersonTrack(t.track_id, np.array(t.frames), np.array(t.keypoints, dtype=np.float64),
+                        np.array(t.scores, dtype=np.float64))
+            for t in sorted(finished + alive, key=lambda t: t.track_id)]
 
 
 def fill_gaps(track: PersonTrack, missing_below: float = 0.0) -> tuple[PersonTrack, FillReport]:
