@@ -183,6 +183,19 @@ def test_a_member_that_inflates_past_its_declared_size_is_cut_off(tmp_path):
         tracemalloc.stop()
 
 
+def test_a_zip_of_an_unknown_version_is_one_error(tmp_path):
+    """zipfile raises NotImplementedError for a central directory asking for a newer zip version
+    (found by the fuzz test below: byte 6 of an entry set to 64)."""
+    path = tmp_path / "a.npz"
+    np.savez(path, x=np.zeros(3))
+    data = bytearray(path.read_bytes())
+    entry = data.rfind(b"PK\x01\x02")  # the central directory's entry; its 'version needed' is at offset 6
+    data[entry + 6] = 64
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not an npz archive .zip file version 6.4"):
+        load_npz(path)
+
+
 def test_a_huge_header_in_an_npy_file_is_refused_before_allocating(tmp_path):
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**47,)})

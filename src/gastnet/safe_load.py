@@ -333,7 +333,7 @@ def load_npz(path: str | os.PathLike[str], limits: LoadLimits | None = None) -> 
     limits = limits or LIMITS
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:
         raise ValueError(f"{path}: not an npz archive ({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
     arrays: dict[str, np.ndarray] = {}
     with archive:
