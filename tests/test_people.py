@@ -13,9 +13,9 @@ from gastnet.inference.checks import pose_fit_error
 from gastnet.inference.lift import lift_tracks
 from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.keypoints.files import read_keypoints
-from gastnet.keypoints.people import STATIC_STEP, screen_tracks
+from gastnet.keypoints.people import STATIC_STEP, most_prominent, prominence, screen_tracks
 from gastnet.keypoints.tracks import PersonTrack
-from gastnet.video.detectors import Detection, MultiPersonDetector
+from gastnet.video.detectors import Detection, MultiPersonDetector, search_slots
 from helpers import coco_person, shared_file
 
 SIZE = (1280, 720)
@@ -49,6 +49,58 @@ def test_screening_drops_short_tiny_unsure_and_static_tracks_and_says_why():
     assert 4 * STATIC_STEP * 340 < 1.0  # the threshold sits well below that
     # a short input is lifted as it is: one image is one frame
     assert screen_tracks([short], SIZE, fps=30, num_frames=3)[0] == [short]
+
+
+def figure(track_id: int, x: float, tall: float, frames: range, confidence: float = 0.9) -> PersonTrack:
+    """A standing figure (H36M-17 pixels) ``tall`` px high and 0.4 of that wide, at x, in ``frames``."""
+    k = np.arange(17)
+    one = np.stack([x + 0.2 * tall * (k % 3 - 1), 100.0 + tall * k / 16], -1)
+    return PersonTrack(track_id, np.array(frames), np.repeat(one[None], len(frames), 0),
+                       np.full((len(frames), 17), confidence))
+
+
+def test_prominence_is_size_times_confidence_over_the_whole_input():
+    # 540 px of a 1080 px image, sure at 0.5, in half of the 100 frames: 0.5 * 0.5 * 0.5
+    assert prominence(figure(0, 500.0, 540.0, range(50), 0.5), (1920, 1080), 100) == pytest.approx(0.125)
+    lying = figure(1, 500.0, 100.0, range(10))
+    lying.keypoints = lying.keypoints[..., ::-1].copy()  # 100 px high, 40 px wide -> 40 high, 100 wide
+    assert prominence(lying, (1920, 1080), 10) == pytest.approx(0.9 * 100 / 1080)  # the longer side counts
+    missing = figure(2, 500.0, 540.0, range(10))
+    missing.scores[:, 16] = 0.0  # the lowest joint not given: the box is a sixteenth shorter
+    missing.keypoints[:, 16] = np.nan
+    assert prominence(missing, (1920, 1080), 10) == pytest.approx(0.9 * 16 / 17 * 540 * 15 / 16 / 1080)
+    with pytest.raises(ValueError, match="num_frames must be at least 1, got 0"):
+        prominence(missing, (1920, 1080), 0)
+
+
+def test_the_most_prominent_people_are_kept_whatever_order_they_were_found_in():
+    """Four small people in the background, found first, and two large ones in front, one there only
+    for the second half and less sure; --people 2 keeps the two in front, --people 3 adds the largest
+    of the background, and a person cut into two tracks by an occlusion counts once per frame."""
+    background = [figure(i, 100.0 + 150 * i, 90.0 + 10 * i, range(100), 0.7) for i in range(4)]
+    front = [figure(4, 900.0, 600.0, range(100)), figure(5, 1400.0, 500.0, range(50, 100), 0.6)]
+    tracks = background + front
+    kept, notes = most_prominent(tracks, 2, (1920, 1080), 100)
+    assert [t.track_id for t in kept] == [4, 5]
+    assert len(notes) == 4 and notes[0] == (
+        "dropped track 0: only the 2 most prominent people are kept in any frame (--people 2), and it is less "
+        "prominent (score 0.058: 90 px, 8% of the image height, in 100 of 100 frames, confidence 0.70) than "
+        "tracks 4, 5 in the same frames")
+    kept, _ = most_prominent(tracks, 3, (1920, 1080), 100)
+    assert [t.track_id for t in kept] == [3, 4, 5]
+    split = [figure(0, 900.0, 600.0, range(40)), figure(1, 950.0, 600.0, range(45, 100)),
+             figure(2, 100.0, 100.0, range(100))]
+    kept, notes = most_prominent(split, 1, (1920, 1080))
+    assert [t.track_id for t in kept] == [0, 1] and notes[0].startswith("dropped track 2: only the 1 most prominent person is")
+    assert most_prominent(tracks, 6, (1920, 1080))[0] == tracks  # room for everyone: all kept, in order
+    with pytest.raises(ValueError, match="at least 1, got 0"):
+        most_prominent(tracks, 0, (1920, 1080))
+
+
+def test_the_detector_looks_for_two_more_people_than_it_keeps():
+    assert [search_slots(n) for n in (1, 2, 4, 8, 9, 10, 15)] == [3, 4, 6, 10, 10, 10, 15]
+    with pytest.raises(ValueError, match="at least 1, got 0"):
+        search_slots(0)
 
 
 def test_pose_fit_error_against_a_second_formulation():

@@ -364,11 +364,13 @@ def link_detections(
         for t, d in matches + later:
             rows[t].add(frame, dets, d)
             taken.add(d)
-        # what is left starts a track, unless it was ambiguous or lies between two confirmed tracks
+        # what is left starts a track, unless it was ambiguous, lies between two confirmed tracks or is a
+        # second skeleton of someone already placed in this frame
         between = np.isfinite(rivals[:c]).sum(0) >= 2
         for d in range(len(dets)):
-            if d in taken or d in ambiguous or d in doubtful or between[d]:
+            if d in taken or d in ambiguous or d in doubtful or between[d] or not distinct[d, list(taken)].all():
                 continue
+            taken.add(d)
             track = _Track(next_id, frame, dets, d)
             next_id += 1
             if g and np.isfinite(rivals[c : c + g, d]).any():

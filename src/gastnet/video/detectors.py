@@ -18,7 +18,32 @@ import numpy as np
 
 from ..keypoints.convert import mediapipe_to_coco
 
-__all__ = ["Detection", "PoseDetector", "MediaPipePoseDetector", "MultiPersonDetector"]
+__all__ = ["Detection", "PoseDetector", "MediaPipePoseDetector", "MultiPersonDetector", "SPARE_SLOTS", "MAX_SLOTS",
+           "search_slots"]
+
+SPARE_SLOTS = 2
+"""People looked for beyond those that will be kept: the detector finds people in no particular order
+(often the background first), so it looks for a few more and the most prominent are kept afterwards
+(:func:`gastnet.keypoints.people.most_prominent`)."""
+MAX_SLOTS = 10
+"""Most people a :class:`MultiPersonDetector` made by :func:`search_slots` looks for (each one found
+costs a backend run per frame: about 20-40 ms for MediaPipe on 1080p)."""
+
+
+def search_slots(people: int) -> int:
+    """How many people to look for when ``people`` will be kept: ``people`` + :data:`SPARE_SLOTS`, at most
+    :data:`MAX_SLOTS` (but never fewer than ``people``).
+
+    The spare slots cost nothing when nobody else is there: slots stop at the first that finds
+    nobody, and that one looks only every ``search_every`` frames. With more people in view, each
+    one found costs a backend run per frame.
+
+    >>> search_slots(1), search_slots(4), search_slots(9), search_slots(12)
+    (3, 6, 10, 12)
+    """
+    if isinstance(people, bool) or not isinstance(people, (int, np.integer)) or people < 1:
+        raise ValueError(f"the number of people must be a whole number of at least 1, got {people!r}")
+    return max(int(people), min(int(people) + SPARE_SLOTS, MAX_SLOTS))
 
 
 @dataclass
@@ -113,6 +138,12 @@ class MultiPersonDetector:
     person costs about one backend run per frame, not ``max_people``. Identities across frames come
     from the tracker in :func:`gastnet.keypoints.tracks.link_detections`, not from the slot order;
     what is found is screened by :mod:`gastnet.keypoints.people` before lifting.
+
+    The slots find people in no useful order (MediaPipe often finds someone in the background
+    first), so to keep the N most prominent people look for :func:`search_slots` (N) and keep N
+    with :func:`gastnet.keypoints.people.most_prominent`. Where two people overlap, the backend
+    often sees one skeleton, sometimes with joints of both, and the hidden person is not found
+    until they separate; the tracker leaves such skeletons to neither person.
     """
 
     def __init__(self, max_people: int = 4, margin: float = 0.25, backend=MediaPipePoseDetector,
