@@ -173,8 +173,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
     p.add_argument("--smooth-3d", choices=["one-euro", "savgol"], help="smooth the 3D after lifting (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
-    p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people per video frame (default: %(default)s); "
-                                                          "what is not a person is dropped either way")
+    p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people lifted in any frame, the most prominent "
+                                                          "(default: %(default)s); what is not a person is dropped "
+                                                          "either way")
     lens = p.add_mutually_exclusive_group()
     lens.add_argument("--focal-length", type=float, metavar="PIXELS",
                       help="the camera's focal length in pixels, to place people at their real distances")

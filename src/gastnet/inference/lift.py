@@ -18,7 +18,7 @@ import torch
 from ..camera import normalize_screen_coordinates
 from ..keypoints.checks import check_image_size, check_keypoints_in_image
 from ..keypoints.outliers import reject_jumps
-from ..keypoints.people import screen_tracks
+from ..keypoints.people import most_prominent, screen_tracks
 from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
@@ -68,7 +68,9 @@ def lift_tracks(
     ``smoothing_3d`` (the 3D poses after it), ``focal_length``, ``fov`` and ``person_height``; its
     model, layout, image size and detector fields are the caller's (:func:`gastnet.lift`). Tracks
     seen in fewer than ``min_frames`` frames (unless the input is that short), tiny, unsure, static
-    or not explained by any human pose are dropped (see :mod:`gastnet.keypoints.people`; a model
+    or not explained by any human pose are dropped, and of the rest at most ``options.max_people`` in
+    any frame are kept, the most prominent (:func:`~gastnet.keypoints.people.most_prominent`; see
+    :mod:`gastnet.keypoints.people`; a model
     with random weights, ``pretrained_weights=None``, is not asked whether a track is a body); gaps
     are filled by :func:`~gastnet.keypoints.tracks.fill_gaps` (only what the detector did not give,
     and the detections that jump off their path for a frame or two:
@@ -100,6 +102,8 @@ def lift_tracks(
     if num_frames is None:
         num_frames = max((int(t.frames[-1]) + 1 for t in tracks), default=0)
     tracks, notes = screen_tracks(tracks, (w, h), fps, min_frames, num_frames)
+    tracks, dropped = most_prominent(tracks, opts.max_people, (w, h), num_frames)
+    notes.extend(dropped)
     kept = []
     for track in tracks:
         lifted = _lift_track(track, (w, h), model, fps, opts, notes)

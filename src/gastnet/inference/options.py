@@ -42,7 +42,7 @@ MAX_FPS = 10_000.0
 """The highest frame rate taken."""
 
 DEFAULT_MAX_PEOPLE = 4
-"""Most people detected per video frame."""
+"""Most people lifted in any frame (a phone video of a few friends)."""
 
 DEFAULT_FLIP = True
 """Test-time flip averaging is on by default."""
@@ -103,7 +103,10 @@ class LiftOptions:
     smoothing_3d: str | None = None
     """The same filters on the 3D poses (metres) after lifting; ``None``: off."""
     max_people: int = DEFAULT_MAX_PEOPLE
-    """Most people detected per video frame (at least 1); what is not a person is dropped either way."""
+    """Most people lifted in any frame (at least 1): the most prominent (size in the image, time on
+    screen, confidence; :func:`gastnet.keypoints.people.most_prominent`), whatever order they were
+    found in; a video's detector looks for a few more (:func:`gastnet.video.detectors.search_slots`).
+    What is not a person is dropped either way."""
     focal_length: float | None = None
     """The camera's focal length in pixels (positive), for placing people at their real distances;
     ``None``: the input's (the EXIF of photos), else from ``fov``."""

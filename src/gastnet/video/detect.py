@@ -21,7 +21,7 @@ from ..keypoints.convert import coco_to_h36m
 from ..keypoints.files import KeypointFile
 from ..keypoints.tracks import link_detections
 from . import reader
-from .detectors import MultiPersonDetector
+from .detectors import MultiPersonDetector, search_slots
 
 __all__ = ["FrameHook", "detect_video"]
 
@@ -38,13 +38,14 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
 
     Args:
         source: a video file, a photo or a folder of images (see :func:`gastnet.video.reader.open_source`).
-        max_people: most people the default detector looks for per frame.
+        max_people: most people that will be kept per frame: the default detector looks for a few more
+            (:func:`~gastnet.video.detectors.search_slots`), so that the most prominent are among them.
         progress: show a progress bar.
         timings: if given, receives the seconds spent decoding (``decode``: on a thread that reads
             :data:`READ_AHEAD` frames ahead, so it overlaps the detection) and detecting (``detect``);
             the time of ``on_frame`` counts in neither.
         detector: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
-            pixels); by default MediaPipe Pose finding up to ``max_people``.
+            pixels); by default MediaPipe Pose finding up to ``search_slots(max_people)`` people.
         on_frame: called for every frame, in order, with (frame index, the RGB uint8 frame (H, W, 3),
             that frame's people as (keypoints (17, 2) pixels, scores (17,)) in Human3.6M-17), so that
             other per-frame work (camera motion) uses the same decoded frames. The frame must not be
@@ -57,7 +58,7 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     """
     video = reader.open_source(source)  # looked up at each call: tests stand in for it
     own_detector = detector is None
-    detector = MultiPersonDetector(max_people) if own_detector else detector
+    detector = MultiPersonDetector(search_slots(max_people)) if own_detector else detector
     frames: list[list[tuple[np.ndarray, np.ndarray]]] = []
     spent = {"decode": 0.0, "detect": 0.0}
     try:
