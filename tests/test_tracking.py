@@ -11,7 +11,7 @@ import pytest
 from gastnet.camera import project_to_2d
 from gastnet.inference.placement import focal_from_fov
 from gastnet.keypoints.tracks import link_detections
-from helpers import shared_file, walking_world
+from helpers import SHARED_DATA, shared_file, walking_world
 
 SIZE = (1920, 1080)
 FOCAL = focal_from_fov(65.0, SIZE)
@@ -281,3 +281,88 @@ def test_the_shared_video_gives_the_same_two_tracks():
         steps = np.linalg.norm(np.diff(track.keypoints[:, 0], axis=0), axis=-1)
         height = np.ptp(track.keypoints[..., 1], axis=-1)
         assert (steps < 0.1 * height[1:]).all()  # the pelvis never jumps to the other person (about 1 m away)
+
+
+# --- the numbers of the report: python tests/test_tracking.py [--linker OTHER_tracks.py] [--video] ---------
+
+
+def _sweep(link, seeds=(0, 1, 2)) -> None:
+    """Identity switches, extra tracks per person and mixtures kept over every crossing (and the time per
+    frame) for the linker ``link``; with the shared data, the CMU and Human3.6M walkers too."""
+    pairs = {"synthetic": (synthetic_walker(75, 1.3), synthetic_walker(75, 1.1, phase=13))}
+    cmu_file, h36m_file = SHARED_DATA / "cmu" / "131_01.bvh", SHARED_DATA / "h36m" / "data_3d_h36m.npz"
+    if cmu_file.is_file():
+        from gastnet.data.cmu import load_cmu_bvh
+
+        world, _ = load_cmu_bvh(cmu_file, 30.0)
+        pairs["CMU 131 twice"] = (world[125:190].astype(np.float64), world[135:200].astype(np.float64))
+    if h36m_file.is_file():
+        from gastnet.data.sources import load_dataset_mocap
+
+        mocap = load_dataset_mocap("h36m", SHARED_DATA)
+        pairs["Human3.6M S1 + S5"] = (mocap.positions["S1"]["Walking 1"][::2][225:300].astype(np.float64),
+                                      mocap.positions["S5"]["Walking 2"][::2][790:865].astype(np.float64))
+    for name, (walk_a, walk_b) in pairs.items():
+        for angle in (30, 90, 150, 180):
+            runs = switches = extra = mixtures = mixed = frames_linked = 0
+            spent = 0.0
+            for behind in (1.0, -1.0, 0.6, -0.6, 2.0, -2.0):
+                for towards in (False, True):
+                    for seed in seeds:
+                        frames, truth = detected(crossing(walk_a, walk_b, angle, behind, towards), seed)
+                        start = time.perf_counter()
+                        tracks = link(frames)
+                        spent += time.perf_counter() - start
+                        s, holders, _, m = identities(tracks, frames, truth)
+                        runs, switches, extra, mixtures = runs + 1, switches + s, extra + sum(holders) - 2, mixtures + m
+                        mixed += sum(p == -1 for people in truth for p in people)
+                        frames_linked += len(frames)
+            print(f"{name:18s} {angle:3d} deg: {runs} crossings, {switches:3d} identity switches, {extra:3d} extra "
+                  f"tracks (splits), {mixtures}/{mixed} mixed skeletons in tracks, "
+                  f"{1000 * spent / frames_linked:.2f} ms per frame")
+
+
+def _video(link) -> None:
+    """The real detector (MediaPipe, 4 people) on the shared video once; its tracks by this linker."""
+    from gastnet.keypoints.convert import coco_to_h36m
+    from gastnet.video import reader
+    from gastnet.video.detectors import MultiPersonDetector
+
+    detector, frames = MultiPersonDetector(4), []
+    with reader.open_source(SHARED_DATA / "video" / "walk_apart_2persons.avi") as video:
+        for image in video:
+            frames.append([coco_to_h36m(p.keypoints, p.scores) for p in detector.detect(image)])
+    detector.close()
+    both = []
+    for name, linker in (("this linker", link_detections), ("the other", link)):
+        start = time.perf_counter()
+        both.append(linker(frames))
+        spent = (time.perf_counter() - start) / len(frames)
+        print(f"{name}: " + "; ".join(f"track {t.track_id} frames {t.frames[0]}-{t.frames[-1]} ({len(t)}), pelvis x "
+                                      f"{t.keypoints[0, 0, 0]:.0f} -> {t.keypoints[-1, 0, 0]:.0f} px" for t in both[-1])
+              + f"; {1000 * spent:.2f} ms per frame")
+    same = len(both[0]) == len(both[1]) and all(
+        a.track_id == b.track_id and np.array_equal(a.frames, b.frames) and np.array_equal(a.keypoints, b.keypoints)
+        for a, b in zip(*both))
+    print(f"every detection in the same track by both: {same}")
+
+
+if __name__ == "__main__":
+    import argparse
+    import importlib.util
+    import sys
+
+    parser = argparse.ArgumentParser(description="identity switches on synthetic crossings, per linker")
+    parser.add_argument("--linker", help="another tracks.py (e.g. an earlier version) whose link_detections to measure")
+    parser.add_argument("--video", action="store_true", help="also the shared video's tracks (runs MediaPipe)")
+    args = parser.parse_args()
+    link = link_detections
+    if args.linker:
+        spec = importlib.util.spec_from_file_location("gastnet.keypoints.other_tracks", args.linker)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look themselves up there
+        spec.loader.exec_module(module)
+        link = module.link_detections
+    _sweep(link)
+    if args.video:
+        _video(link)

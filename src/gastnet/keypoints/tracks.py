@@ -177,11 +177,14 @@ class _Track:
         self.keypoints: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
         self.seen = -1  # the last frame with a usable detection
-        self._times: list[float] = []  # frames of the latest usable detections
-        self._values: list[np.ndarray] = []  # (3,) their centre x, y and log size
-        self._layouts: list[np.ndarray] = []  # (J, 2) the latest layouts
-        self._masks: list[np.ndarray] = []  # (J,) the joints they compared
         self.heir_of: _Track | None = None  # the lost track this one most likely continues
+        # the latest usable detections, in no particular order (rings): frames, centre x, y and log size
+        # (HISTORY,), layouts (_LAYOUTS, J, 2) (inf where a joint was not compared), and their count
+        joints = len(dets.keypoints[d])
+        self._times, self._values = np.zeros(HISTORY), np.zeros((HISTORY, 3))
+        self._layouts = np.full((_LAYOUTS, joints, 2), np.inf)
+        self._count = 0
+        self.mask, self.layout = np.zeros(joints, dtype=bool), np.zeros((joints, 2))  # the median layout and its joints
         self.add(frame, dets, d)
 
     def add(self, frame: int, dets: _Frame, d: int) -> None:
@@ -191,37 +194,38 @@ class _Track:
         if not dets.usable[d]:
             return
         self.seen = frame
-        self._times = (self._times + [float(frame)])[-HISTORY:]
-        x, y = dets.centre[d].tolist()
-        self._values = (self._values + [(x, y, math.log(dets.size[d]))])[-HISTORY:]
-        self._layouts = (self._layouts + [dets.layout[d]])[-_LAYOUTS:]
-        self._masks = (self._masks + [dets.mask[d]])[-_LAYOUTS:]
-        if len(self._layouts) == 1:
-            self.mask, self.layout = dets.mask[d], dets.layout[d]
-        else:  # per joint, the median over the detections that saw it
-            masks = np.array(self._masks)  # (K, J)
-            ordered = np.sort(np.where(masks[..., None], np.array(self._layouts), np.inf), axis=0)  # unseen last
-            count = masks.sum(0)
-            joints = np.arange(masks.shape[1])
-            middle = ordered[np.maximum(count - 1, 0) // 2, joints] + ordered[np.minimum(count // 2, len(masks) - 1), joints]
+        self._times[self._count % HISTORY] = frame
+        self._values[self._count % HISTORY] = dets.centre[d, 0], dets.centre[d, 1], math.log(dets.size[d])
+        self._layouts[self._count % _LAYOUTS] = np.where(dets.mask[d][:, None], dets.layout[d], np.inf)
+        self._count += 1
+        n, k = min(self._count, HISTORY), min(self._count, _LAYOUTS)
+        # per joint, the median layout over the latest detections that compared it
+        ordered = np.sort(self._layouts[:k], axis=0)  # not compared last
+        if ordered[-1, :, 0].max() < np.inf:  # every joint compared every time: the middle rows
+            self.mask, self.layout = np.ones(len(self.mask), dtype=bool), (ordered[(k - 1) // 2] + ordered[k // 2]) / 2
+        else:
+            count = (ordered[..., 0] < np.inf).sum(0)
+            joints = np.arange(len(count))
+            middle = ordered[np.maximum(count - 1, 0) // 2, joints] + ordered[np.minimum(count // 2, k - 1), joints]
             self.mask = count > 0
             self.layout = np.where(self.mask[:, None], middle / 2, 0.0)
         # Theil-Sen line: the median of the pairwise slopes, and the median level carried to this frame;
         # a wrong detection or two among the latest move neither
-        times, values = np.array(self._times), np.array(self._values)
-        if len(times) < _MIN_FIT:  # too few to tell a motion from the detector's noise: standing still
-            self._slope, self._level = np.zeros(3), _median(values)
-            return
-        i, j = _PAIRS[len(times)]
-        self._slope = _median((values[j] - values[i]) / (times[j] - times[i])[:, None])
-        self._slope[2] = min(max(self._slope[2], -_MAX_GROWTH_RATE), _MAX_GROWTH_RATE)
-        self._level = _median(values + self._slope * (frame - times)[:, None])
+        times, values = self._times[:n], self._values[:n]
+        if n < _MIN_FIT:  # too few to tell a motion from the detector's noise: standing still
+            slope, level = np.zeros(3), _median(values)
+        else:
+            i, j = _PAIRS[n]
+            slope = _median((values[j] - values[i]) / (times[j] - times[i])[:, None])
+            slope[2] = min(max(slope[2], -_MAX_GROWTH_RATE), _MAX_GROWTH_RATE)
+            level = _median(values + slope * (frame - times)[:, None])
+        self._slope, self._level = slope.tolist(), level.tolist()
 
-    def predict(self, frame: int) -> tuple[np.ndarray, float]:
-        """Centre (2,) and size (pixels) expected at ``frame``: constant velocity and growth since the last detection."""
+    def predict(self, frame: int) -> tuple[float, float, float]:
+        """Centre x, y and size (pixels) expected at ``frame``: constant velocity and growth since the last detection."""
         ahead = frame - self.seen
-        growth = float(np.clip(self._slope[2] * ahead, -_MAX_GROWTH, _MAX_GROWTH))
-        return self._level[:2] + self._slope[:2] * ahead, float(np.exp(self._level[2] + growth))
+        (x, y, size), (vx, vy, growth) = self._level, self._slope
+        return x + vx * ahead, y + vy * ahead, math.exp(size + min(max(growth * ahead, -_MAX_GROWTH), _MAX_GROWTH))
 
 
 def _costs(tracks: list[_Track], dets: _Frame, frame: int, max_distance: float) -> tuple[np.ndarray, np.ndarray]:
@@ -234,13 +238,14 @@ def _costs(tracks: list[_Track], dets: _Frame, frame: int, max_distance: float) 
     if not live or not len(dets) or not dets.usable.any():
         return cost, rivals
     tr = [tracks[i] for i in live]
-    predicted = [t.predict(frame) for t in tr]
-    centres = np.array([p[0] for p in predicted])  # (T, 2)
-    sizes = np.array([p[1] for p in predicted])  # (T,)
+    predicted = np.array([t.predict(frame) for t in tr])
+    centres, sizes = predicted[:, :2], predicted[:, 2]  # (T, 2), (T,)
     slack = 1.0 + GAP_GROWTH * (frame - np.array([t.seen for t in tr], dtype=np.float64) - 1.0)  # (T,)
-    position = np.linalg.norm(dets.centre[None] - centres[:, None], axis=-1) / (sizes * slack)[:, None]
+    offset = dets.centre[None] - centres[:, None]
+    position = np.sqrt(np.einsum("tdk,tdk->td", offset, offset)) / (sizes * slack)[:, None]
     both = np.array([t.mask for t in tr])[:, None] & dets.mask[None]  # (T, D, J)
-    apart = np.linalg.norm(np.array([t.layout for t in tr])[:, None] - dets.layout[None], axis=-1)
+    apart = np.array([t.layout for t in tr])[:, None] - dets.layout[None]
+    apart = np.sqrt(np.einsum("tdjk,tdjk->tdj", apart, apart))
     common = both.sum(-1)
     shape = np.where(common >= 3, (apart * both).sum(-1) / np.maximum(common, 1), np.inf) / slack[:, None]
     size = np.abs(np.log(dets.size[None] / sizes[:, None]))
