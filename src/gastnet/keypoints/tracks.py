@@ -127,7 +127,8 @@ class _Frame:
     """
 
     def __init__(self, people: list[tuple[np.ndarray, np.ndarray]], frame: int) -> None:
-        self.keypoints, self.scores = [], []
+        self.keypoints: list[np.ndarray] = []
+        self.scores: list[np.ndarray] = []
         for i, (kp, sc) in enumerate(people):
             kp, sc = np.asarray(kp, dtype=np.float64), np.asarray(sc, dtype=np.float64)
             if kp.ndim != 2 or kp.shape[1] != 2 or sc.shape != kp.shape[:1] or (self.keypoints and
@@ -327,7 +328,8 @@ def link_detections(
     is more likely the detector mixing them): such detections are in no track.
 
     Returns the tracks numbered in order of first appearance, each holding its detections as given
-    (keypoints (T, J, 2), scores (T, J), float64). Costs about 0.3 ms per frame for a few people.
+    (keypoints (T, J, 2), scores (T, J), float64). Costs about 0.5 ms per frame with two people, 1 ms
+    with four, on one core of a busy 2-core machine.
     """
     if max_gap < 0:
         raise ValueError(f"max_gap must be 0 or more frames, got {max_gap}")
