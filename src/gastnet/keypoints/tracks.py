@@ -298,8 +298,8 @@ def link_detections(
 
     Args:
         detections: for every frame, a list of (keypoints (J, 2) pixels, scores (J,) in [0, 1]),
-            in any order; Human3.6M-17 (J = 17) is compared by torso and bones, other layouts by
-            all their joints.
+            in any order; Human3.6M-17 (J = 17) is placed by its torso and sized by its bones,
+            other layouts by all their joints.
         max_gap: frames a person may go unseen (hidden behind someone, missed by the detector)
             and keep their track.
         max_distance: the position gate: the largest distance between where a track expects its
@@ -320,12 +320,18 @@ def link_detections(
     - **size**: ``|log(detection height / expected height)|``, the expected height following
       the track's growth (people walking towards or away from the camera).
 
-    A pair outside a gate (``max_distance``, :data:`MAX_SHAPE`, :data:`MAX_SIZE_RATIO`) is never
-    matched. A match that is not clear (:data:`AMBIGUITY`) is dropped: its track misses that frame
-    rather than risk a swap. Confirmed tracks (:data:`MIN_HITS` detections) choose first; newer
-    tracks take what is left. A detection left over starts a new track, unless it was ambiguous
-    or lies within the position gate of two confirmed tracks (someone between two tracked people
-    is more likely the detector mixing them): such detections are in no track.
+    A pair outside a gate (``max_distance``, :data:`MAX_SHAPE`, :data:`MAX_SIZE_RATIO`; where a
+    detection is within the position gate of two tracks, people overlap and a detector mixes
+    their joints, so the shape gate tightens to :data:`MAX_SHAPE_CROWDED`) is never matched. A
+    match that is not clear (:data:`AMBIGUITY` against every other track, and every other
+    detection that is not a second skeleton of the same person) is dropped: its track misses that
+    frame rather than risk a swap. A track lost for more than ``max_gap`` frames stays a rival
+    for ``max_gap`` frames more (of every track but the one that starts where it was lost), so
+    that the track of someone it was crossing cannot take its person. Confirmed tracks
+    (:data:`MIN_HITS` detections) choose first; newer tracks take what is left. A detection left
+    over starts a new track, unless it was ambiguous, lies within the position gate of two
+    confirmed tracks (someone between two tracked people is more likely the detector mixing
+    them) or is a second skeleton of someone already placed: such detections are in no track.
 
     Returns the tracks numbered in order of first appearance, each holding its detections as given
     (keypoints (T, J, 2), scores (T, J), float64). Costs about 0.5 ms per frame with two people, 1 ms
