@@ -61,15 +61,15 @@ def _path_error(result, footage) -> float:
 
 @pytest.mark.slow
 def test_a_panning_camera_keeps_the_world_still(model):
-    """Turning 20+ degrees to follow a walker: with the measured motion the floor and the path are
-    as right as for a fixed camera; taken as a fixed camera they are not."""
+    """Turning 60 degrees to follow a walker: with the measured motion the floor is level and the path
+    right; taken as a fixed camera the path is not (41% of the distance walked off against 1.4%)."""
     footage = follow_walk(straight_walk(4.0), 25.0, size=(640, 360), fov_deg=65.0, wobble_deg=2.0)
     assert footage.kind == "rotating"
     compensated, fixed = _lift(footage, model, True), _lift(footage, model, False)
     assert compensated.camera["motion"] == "rotating"
     assert len(compensated.camera["rotations"]) == len(footage)
     assert any("panning" in n for n in compensated.notes), compensated.notes
-    floor_ok, floor_bad = _floor_error_deg(compensated, footage), _floor_error_deg(fixed, footage)
+    floor_ok = _floor_error_deg(compensated, footage)
     path_ok, path_bad = _path_error(compensated, footage), _path_error(fixed, footage)
     assert floor_ok < 2.0 and path_ok < 0.06, (floor_ok, path_ok)
     assert path_bad > 3 * path_ok, (path_ok, path_bad)
