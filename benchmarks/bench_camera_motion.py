@@ -53,8 +53,6 @@ import torch
 
 from gastnet import create_model
 from gastnet.camera import normalize_screen_coordinates, project_to_2d
-from gastnet.data.cmu import load_cmu_bvh
-from gastnet.data.sources import load_dataset_mocap
 from gastnet.inference.lift import lift_at_model_rate
 from gastnet.inference.options import DEFAULT_MODELS
 from gastnet.inference.placement import focal_from_fov, place_in_world, root_translation
@@ -63,24 +61,13 @@ from gastnet.video.motion import CameraMotion, CameraMotionEstimator, to_referen
 
 # the camera placement and the synthetic footage are shared with the tests and live there
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers import floor_frame, place_camera  # noqa: E402
+from helpers import floor_frame, place_camera, real_walks  # noqa: E402
 from synthetic_footage import Footage, fixed_camera, follow_walk, straight_walk  # noqa: E402
 
 SIZE = (1920, 1080)
 FOV, HEIGHT, PITCH = 65.0, 1.6, 10.0  # lens across (deg), camera height (m), static camera's pitch down (deg)
 PAN_DISTANCE, WOBBLE = 4.0, 1.0  # the panning camera: metres from the middle of the walk; handheld wobble (deg)
 PELVIS, THORAX, ANKLES = 0, 8, (3, 6)
-
-
-def load_walks(data_dir: Path) -> list[tuple[str, np.ndarray, float]]:
-    """(name, world poses (T, 17, 3) metres z up, fps) of the real walks."""
-    h36m = load_dataset_mocap("h36m", data_dir)
-    walks = [(f"{s} {a}", h36m.positions[s][a][::2].astype(np.float64), 25.0)
-             for s in ("S9", "S11") for a in ("Walking 1", "Walking 2")]
-    for name in ("131_01", "131_02"):
-        world, fps = load_cmu_bvh(data_dir / "cmu" / f"{name}.bvh", 30.0)
-        walks.append((f"CMU {name}", world.astype(np.float64), fps))
-    return walks
 
 
 def angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -212,7 +199,7 @@ def main() -> None:
     rows: dict[tuple[str, str, str], list[dict[str, float]]] = defaultdict(list)
     checks: dict[tuple[str, str], list[str]] = defaultdict(list)
     per_walk = []
-    for name, world, fps in load_walks(args.data_dir):
+    for name, world, fps in real_walks(args.data_dir):
         data = "CMU" if name.startswith("CMU") else "H36M"
         for camera, footage in cameras(world, fps).items():
             cam = footage.camera_joints

@@ -39,8 +39,6 @@ import torch
 
 from gastnet import create_model
 from gastnet.camera import normalize_screen_coordinates, project_to_2d
-from gastnet.data.cmu import load_cmu_bvh
-from gastnet.data.sources import load_dataset_mocap
 from gastnet.inference.focal import combine_focal, estimate_focal
 from gastnet.inference.lift import lift_at_model_rate
 from gastnet.inference.pipeline import DEFAULT_MODELS
@@ -54,21 +52,10 @@ from gastnet.skeleton import H36M_17
 
 # the camera placement is shared with tests/test_placement.py and lives with the tests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers import floor_frame, place_camera  # noqa: E402
+from helpers import floor_frame, place_camera, real_walks  # noqa: E402
 
 SIZE = (1920, 1080)
 CAMERAS = ((60.0, 1.6, 10.0), (75.0, 1.3, 6.0), (90.0, 1.0, 3.0))  # lens across (deg), height (m), pitch down (deg)
-
-
-def load_walks(data_dir: Path) -> list[tuple[str, np.ndarray, float]]:
-    """(name, world poses (T, 17, 3) metres z up, fps) of the real walks."""
-    h36m = load_dataset_mocap("h36m", data_dir)
-    walks = [(f"{s} {a}", h36m.positions[s][a][::2].astype(np.float64), 25.0)
-             for s in ("S9", "S11") for a in ("Walking 1", "Walking 2")]
-    for name in ("131_01", "131_02"):
-        world, fps = load_cmu_bvh(data_dir / "cmu" / f"{name}.bvh", 30.0)
-        walks.append((f"CMU {name}", world.astype(np.float64), fps))
-    return walks
 
 
 def lift(model: torch.nn.Module, pixels: np.ndarray, fps: float) -> np.ndarray:
@@ -106,7 +93,7 @@ def main() -> None:
     rows: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     lenses: dict[tuple[str, str, str], list[dict]] = defaultdict(list)  # (data, direction, 2D) -> per case
     cases = []
-    for name, world, fps in load_walks(args.data_dir):
+    for name, world, fps in real_walks(args.data_dir):
         for direction in ("across", "toward/away"):
             for fov, height, pitch in CAMERAS:
                 rot, eye = place_camera(world, direction, fov, height, pitch)

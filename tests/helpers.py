@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
+from gastnet.data.cmu import load_cmu_bvh
+from gastnet.data.sources import load_dataset_mocap
 from gastnet.examples import synthetic_walk_3d
 from gastnet.inference.placement import focal_from_fov
 from gastnet.model import GlobalAttention, SemanticGraphConv
@@ -172,3 +174,15 @@ def floor_frame(world: np.ndarray, rot: np.ndarray, eye: np.ndarray) -> np.ndarr
     x /= np.linalg.norm(x)
     axes = np.stack([x, np.cross([0.0, 0.0, 1.0], x), [0.0, 0.0, 1.0]])
     return (world - eye * np.array([1.0, 1.0, 0.0])) @ axes.T
+
+
+def real_walks(data_dir: Path) -> list[tuple[str, np.ndarray, float]]:
+    """(name, world poses (T, 17, 3) metres z up, fps) of the real walks of the trajectory and camera-motion
+    benchmarks: Human3.6M S9 and S11 "Walking 1/2" at 25 fps, CMU 131_01 and 131_02 at 30 fps."""
+    h36m = load_dataset_mocap("h36m", data_dir)
+    walks = [(f"{s} {a}", h36m.positions[s][a][::2].astype(np.float64), 25.0)
+             for s in ("S9", "S11") for a in ("Walking 1", "Walking 2")]
+    for name in ("131_01", "131_02"):
+        world, fps = load_cmu_bvh(data_dir / "cmu" / f"{name}.bvh", 30.0)
+        walks.append((f"CMU {name}", world.astype(np.float64), fps))
+    return walks
