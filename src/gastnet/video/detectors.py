@@ -131,7 +131,7 @@ class MediaPipePoseDetector:
 class MultiPersonDetector:
     """Several people with a one-person backend: find a person, hide them, look again.
 
-    Each slot is its own backend instance (for MediaPipe: its own tracker), run on the frame with
+    Each slot is its own backend instance (for MediaPipe: its own tracker; made when first needed), run on the frame with
     the people of the earlier slots painted over (their keypoint box grown by ``margin``). Slots
     stop at the first that finds nobody. A slot that found nobody looks again only every
     ``search_every`` frames (a newcomer is picked up within that many frames), so a video of one
@@ -152,7 +152,9 @@ class MultiPersonDetector:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
         if search_every < 1:
             raise ValueError(f"search_every must be at least 1, got {search_every}")
-        self.slots = [backend() for _ in range(max_people)]
+        self.max_people = max_people
+        self._backend = backend
+        self.slots = [backend()]  # the others are made when first needed (a MediaPipe graph takes ~0.5 s to start)
         self.margin = margin
         self.search_every = search_every
         self._found = [False] * max_people  # did each slot find someone the last time it ran
@@ -163,15 +165,20 @@ class MultiPersonDetector:
         work = frame
         searching = self._frame % self.search_every == 0
         self._frame += 1
-        for i, slot in enumerate(self.slots):
+        for i in range(self.max_people):
             # a slot that found nobody last time waits for the next search frame
-            people = slot.detect(work) if i == 0 or self._found[i] or searching else []
+            if not (i == 0 or self._found[i] or searching):
+                self._found[i:] = [False] * (self.max_people - i)
+                break
+            if i == len(self.slots):
+                self.slots.append(self._backend())
+            people = self.slots[i].detect(work)
             if not people:
-                self._found[i:] = [False] * (len(self.slots) - i)
+                self._found[i:] = [False] * (self.max_people - i)
                 break
             self._found[i] = True
             found.append(people[0])
-            if slot is not self.slots[-1]:
+            if i < self.max_people - 1:
                 work = work.copy() if work is frame else work
                 x0, y0, x1, y1 = people[0].box
                 dx, dy = self.margin * (x1 - x0), self.margin * (y1 - y0)
