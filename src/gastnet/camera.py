@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 __all__ = [
+    "DEFAULT_FOV_DEG",
+    "fov_from_focal",
     "quaternion_rotate",
     "quaternion_conjugate",
     "world_to_camera",
@@ -148,6 +150,15 @@ def image_coordinates(points: ArrayT, width: float, height: float) -> ArrayT:
     return (points + _like(points, [1.0, height / width])) * width / 2
 
 
+DEFAULT_FOV_DEG = 65.0
+"""Field of view (degrees) across the long side of the image assumed when the lens is unknown.
+
+A phone's main camera is ~26 mm full-frame equivalent: 2 atan(37.7 / 2 / 26) = 72 degrees across
+the long side of a 16:9 frame, and video modes crop a few percent more for stabilisation (~65-70);
+ordinary webcams (~78 degrees diagonal) have ~60-70 across. The depth found scales with the focal
+length, so a 10% wrong focal length gives people 10% too far or too near and the camera too high
+or too low by as much."""
+
 def fov_to_focal(fov_deg: float, aspect: float) -> float:
     """Normalised focal length f_n of a lens with ``fov_deg`` across the long side of a ``aspect`` image.
 
@@ -156,6 +167,19 @@ def fov_to_focal(fov_deg: float, aspect: float) -> float:
     """
     long_side = 1.0 if aspect >= 1 else 1.0 / aspect
     return long_side / math.tan(math.radians(fov_deg) / 2)
+
+
+def fov_from_focal(focal_px: float, image_size: tuple[int, int]) -> float:
+    """Field of view (degrees) across the long side of ``image_size`` (w, h) of a focal length in pixels.
+
+    >>> round(fov_from_focal(960.0, (1920, 1080)), 6)
+    90.0
+    """
+    if not (focal_px > 0 and math.isfinite(focal_px)):
+        raise ValueError(f"focal length must be a positive number of pixels, got {focal_px}")
+    if min(image_size) <= 0:
+        raise ValueError(f"image size must be positive, got {image_size}")
+    return math.degrees(2 * math.atan(max(image_size) / 2 / focal_px))
 
 
 def look_at(eye: torch.Tensor, target: torch.Tensor, roll: torch.Tensor | None = None) -> torch.Tensor:

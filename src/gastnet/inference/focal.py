@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..camera import fov_from_focal
 from .placement import DEFAULT_FOV_DEG, focal_from_fov, root_translation
 
 __all__ = ["PRIOR_SIGMA_LOG", "FocalLengthEstimate", "combine_focal", "default_focal", "estimate_focal", "fov_from_focal"]
@@ -156,19 +157,6 @@ def _erfinv(y: float) -> float:
         middle = (low + high) / 2
         low, high = (middle, high) if math.erf(middle) < y else (low, middle)
     return (low + high) / 2
-
-
-def fov_from_focal(focal_px: float, image_size: tuple[int, int]) -> float:
-    """Field of view (degrees) across the long side of ``image_size`` (w, h) of a focal length in pixels.
-
-    >>> round(fov_from_focal(960.0, (1920, 1080)), 6)
-    90.0
-    """
-    if not (focal_px > 0 and math.isfinite(focal_px)):
-        raise ValueError(f"focal length must be a positive number of pixels, got {focal_px}")
-    if min(image_size) <= 0:
-        raise ValueError(f"image size must be positive, got {image_size}")
-    return math.degrees(2 * math.atan(max(image_size) / 2 / focal_px))
 
 
 def default_focal(image_size: tuple[int, int], note: str = "no focal length measured") -> FocalLengthEstimate:

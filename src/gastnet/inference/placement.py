@@ -22,22 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..camera import fov_to_focal
+from ..camera import DEFAULT_FOV_DEG, fov_to_focal
 from ..keypoints.outliers import find_jumps, jitter
 from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 
 __all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M",
            "WorldPlacement", "body_scale", "clean_root_path", "focal_from_fov", "limit_root_motion", "place_in_world",
            "root_jumps", "root_translation", "smooth_depth"]
-
-DEFAULT_FOV_DEG = 65.0
-"""Field of view (degrees) across the long side of the image assumed when the lens is unknown.
-
-A phone's main camera is ~26 mm full-frame equivalent: 2 atan(37.7 / 2 / 26) = 72 degrees across
-the long side of a 16:9 frame, and video modes crop a few percent more for stabilisation (~65-70);
-ordinary webcams (~78 degrees diagonal) have ~60-70 across. The depth found scales with the focal
-length, so a 10% wrong focal length gives people 10% too far or too near and the camera too high
-or too low by as much."""
 
 ANKLE_HEIGHT_FRACTION = 0.039
 """Height of the ankle joint above the sole as a fraction of stature (standard anthropometric tables)."""

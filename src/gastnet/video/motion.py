@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..camera import fov_to_focal
+from ..camera import DEFAULT_FOV_DEG, fov_from_focal, fov_to_focal
 from .reader import require_cv2
 
 __all__ = ["DEFAULT_FOV_DEG", "MAX_ROTATION_COST", "MIN_SELF_CALIBRATION_DEG", "NON_ROTATION_FRAMES",
@@ -81,10 +81,6 @@ MIN_SELF_CALIBRATION_DEG = 5.0
 """:func:`focal_from_homographies` needs a pair of frames whose optical axes are at least this many
 degrees apart (a pan or tilt; a roll tells nothing about the focal length)."""
 
-DEFAULT_FOV_DEG = 65.0
-"""Field of view (degrees across the long side) assumed by :meth:`CameraMotionEstimator.finish`
-when no focal length is given and the background cannot fix one; the same as
-``gastnet.inference.placement.DEFAULT_FOV_DEG``."""
 
 MAX_ROTATION_COST = 0.1
 """The most :func:`focal_from_homographies` accepts of its cost at the best focal length (the median
@@ -304,7 +300,7 @@ def focal_from_homographies(homographies: np.ndarray, image_size: tuple[int, int
     own_best = np.argmin(own, axis=0)
     pair_f = np.exp([log_f[i] + _v_vertex(own[i - 1: i + 2, n], log_f, i) for n, i in enumerate(own_best)])
     low, high = np.percentile(pair_f, [25, 75]) if len(pair_f) > 1 else (focal, focal)
-    fov = math.degrees(2 * math.atan(long_side / 2 / focal))
+    fov = fov_from_focal(focal, image_size)
     return FocalEstimate(focal, min(float(low), focal), max(float(high), focal), fov, int(used.sum()),
                          float(np.degrees(turn[best][used]).max()), float(cost[best]))
 
