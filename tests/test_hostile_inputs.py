@@ -535,3 +535,20 @@ def test_the_folder_is_locked_from_the_start_of_the_work(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "lift", lift_while_another_run_tries)
     assert main(_walk_npy(tmp_path) + ["--overwrite"]) == 0
     assert seen == ["refused"]
+
+
+@pytest.mark.parametrize("name, content", [
+    ("photo.jpg", b"\xff\xd8\xff\xe0" + b"not a picture" * 20),  # a JPEG's first bytes, then garbage
+    ("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00garbage" * 50),  # an mp4's box header, then garbage
+    ("clip.mov", b""),
+])
+def test_a_photo_or_video_that_is_not_one_gives_one_line_and_exit_2(tmp_path, capsys, name, content):
+    """Photos and videos from strangers (read by OpenCV and PyAV): one line naming the file, exit 2, nothing written."""
+    from gastnet.cli.main import main
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["lift", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and name in err, err
+    assert not (tmp_path / "out").exists()
