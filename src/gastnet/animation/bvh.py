@@ -5,6 +5,11 @@ Conventions: a joint's channels list its rotation axes in the order they compose
 in degrees; a child's position is ``parent_position + parent_global_rotation @ offset``. Written
 files use Y up (Blender's BVH importer turns them upright), metres, and the channel order
 ``Zrotation Xrotation Yrotation``.
+
+Two writers: :func:`write_rig_bvh` writes the motion of one rigid :class:`~gastnet.animation.rig.Rig`
+(a T-pose rest, rotations exact for positions with the rig's bones, one frame per video frame);
+:func:`write_bvh` solves a rest pose and rotations from positions of any bone lengths (frame 0's
+directions as the rest pose).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import numpy as np
 
 from ..fileio import atomic_path
 from ..skeleton import Skeleton
+from .rig import Y_UP, Rig
 
-__all__ = ["BvhMotion", "read_bvh", "forward_kinematics", "write_bvh", "euler_to_matrix"]
+__all__ = ["BvhMotion", "read_bvh", "forward_kinematics", "write_bvh", "write_rig_bvh", "euler_to_matrix",
+           "continuous_euler_zxy", "pad_frames"]
 
 
 @dataclass
@@ -134,6 +141,138 @@ def _matrix_to_euler_zxy(m: np.ndarray) -> np.ndarray:
     z = np.arctan2(-m[..., 0, 1], m[..., 1, 1])
     y = np.arctan2(-m[..., 2, 0], m[..., 2, 2])
     return np.rad2deg(np.stack([z, x, y], -1))
+
+
+def continuous_euler_zxy(rotations: np.ndarray) -> np.ndarray:
+    """Angles (T, ..., 3) in degrees, order Z, X, Y (``Rz @ Rx @ Ry``), of rotations (T, ..., 3, 3) over
+    time, continuous from frame to frame.
+
+    Every rotation has two Euler triples (``(z, x, y)`` and ``(z + 180, 180 - x, y + 180)``), each
+    angle up to whole turns; frame 0 takes the one with ``x`` in [-90, 90], every later frame the
+    triple nearest the previous frame's (no 360-degree jumps). At gimbal lock (``x`` = +-90 degrees,
+    where only ``z + y`` or ``z - y`` is defined) ``z`` keeps its previous value.
+
+    >>> turn = euler_to_matrix(np.array([[170.0, 0, 0], [-170.0, 0, 0]]), "ZXY")
+    >>> np.round(continuous_euler_zxy(turn)[:, 0], 6).tolist()
+    [170.0, 190.0]
+    """
+    m = np.asarray(rotations, np.float64)
+    out = np.zeros(m.shape[:-1])
+    if len(m) == 0:
+        return out
+    principal = _matrix_to_euler_zxy(m)  # (T, ..., 3) degrees
+    cos_x = np.hypot(m[..., 2, 0], m[..., 2, 2])
+    locked = cos_x < 1e-9
+    # at the lock: Rz(z) Rx(+-90) Ry(y) == Rz(z +- y) Rx(+-90), the sum from the first column
+    sum_z_y = np.rad2deg(np.arctan2(m[..., 1, 0], m[..., 0, 0]))
+    sign = np.where(m[..., 2, 1] >= 0, 1.0, -1.0)
+    for t in range(len(m)):
+        prev = out[t - 1] if t else np.zeros(m.shape[1:-2] + (3,))
+        first = principal[t].copy()
+        if locked[t].any():
+            lock = locked[t]
+            first[lock, 0] = prev[lock, 0]
+            first[lock, 1] = 90.0 * sign[t][lock]
+            first[lock, 2] = sign[t][lock] * (sum_z_y[t][lock] - prev[lock, 0])
+        if t == 0:
+            out[0] = first
+            continue
+        second = np.stack([first[..., 0] + 180.0, 180.0 - first[..., 1], first[..., 2] + 180.0], -1)
+        candidates = []
+        for c in (first, second):
+            c = c + 360.0 * np.round((prev - c) / 360.0)  # each angle the nearest whole turn away from prev
+            candidates.append(c)
+        far = [np.sum((c - prev) ** 2, -1) for c in candidates]
+        out[t] = np.where((far[1] < far[0])[..., None], candidates[1], candidates[0])
+    return out
+
+
+def pad_frames(values: np.ndarray, start_frame: int, num_frames: int | None) -> np.ndarray:
+    """``values`` (T, ...) placed at frames ``start_frame`` .. ``start_frame + T - 1`` of ``num_frames``
+    frames (default ``start_frame + T``): the frames before hold the first value, those after the last.
+
+    >>> pad_frames(np.array([1, 2]), 2, 5).tolist()
+    [1, 1, 1, 2, 2]
+    """
+    values = np.asarray(values)
+    if len(values) == 0:
+        raise ValueError("no frames to write")
+    if start_frame < 0:
+        raise ValueError(f"start_frame must be >= 0, got {start_frame}")
+    total = start_frame + len(values) if num_frames is None else int(num_frames)
+    if total < start_frame + len(values):
+        raise ValueError(f"{len(values)} frames from frame {start_frame} do not fit in {total} frames")
+    index = np.clip(np.arange(total) - start_frame, 0, len(values) - 1)
+    return values[index]
+
+
+def write_rig_bvh(path: str | os.PathLike[str], rig: Rig, positions: np.ndarray, fps: float,
+                  start_frame: int = 0, num_frames: int | None = None) -> Path:
+    """Write the motion of ``rig`` posed at ``positions`` (T, J, 3) metres (world, z up, with the rig's
+    bone lengths, e.g. from :mod:`gastnet.inference.fit`) as a BVH file; returns ``path``.
+
+    The file is Y up (``(x, y, z)`` z-up -> ``(x, z, -y)``, :data:`~gastnet.animation.rig.Y_UP`:
+    the person faces +z), in metres. Its hierarchy is the rig's :attr:`~Rig.nodes` (the joints plus
+    a zero-offset ``<joint>_to_<child>`` node per child of a joint with several children), every
+    node a ``JOINT`` with ``Zrotation Xrotation Yrotation`` channels (the root also ``Xposition
+    Yposition Zposition`` first); a joint without children ends in an ``End Site`` a quarter of its
+    bone further along. The offsets are the rig's T-pose, so with every angle zero the file stands
+    in that T-pose, and the angles are the rig's solved local rotations, continuous over time
+    (:func:`continuous_euler_zxy`).
+
+    Frames line up with the video: the file has ``num_frames`` frames (default ``start_frame + T``)
+    at ``fps``, and its frame k is video frame k: ``positions[0]`` is frame ``start_frame``, the
+    frames before it hold the first pose and those after the person's last frame the last pose.
+    (Blender's BVH importer puts file frame 0 at scene frame 1 by default.)
+    """
+    positions = np.asarray(positions, np.float64)
+    sk = rig.skeleton
+    if positions.ndim != 3 or positions.shape[1:] != (sk.num_joints, 3):
+        raise ValueError(f"expected positions (T, {sk.num_joints}, 3), got {positions.shape}")
+    if not np.isfinite(positions).all():
+        raise ValueError("positions must be finite")
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    up = positions @ Y_UP.T
+    upright = rig.rotated(Y_UP)
+    nodes = upright.nodes
+    angles = continuous_euler_zxy(upright.solve(up))  # (T, N, 3)
+    angles = pad_frames(angles, start_frame, num_frames)
+    root = pad_frames(up[:, sk.root], start_frame, num_frames)
+    lines = ["HIERARCHY"]
+
+    def emit(node: int, depth: int) -> None:
+        pad = "\t" * depth
+        kind = "ROOT" if nodes.parents[node] < 0 else "JOINT"
+        x, y, z = nodes.offsets[node]
+        lines.append(f"{pad}{kind} {nodes.names[node]}")
+        lines.append(f"{pad}{{")
+        lines.append(f"{pad}\tOFFSET {x:.6f} {y:.6f} {z:.6f}")
+        chans = "6 Xposition Yposition Zposition" if kind == "ROOT" else "3"
+        lines.append(f"{pad}\tCHANNELS {chans} Zrotation Xrotation Yrotation")
+        for child in nodes.children[node]:
+            emit(child, depth + 1)
+        if not nodes.children[node]:
+            ex, ey, ez = nodes.offsets[node] / 4
+            lines.append(f"{pad}\tEnd Site\n{pad}\t{{\n{pad}\t\tOFFSET {ex:.6f} {ey:.6f} {ez:.6f}\n{pad}\t}}")
+        lines.append(f"{pad}}}")
+
+    emit(0, 0)
+    order: list[int] = []
+
+    def walk(node: int) -> None:
+        order.append(node)
+        for child in nodes.children[node]:
+            walk(child)
+
+    walk(0)
+    lines += ["MOTION", f"Frames: {len(root)}", f"Frame Time: {1.0 / fps:.9f}"]
+    table = np.concatenate([root, angles[:, order].reshape(len(root), -1)], 1)
+    lines += [" ".join(f"{v:.6f}" for v in row) for row in table]
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
