@@ -248,3 +248,41 @@ def test_ablate_trains_and_tabulates_each_variant(tiny_h36m, tmp_path, capsys):
     no_ac = gastnet.create_model(tmp_path / "abl" / "gastnet_rf27_ablation_no_ac" / "checkpoint_last.pt")
     assert no_ac.attention_blocks[0].local.graphs == ("symmetric",)
     assert "| gastnet_rf27_ablation_no_as |" in capsys.readouterr().out
+
+
+# -- the velocity / acceleration term ---------------------------------------------------------------
+
+
+def test_temporal_loss_is_zero_for_a_perfect_prediction_and_hand_computed_for_a_wrong_one():
+    from gastnet.evaluation.metrics import mpjpe
+    from gastnet.training.trainer import target_frames, temporal_error, training_loss
+
+    target = torch.randn(4, 3, 17, 3, generator=torch.Generator().manual_seed(0))
+    loss, position = training_loss(target.clone(), target, velocity_weight=1.0, acceleration_weight=2.0)
+    assert loss.item() == 0.0 and position.item() == 0.0
+    # one joint of one sample is 3 cm off in x in the middle frame, 4 cm in y in the last: positions err
+    # 0, 0.03, 0.04 m; velocities (frame 1 - 0, 2 - 1): (0.03, 0, 0) and (-0.03, 0.04, 0), errors 0.03
+    # and 0.05; acceleration (-0.06, 0.04, 0), error sqrt(0.0036 + 0.0016)
+    pred = target.clone()
+    pred[0, 1, 5, 0] += 0.03
+    pred[0, 2, 5, 1] += 0.04
+    n = 4 * 17
+    assert temporal_error(pred, target, 1).item() == pytest.approx((0.03 + 0.05) / (n * 2), rel=1e-4)
+    assert temporal_error(pred, target, 2).item() == pytest.approx(math.sqrt(0.0052) / n, rel=1e-4)
+    loss, position = training_loss(pred, target, velocity_weight=1.0, acceleration_weight=2.0)
+    expected_position = (0.03 + 0.04) / (n * 3)
+    assert position.item() == pytest.approx(expected_position, rel=1e-4)
+    assert loss.item() == pytest.approx(expected_position + (0.08 / (n * 2)) + 2 * math.sqrt(0.0052) / n, rel=1e-4)
+    # weight 0: the old loss (MPJPE) exactly, the very same tensor
+    one_frame = pred[:, 1:2]
+    plain, position = training_loss(one_frame, target[:, 1:2])
+    assert plain is position and torch.equal(plain, mpjpe(one_frame, target[:, 1:2]))
+    assert [target_frames(tiny_config(*s).train) for s in ([], ["train.velocity_weight=1"],
+                                                           ["train.acceleration_weight=0.5"])] == [1, 2, 3]
+
+
+def test_a_velocity_term_needs_video_windows(tiny_h36m, tmp_path):
+    with pytest.raises(ValueError, match="velocity_weight and acceleration_weight need"):
+        Trainer(tiny_config("train.velocity_weight=1"), tmp_path / "run", data_dir=tiny_h36m, progress=False)
+    with pytest.raises(ValueError, match=r"velocity_weight must be a number in \[0, 1000\]"):
+        tiny_config("train.velocity_weight=-1")

@@ -216,3 +216,66 @@ def test_real_camera_samples_match_the_datasets_own_projection():
         assert matches == [True]
     with pytest.raises(ValueError, match="calibrated cameras"):
         VideoWindowLoader(world, 50.0, 9, 8, plain)
+
+
+def test_windows_with_several_targets_extend_the_window_and_keep_the_single_target_batches():
+    world = [walking_world(200), walking_world(150, 5)]
+    plain = VideoAugmentation(flip=False, bodies=None, joint_definitions=None, detector=None)
+    one = VideoWindowLoader(world, 50.0, 9, 8, plain, samples_per_epoch=16, seed=4)
+    three = VideoWindowLoader(world, 50.0, 9, 8, plain, samples_per_epoch=16, seed=4, target_frames=3)
+    x1, y1 = next(one.epoch(0))
+    x3, y3 = next(three.epoch(0))
+    assert x3.shape == (8, 11, 17, 2) and y3.shape == (8, 3, 17, 3)
+    # the drawn frame is the middle target, seen through the same camera: the single-target batch
+    assert torch.allclose(x3[:, 1:10], x1, atol=1e-6) and torch.allclose(y3[:, 1:2], y1, atol=1e-6)
+    concat = torch.from_numpy(np.concatenate(world))
+    frames, fps = torch.tensor([100, 250]), torch.tensor([50.0, 25.0])
+    windows = three.windows(frames, fps)
+    assert torch.allclose(windows[0, 4:7], concat[99:102]) and torch.allclose(windows[1, 4:7], concat[248:253:2])
+    causal = VideoWindowLoader(world, 50.0, 9, 4, plain, causal=True, target_frames=3)
+    assert torch.allclose(causal.windows(torch.tensor([100]), torch.tensor([50.0]))[0, -3:], concat[98:101])
+    with pytest.raises(ValueError, match="target_frames must be positive"):
+        VideoWindowLoader(world, 50.0, 9, 4, plain, target_frames=0)
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["centred", "causal"])
+def test_a_grown_receptive_field_starts_as_the_smaller_model(causal):
+    from gastnet.model.checkpoint import grow_weights
+    from helpers import randomize
+
+    suffix = "_causal" if causal else ""
+    torch.manual_seed(0)
+    small = randomize(create_model(f"gastnet_rf27_c32{suffix}")).eval()
+    big = create_model(f"gastnet_rf81_c32{suffix}")
+    calibration = torch.randn(16, 81, 17, 2) * 0.3
+    grow_weights(big, small.state_dict(), "test", calibration)
+    big.eval()
+    x = torch.randn(3, 81, 17, 2, generator=torch.Generator().manual_seed(1)) * 0.3
+    first = 54 if causal else 27  # the RF-27 window inside the RF-81 one
+    with torch.no_grad():
+        for form in ("dilated", "strided"):
+            small.form = big.form = form
+            assert torch.allclose(big(x), small(x[:, first : first + 27]), atol=1e-5)
+        # a sequence (dilated, edge-padded) too, frame for frame
+        seq = torch.randn(1, 40, 17, 2) * 0.3
+        small.form = big.form = "dilated"
+        assert torch.allclose(big.forward_sequence(seq), small.forward_sequence(seq), atol=1e-5)
+    # the calibration changed no running statistic of the copied layers, and the new block learns
+    assert torch.equal(big.state_dict()["stem_norm.running_mean"], small.state_dict()["stem_norm.running_mean"])
+    big.train()
+    big.form = "strided"
+    big(x).square().sum().backward()
+    assert big.temporal_blocks[2].pointwise.norm.weight.grad.abs().sum() > 0
+    assert big.head.weight.grad[:, 256:].abs().sum() > 0
+
+
+def test_training_with_a_velocity_term_from_a_smaller_receptive_field(tiny_h36m, tmp_path):
+    small = tiny_config("augment.enabled=true", "augment.samples_per_epoch=64", "train.epochs=1",
+                        "model.filter_widths=[3, 3]")
+    Trainer(small, tmp_path / "rf9", data_dir=tiny_h36m, progress=False).run()
+    config = tiny_config("augment.enabled=true", "augment.samples_per_epoch=64", "model.filter_widths=[3, 3, 3]",
+                         "train.velocity_weight=1", "train.acceleration_weight=1", "train.eval_every=0",
+                         f'train.init="{tmp_path / "rf9" / "checkpoint_last.pt"}"')
+    history = Trainer(config, tmp_path / "rf27", data_dir=tiny_h36m, progress=False).run()
+    assert history[-1]["epoch"] == 2 and np.isfinite(history[-1]["train_mpjpe_mm"])
+    assert create_model(tmp_path / "rf27" / "checkpoint_last.pt").receptive_field == 27

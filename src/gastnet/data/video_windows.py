@@ -58,7 +58,8 @@ class VideoAugmentation:
 
 
 class VideoWindowLoader:
-    """Batches ``(inputs (B, RF, 17, 2) normalised, targets (B, 1, 17, 3) metres)`` of float32.
+    """Batches ``(inputs (B, RF + K - 1, 17, 2) normalised, targets (B, K, 17, 3) metres)`` of float32,
+    K = ``target_frames`` consecutive output frames at the drawn frame rate (1 by default).
 
     Args:
         sequences: world-frame Human3.6M-17 motion, one (N, 17, 3) array per sequence, metres, z up.
@@ -71,6 +72,9 @@ class VideoWindowLoader:
         seed, rank, world_size: as for :class:`~gastnet.data.windows.WindowLoader`.
         cameras: the calibrated cameras of each sequence (all with intrinsics and the same count),
             needed when ``augmentation.real_cameras`` > 0.
+        target_frames: K consecutive targets per sample (for a loss on their velocity): the window
+            grows by K - 1 frames; the drawn frame is the middle target (causal: the last), and all
+            K targets are seen through the same camera, each relative to its own root joint.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class VideoWindowLoader:
         rank: int = 0,
         world_size: int = 1,
         cameras: Sequence[Sequence[Camera]] | None = None,
+        target_frames: int = 1,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -100,8 +105,14 @@ class VideoWindowLoader:
         self.seq_start = torch.from_numpy(np.repeat(ends - lengths, lengths))
         self.seq_end = torch.from_numpy(np.repeat(ends - 1, lengths))  # last frame, inclusive
         self.source_fps = source_fps
+        if target_frames < 1:
+            raise ValueError(f"target_frames must be positive, got {target_frames}")
         self.receptive_field = receptive_field
-        self.target_index = receptive_field - 1 if causal else receptive_field // 2
+        self.target_frames = target_frames
+        self.window_length = receptive_field + target_frames - 1
+        self.first_target = receptive_field - 1 if causal else receptive_field // 2  # window index of target 1
+        # the drawn frame: the last target of a causal window, else the middle one
+        self.target_index = self.first_target + (target_frames - 1 if causal else (target_frames - 1) // 2)
         self.batch_size = batch_size
         self.augmentation = augmentation or VideoAugmentation()
         self.samples = samples_per_epoch or len(self.world)
@@ -121,9 +132,9 @@ class VideoWindowLoader:
         return -(-(self.samples // self.world_size) // self.batch_size)
 
     def windows(self, frames: torch.Tensor, fps: torch.Tensor) -> torch.Tensor:
-        """World windows (B, RF, 17, 3) around the global ``frames`` (B,) sampled at ``fps`` (B,)."""
+        """World windows (B, RF + K - 1, 17, 3) around the global ``frames`` (B,) sampled at ``fps`` (B,)."""
         step = self.source_fps / fps
-        offsets = torch.arange(self.receptive_field, dtype=torch.float32) - self.target_index
+        offsets = torch.arange(self.window_length, dtype=torch.float32) - self.target_index
         times = frames[:, None].float() + step[:, None] * offsets  # (B, RF) in source frames
         lo, hi = self.seq_start[frames][:, None].float(), self.seq_end[frames][:, None].float()
         times = torch.maximum(torch.minimum(times, hi), lo)
@@ -144,18 +155,19 @@ class VideoWindowLoader:
         if aug.bodies is not None:
             world = scale_bodies(world, aug.bodies, generator)
         target_pose = world[:, self.target_index]
+        target_poses = world[:, self.first_target : self.first_target + self.target_frames]  # (B, K, 17, 3)
         height = standing_height(target_pose)
         cameras = sample_cameras(target_pose[:, 0], height, aug.cameras, generator)
         seen = world
         if aug.joint_definitions is not None:
             seen = displace_joint_definitions(world, height, aug.joint_definitions, generator)
-        target = cameras.to_camera(target_pose[:, None])
+        target = cameras.to_camera(target_poses)
         inputs = cameras.project(seen)
         if self.real is not None:
             real = torch.rand(b, generator=generator) < aug.real_cameras
             which = torch.randint(self.real["q"].shape[1], (b,), generator=generator)
             params = {k: v[self.seq_id[frames], which] for k, v in self.real.items()}
-            target = torch.where(real[:, None, None, None], _to_camera(target_pose[:, None], params), target)
+            target = torch.where(real[:, None, None, None], _to_camera(target_poses, params), target)
             inputs = torch.where(real[:, None, None, None], _project(seen, params), inputs)
         target = target - target[..., :1, :]
         if aug.detector is not None:

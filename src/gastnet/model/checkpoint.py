@@ -25,8 +25,8 @@ from .authors import _listed, authors_payload, describe_architecture, is_authors
 from .gastnet import GASTNet, validate_config
 from .weights import OUTPUT_DESCRIPTION, RENAMED, Weights, input_description
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_weights", "training_frame_rates", "CHECKPOINT_FORMAT",
-           "model_from_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "load_weights", "grow_weights", "training_frame_rates",
+           "CHECKPOINT_FORMAT", "model_from_checkpoint"]
 
 CHECKPOINT_FORMAT = "gastnet-checkpoint-1"
 
@@ -233,3 +233,96 @@ def load_weights(model: GASTNet, state_dict: Mapping[str, Any], source: str) -> 
         raise ValueError(f"{source}: the weights do not fit the model its config describes "
                          f"({describe_architecture(model)}): " + "; ".join(problems))
     model.load_state_dict(state_dict)
+
+
+# -- growing a model's receptive field ------------------------------------------------------------
+
+# The bias of the last BatchNorm of a grown temporal block's residual branch: its scale is zero, so
+# the branch adds this constant (in feature units, below the float32 resolution of the features it is
+# added to) and its ReLU still passes gradients (a zero would leave the branch dead for good).
+GROWN_BRANCH_BIAS = 1e-7
+
+
+def _temporal_blocks(state_dict: Mapping[str, Any]) -> int:
+    """How many temporal blocks a GASTNet state dict holds (``temporal_blocks.<i>.`` keys)."""
+    indices = {str(k).split(".")[1] for k in state_dict if str(k).startswith("temporal_blocks.")}
+    return 1 + max((int(i) for i in indices if i.isdigit()), default=-1)
+
+
+def grow_weights(model: GASTNet, state_dict: Mapping[str, Any], source: str,
+                 calibration: torch.Tensor | None = None) -> None:
+    """Load ``state_dict`` into ``model``; when it is the same architecture with fewer temporal blocks
+    (a smaller receptive field: RF 27 into RF 81 or 243), grow it so that at the start ``model`` (in
+    eval mode) gives the smaller model's output on the centre (causal: the last) ``RF_small`` frames.
+
+    Every tensor of the same name and shape is copied. Each extra temporal block starts as the cropped
+    identity of its residual connection: the last BatchNorm of its branch has scale 0 (and the tiny
+    bias :data:`GROWN_BRANCH_BIAS`, so that gradients pass its ReLU). Each extra graph attention block
+    passes its input through in the first half of its output channels (fusion weights [I, 0, 0], and
+    a BatchNorm whose eval-mode affine map is the identity) while the other half starts as a new
+    layer; the head reads the old channels with the old weights and the new ones with zeros.
+
+    ``calibration``: model inputs (B, T >= RF, J, 2), e.g. a training batch. The pass-through
+    BatchNorms then take the batch statistics of their inputs on it as running statistics, scale and
+    shift, so that in training mode too (batch statistics) they stay close to the identity; without
+    it they are (0, 1). Otherwise (as many blocks) this is :func:`load_weights`.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise ValueError(f"{source}: expected the weights as a table of tensors, found {type(state_dict).__name__}")
+    old_blocks, new_blocks = _temporal_blocks(state_dict), len(model.temporal_blocks)
+    if old_blocks >= new_blocks or "head.weight" not in state_dict:
+        load_weights(model, state_dict, source)
+        return
+    temporal: list[Any] = list(model.temporal_blocks)  # TemporalBlock (typed loosely: ModuleList items)
+    attention: list[Any] = list(model.attention_blocks)  # GraphAttentionBlock
+    grown = {k: v.clone() for k, v in model.state_dict().items()}
+    head = grown["head.weight"]
+    old_head = state_dict["head.weight"]
+    width = attention[old_blocks].fuse.linear.weight.shape[0]  # channels out of the old last block
+    if not isinstance(old_head, torch.Tensor) or tuple(old_head.shape) != (head.shape[0], width):
+        raise ValueError(f"{source}: a head of shape {tuple(getattr(old_head, 'shape', ()))} cannot grow into "
+                         f"{describe_architecture(model)} (expected ({head.shape[0]}, {width}))")
+    load_weights(model, {**grown, **{k: v for k, v in state_dict.items() if k != "head.weight"}}, source)
+    with torch.no_grad():
+        for i in range(old_blocks, new_blocks):
+            branch_norm = temporal[i].pointwise.norm
+            branch_norm.weight.zero_()
+            branch_norm.bias.fill_(GROWN_BRANCH_BIAS)
+            fuse = attention[i + 1].fuse
+            d = fuse.linear.weight.shape[0] // 2
+            fuse.linear.weight[:d].zero_()
+            fuse.linear.weight[:d, :d].copy_(torch.eye(d))
+            mean, var = torch.zeros(d), torch.ones(d) - fuse.norm.eps
+            if calibration is not None:
+                mean, var = _input_statistics(model, fuse, d, calibration)
+            norm = fuse.norm
+            norm.running_mean[:d] = mean
+            norm.running_var[:d] = var
+            norm.weight[:d] = torch.sqrt(var + norm.eps)
+            norm.bias[:d] = mean
+        model.head.weight.zero_()
+        model.head.weight[:, :width].copy_(old_head)
+
+
+def _input_statistics(model: GASTNet, layer: torch.nn.Module, channels: int,
+                      inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and (biased) variance of the first ``channels`` input features of ``layer``
+    in a training-mode pass of ``model`` over ``inputs``; no running statistic, random state or
+    mode of the model changes."""
+    seen: list[torch.Tensor] = []
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    momenta, was_training = [m.momentum for m in norms], model.training
+    hook = layer.register_forward_pre_hook(lambda _module, args: seen.append(args[0][..., :channels]))
+    try:
+        for m in norms:
+            m.momentum = 0.0  # running statistics stay as they are
+        with torch.random.fork_rng():
+            model.train()
+            model(inputs[:, : model.receptive_field] if model.form == "strided" else inputs)
+    finally:
+        hook.remove()
+        model.train(was_training)
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+    flat = seen[0].reshape(-1, channels)
+    return flat.mean(0), flat.var(0, unbiased=False)

@@ -66,8 +66,9 @@ def list_models(pattern: str = "*", pretrained: bool = False) -> list[str]:
     """Registered architectures matching a shell-style ``pattern``, sorted; with ``pretrained=True``
     every ``name.tag`` that has shipped weights, the pattern matching the name or the whole ``name.tag``.
 
-    >>> list_models("gastnet_rf*_causal")
-    ['gastnet_rf243_causal', 'gastnet_rf27_c32_causal', 'gastnet_rf27_causal', 'gastnet_rf81_causal', 'gastnet_rf9_causal']
+    >>> list_models("gastnet_rf*_causal")  # doctest: +NORMALIZE_WHITESPACE
+    ['gastnet_rf243_causal', 'gastnet_rf27_c32_causal', 'gastnet_rf27_causal', 'gastnet_rf81_c32_causal',
+     'gastnet_rf81_causal', 'gastnet_rf9_causal']
     >>> list_models("gastnet_rf27_c32*", pretrained=True)  # doctest: +NORMALIZE_WHITESPACE
     ['gastnet_rf27_c32.h36m', 'gastnet_rf27_c32.h36m_noise', 'gastnet_rf27_c32.video', 'gastnet_rf27_c32_causal.h36m',
      'gastnet_rf27_c32_causal.video', 'gastnet_rf27_c32_humaneva.humaneva']
@@ -243,11 +244,13 @@ for _rf, (_widths, _channels) in _PAPER_WIDTHS.items():
 # Narrow variants that train on a CPU in hours (see configs/cpu/); the architecture is the paper's.
 # Their weights: tags h36m (clean 2D), h36m_noise (2D noise) and video (video-like input), see weights.py.
 for _suffix, _causal in (("", False), ("_causal", True)):
-    register_model(
-        f"gastnet_rf27_c32{_suffix}",
-        f"Human3.6M-17, receptive field 27, C=32 (narrow, CPU-trainable){', causal' if _causal else ''}",
-        skeleton="h36m17", filter_widths=(3, 3, 3), channels=32, dropout=0.05, causal=_causal,
-    )
+    for _widths in ((3, 3, 3), (3, 3, 3, 3)):
+        register_model(
+            f"gastnet_rf{receptive_field(_widths)}_c32{_suffix}",
+            f"Human3.6M-17, receptive field {receptive_field(_widths)}, C=32 (narrow, CPU-trainable)"
+            f"{', causal' if _causal else ''}",
+            skeleton="h36m17", filter_widths=_widths, channels=32, dropout=0.05, causal=_causal,
+        )
 
 for _channels in (32, 64):
     register_model(

@@ -79,7 +79,11 @@ class TrainConfig:
     eval_sequences: int = 0  # evaluate during training on the first n test sequences only (0: all)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     threads: int = 0  # torch CPU threads (0: torch's default)
-    init: str = ""  # start from these weights: a checkpoint path or a pretrained model name ("": random)
+    init: str = ""  # start from these weights: a checkpoint path or a pretrained model name ("": random);
+    # weights of a model with fewer temporal blocks (a smaller receptive field) grow into this one's
+    # (gastnet.model.checkpoint.grow_weights): the extra blocks start as identities
+    velocity_weight: float = 0.0  # weight of the frame-to-frame velocity error in the loss (0: position only)
+    acceleration_weight: float = 0.0  # weight of the acceleration error; either > 0 trains on consecutive frames
 
 
 @dataclass
@@ -206,7 +210,7 @@ _RANGES: dict[str, dict[str, _Range]] = {
         "epochs": _Range(1, 10_000), "batch_size": _Range(1, 8192), "lr": _Range(0, 1, open_low=True),
         "lr_decay": _Range(0, 1, open_low=True), "noise_std": _Range(0, 1), "seed": _Range(0, 2**63 - 1),
         "max_steps": _Range(0), "checkpoint_every": _Range(0), "eval_every": _Range(0), "eval_sequences": _Range(0),
-        "threads": _Range(0, 1024),
+        "threads": _Range(0, 1024), "velocity_weight": _Range(0, 1000), "acceleration_weight": _Range(0, 1000),
     },
     "augment": {
         "fps": _Range(0, 1000, open_low=True), "fov_deg": _Range(0, 180, open_low=True, open_high=True),

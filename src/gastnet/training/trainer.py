@@ -47,11 +47,11 @@ from ..data.windows import PoseSequence, WindowLoader, build_sequences
 from ..evaluation.evaluate import evaluate_sequences
 from ..evaluation.metrics import mpjpe
 from ..fileio import atomic_path
-from ..model.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from ..model.checkpoint import grow_weights, load_checkpoint, load_weights, save_checkpoint
 from ..model.gastnet import GASTNet, validate_config
 from ..model.registry import create_model, get_model_spec
 from ..skeleton import Skeleton
-from .config import Config
+from .config import Config, TrainConfig
 
 __all__ = [
     "TrainState",
@@ -60,7 +60,11 @@ __all__ = [
     "check_run_checkpoint",
     "load_training_data",
     "make_loader",
+    "predict_frames",
     "read_run_checkpoint",
+    "target_frames",
+    "temporal_error",
+    "training_loss",
 ]
 
 log = logging.getLogger(__name__)
@@ -115,10 +119,54 @@ def load_training_data(config: Config, data_dir: str | os.PathLike[str] | None =
     )
 
 
+def target_frames(tc: TrainConfig) -> int:
+    """Consecutive output frames per training sample the loss needs: 1 (position), 2 with a velocity
+    term, 3 with an acceleration term."""
+    if tc.acceleration_weight > 0:
+        return 3
+    return 2 if tc.velocity_weight > 0 else 1
+
+
+def temporal_error(pred: torch.Tensor, target: torch.Tensor, order: int = 1) -> torch.Tensor:
+    """The mean Euclidean error of the ``order``-th frame-to-frame difference (1: velocity, 2:
+    acceleration) of ``pred`` against ``target``, both (B, K, J, 3) with K > ``order`` consecutive
+    frames: metres per frame (per frame squared)."""
+    return mpjpe(torch.diff(pred, n=order, dim=1), torch.diff(target, n=order, dim=1))
+
+
+def training_loss(pred: torch.Tensor, target: torch.Tensor, velocity_weight: float = 0.0,
+                  acceleration_weight: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The loss (metres) and its position part: MPJPE over every target frame, plus the weighted
+    velocity and acceleration errors (:func:`temporal_error`) where their weights are > 0."""
+    position = mpjpe(pred, target)
+    loss = position
+    if velocity_weight > 0:
+        loss = loss + velocity_weight * temporal_error(pred, target, 1)
+    if acceleration_weight > 0:
+        loss = loss + acceleration_weight * temporal_error(pred, target, 2)
+    return loss, position
+
+
+def predict_frames(model: torch.nn.Module, x: torch.Tensor, receptive_field: int) -> torch.Tensor:
+    """The model's outputs (B, K, J, 3) for windows (B, RF + K - 1, J, 2): one output per window of RF
+    frames, the K shifted windows run as one batch (the strided form takes exactly RF frames)."""
+    k = x.shape[1] - receptive_field + 1
+    if k == 1:
+        return model(x)
+    windows = torch.stack([x[:, i : i + receptive_field] for i in range(k)], 1).flatten(0, 1)
+    out = model(windows)
+    return out.reshape(x.shape[0], k, *out.shape[2:])
+
+
 def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 0,
                 world_size: int = 1) -> WindowLoader | VideoWindowLoader:
-    """The training batches of ``config``: video-like windows with ``[augment]``, else the dataset's 2D."""
+    """The training batches of ``config``: video-like windows with ``[augment]``, else the dataset's 2D
+    (whose windows give one target frame: a velocity or acceleration term needs ``[augment]``)."""
     tc = config.train
+    frames = target_frames(tc)
+    if frames > 1 and not config.augment.enabled:
+        raise ValueError("[train] velocity_weight and acceleration_weight need consecutive target frames, "
+                         "which only the video-like windows give: set [augment] enabled = true")
     if config.augment.enabled:
         if data.world is None:
             raise ValueError("[augment] draws its windows from world-frame motion: read the data with "
@@ -127,7 +175,7 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
             data.world, data.fps, model.receptive_field, tc.batch_size // world_size,
             config.augment.to_augmentation(flip=tc.flip), causal=model.causal,
             samples_per_epoch=config.augment.samples_per_epoch, seed=tc.seed, rank=rank,
-            world_size=world_size, cameras=data.cameras,
+            world_size=world_size, cameras=data.cameras, target_frames=frames,
         )
     return WindowLoader(
         data.train, model.receptive_field, tc.batch_size // world_size, causal=model.causal,
@@ -340,6 +388,9 @@ class Trainer:
             validate_config({**get_model_spec(config.model.name).config, **config.model.overrides})
         except ValueError as err:
             raise ValueError(f"[model] {err}") from None
+        if target_frames(config.train) > 1 and not config.augment.enabled:
+            raise ValueError("[train] velocity_weight and acceleration_weight need [augment] enabled = true "
+                             "(its windows give the consecutive target frames they compare)")
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -377,8 +428,9 @@ class Trainer:
             state = self._load_run(self.checkpoint, model, optimizer)
         else:
             state = TrainState()
-            if tc.init:
-                load_weights(model, initial_weights(tc.init), f"train.init {tc.init}")
+            if tc.init:  # weights of a smaller receptive field grow into this model's (see grow_weights)
+                calibration = next(iter(loader.epoch(0)))[0].to(device)
+                grow_weights(model, initial_weights(tc.init), f"train.init {tc.init}", calibration)
         trainable = torch.nn.parallel.DistributedDataParallel(model) if self.world_size > 1 else model
         if self.is_main:
             log.info("training %s (%d parameters, receptive field %d) on %d windows per epoch, %d batches",
@@ -465,19 +517,22 @@ class Trainer:
         return row, stopped
 
     def _step(self, session: _Session, x: torch.Tensor, y: torch.Tensor) -> float:
-        """One optimiser step on a batch, counted in the state; returns the batch's loss (metres)."""
+        """One optimiser step on a batch, counted in the state; returns the batch's position error
+        (MPJPE, metres: what the state sums and ``train_mpjpe_mm`` reports, whatever else the loss holds)."""
+        tc = self.config.train
         x, y = x.to(session.device, non_blocking=True), y.to(session.device, non_blocking=True)
-        loss = mpjpe(session.trainable(x), y)
+        pred = predict_frames(session.trainable, x, session.model.receptive_field)
+        loss, position = training_loss(pred, y, tc.velocity_weight, tc.acceleration_weight)
         session.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         session.optimizer.step()
         state = session.state
         state.step += 1
         state.batch += 1
-        loss_value = loss.item()
-        state.loss_sum += loss_value * len(x)
+        position_value = position.item()
+        state.loss_sum += position_value * len(x)
         state.loss_count += len(x)
-        return loss_value
+        return position_value
 
     def _record(self, session: _Session, row: dict[str, Any], stopped: bool) -> bool:
         """Evaluate when due, add ``row`` to the history, write the logs; returns whether the test error
