@@ -123,6 +123,21 @@ def test_glb_joints_match_the_positions(tmp_path, people):
             assert np.linalg.norm(back - up[frame], axis=-1).max() < 1e-4  # under 0.1 mm
 
 
+def test_glb_rest_is_a_t_pose_and_rotations_are_continuous(tmp_path, people):
+    glb = Glb(write_glb(tmp_path / "rest.glb", people[:1], FPS))
+    translation = {glb.gltf.nodes[n].name: np.asarray(glb.gltf.nodes[n].translation or [0.0] * 3)
+                   for n, _ in glb.tree("alice")}
+    for side, sign in (("left", 1), ("right", -1)):  # Y up: legs along -y, arms along +-x
+        for joint in (f"{side}_knee", f"{side}_ankle"):
+            np.testing.assert_allclose(translation[joint] / np.linalg.norm(translation[joint]), [0, -1, 0], atol=1e-9)
+        for joint in (f"{side}_elbow", f"{side}_wrist"):
+            np.testing.assert_allclose(translation[joint] / np.linalg.norm(translation[joint]), [sign, 0, 0], atol=1e-9)
+    for (_, path), (_, values) in glb.channels().items():
+        if path == "rotation":
+            np.testing.assert_allclose(np.linalg.norm(values, axis=-1), 1.0, atol=1e-6)
+            assert (np.sum(values[1:] * values[:-1], -1) > 0).all()  # no sign flips between keys
+
+
 def test_glb_times_line_up_with_the_video(tmp_path, people):
     glb = Glb(write_glb(tmp_path / "times.glb", people, FPS))
     channels = glb.channels()
