@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gastnet.animation import forward_kinematics, read_bvh, write_bvh, write_rig_bvh
+from gastnet.animation import forward_kinematics, read_bvh, write_rig_bvh
 from gastnet.animation.bvh import BvhMotion, continuous_euler_zxy, euler_to_matrix
 from gastnet.animation.rig import Y_UP, Rig
 from gastnet.skeleton import H36M_17
@@ -38,7 +38,7 @@ def rigid_motion(frames: int = 30) -> np.ndarray:
 
 def test_write_then_read_reproduces_the_positions(tmp_path):
     poses = rigid_motion()
-    path = write_bvh(tmp_path / "motion.bvh", poses, H36M_17, fps=25, up_axis="z")
+    path = write_rig_bvh(tmp_path / "motion.bvh", Rig.from_poses(poses), poses, fps=25)
     bvh = read_bvh(path)
     assert bvh.fps == pytest.approx(25, rel=1e-4) and len(bvh.motion) == 30
     fk = forward_kinematics(bvh)
@@ -47,9 +47,10 @@ def test_write_then_read_reproduces_the_positions(tmp_path):
     assert np.abs(back - poses).max() < 1e-3  # under a millimetre
 
 
-def test_bvh_of_noisy_bones_keeps_mean_lengths(tmp_path):
+def test_bvh_of_noisy_bones_made_rigid_stays_close(tmp_path):
     poses = rigid_motion() + np.random.default_rng(1).normal(0, 0.005, size=(30, 17, 3))
-    bvh = read_bvh(write_bvh(tmp_path / "noisy.bvh", poses, H36M_17, fps=25))
+    rig = Rig.from_poses(poses)
+    bvh = read_bvh(write_rig_bvh(tmp_path / "noisy.bvh", rig, rig.conform(poses), fps=25))
     fk = forward_kinematics(bvh)
     back = fk[:, [bvh.names.index(n) for n in H36M_17.joint_names]]
     back = np.stack([back[..., 0], -back[..., 2], back[..., 1]], -1)
@@ -72,7 +73,7 @@ def test_bad_bvh_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="not a BVH"):
         read_bvh(tmp_path / "x.bvh")
     with pytest.raises(ValueError, match=r"\(T, 17, 3\)"):
-        write_bvh(tmp_path / "y.bvh", np.zeros((3, 16, 3)), H36M_17, 25)
+        write_rig_bvh(tmp_path / "y.bvh", Rig.t_pose(), np.zeros((3, 16, 3)), 25)
 
 
 # --- the BVH of a rig ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""BVH motion files: read, forward kinematics, and write poses with joint rotations solved from positions.
+"""BVH motion files: read, forward kinematics, and write the motion of a rig.
 
 Conventions: a joint's channels list its rotation axes in the order they compose
 (``Zrotation Yrotation Xrotation`` means ``R = Rz @ Ry @ Rx`` acting on column vectors), angles
@@ -6,10 +6,9 @@ in degrees; a child's position is ``parent_position + parent_global_rotation @ o
 files use Y up (Blender's BVH importer turns them upright), metres, and the channel order
 ``Zrotation Xrotation Yrotation``.
 
-Two writers: :func:`write_rig_bvh` writes the motion of one rigid :class:`~gastnet.animation.rig.Rig`
-(a T-pose rest, rotations exact for positions with the rig's bones, one frame per video frame);
-:func:`write_bvh` solves a rest pose and rotations from positions of any bone lengths (frame 0's
-directions as the rest pose).
+:func:`write_rig_bvh` writes the motion of one rigid :class:`~gastnet.animation.rig.Rig` (a T-pose
+rest, rotations exact for positions with the rig's bones, one frame per video frame); poses of
+changing bone lengths are made rigid first (:meth:`~gastnet.animation.rig.Rig.conform`).
 """
 
 from __future__ import annotations
@@ -21,10 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_path
-from ..skeleton import Skeleton
 from .rig import Y_UP, Rig
 
-__all__ = ["BvhMotion", "read_bvh", "forward_kinematics", "write_bvh", "write_rig_bvh", "euler_to_matrix",
+__all__ = ["BvhMotion", "read_bvh", "forward_kinematics", "write_rig_bvh", "euler_to_matrix",
            "continuous_euler_zxy", "pad_frames"]
 
 
@@ -269,107 +267,6 @@ def write_rig_bvh(path: str | os.PathLike[str], rig: Rig, positions: np.ndarray,
     lines += ["MOTION", f"Frames: {len(root)}", f"Frame Time: {1.0 / fps:.9f}"]
     table = np.concatenate([root, angles[:, order].reshape(len(root), -1)], 1)
     lines += [" ".join(f"{v:.6f}" for v in row) for row in table]
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Smallest rotations (..., 3, 3) turning unit vectors a onto unit vectors b."""
-    v = np.cross(a, b)
-    c = np.sum(a * b, -1)[..., None, None]
-    vx = np.zeros(v.shape + (3,))
-    vx[..., 0, 1], vx[..., 0, 2], vx[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    vx = vx - np.swapaxes(vx, -1, -2)
-    return np.eye(3) + vx + vx @ vx / np.maximum(1 + c, 1e-9)
-
-
-def _kabsch(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Best rotations (F, 3, 3) taking the rows of ``source`` (K, 3) onto ``target`` (F, K, 3)."""
-    h = np.einsum("ki,fkj->fij", source, target)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
-    fix = np.broadcast_to(np.eye(3), h.shape).copy()
-    fix[:, 2, 2] = d
-    return np.swapaxes(vt, -1, -2) @ fix @ np.swapaxes(u, -1, -2)
-
-
-def write_bvh(path: str | os.PathLike[str], poses: np.ndarray, skeleton: Skeleton, fps: float,
-              up_axis: str = "z") -> Path:
-    """Write poses (T, J, 3) in metres as a BVH with rotations solved from the positions.
-
-    The rest pose keeps each bone's mean length along its direction in the first frame; every
-    joint's rotation turns its bones in the rest pose onto the observed ones (the smallest such
-    rotation for one child, the least-squares one for several), so forward kinematics of the
-    file reproduces the positions up to the bone-length changes of the input. ``up_axis`` is the
-    input's vertical ("z" for ``poses_world``); the file is Y up.
-    """
-    poses = np.asarray(poses, dtype=np.float64)
-    if poses.ndim != 3 or poses.shape[1:] != (skeleton.num_joints, 3):
-        raise ValueError(f"expected poses (T, {skeleton.num_joints}, 3), got {poses.shape}")
-    if up_axis == "z":  # (x, y, z) z-up -> (x, z, -y) y-up
-        poses = np.stack([poses[..., 0], poses[..., 2], -poses[..., 1]], -1)
-    children = {j: skeleton.children(j) for j in range(skeleton.num_joints)}
-    lengths = {c: np.linalg.norm(poses[:, c] - poses[:, p], axis=-1).mean() for c, p in skeleton.bones()}
-    offsets = np.zeros((skeleton.num_joints, 3))
-    for c, p in skeleton.bones():
-        d = poses[0, c] - poses[0, p]
-        offsets[c] = d / (np.linalg.norm(d) + 1e-12) * lengths[c]
-    frames = len(poses)
-    global_rot = np.broadcast_to(np.eye(3), (frames, skeleton.num_joints, 3, 3)).copy()
-    order = sorted(range(skeleton.num_joints), key=lambda j: skeleton._depth(j))
-    for j in order:
-        kids = children[j]
-        if not kids:
-            p = skeleton.parents[j]
-            global_rot[:, j] = global_rot[:, p]
-            continue
-        rest = np.stack([offsets[k] for k in kids])
-        seen = np.stack([poses[:, k] - poses[:, j] for k in kids], 1)
-        if len(kids) == 1:
-            a = rest[0] / (np.linalg.norm(rest[0]) + 1e-12)
-            b = seen[:, 0] / (np.linalg.norm(seen[:, 0], axis=-1, keepdims=True) + 1e-12)
-            global_rot[:, j] = _rotation_between(np.broadcast_to(a, b.shape), b)
-        else:
-            global_rot[:, j] = _kabsch(rest, seen)
-    lines = ["HIERARCHY"]
-
-    def emit(j: int, depth: int) -> None:
-        pad = "\t" * depth
-        kind = "ROOT" if skeleton.parents[j] == -1 else "JOINT"
-        lines.append(f"{pad}{kind} {skeleton.joint_names[j]}")
-        lines.append(f"{pad}{{")
-        lines.append(f"{pad}\tOFFSET {offsets[j][0]:.6f} {offsets[j][1]:.6f} {offsets[j][2]:.6f}")
-        chans = "6 Xposition Yposition Zposition" if kind == "ROOT" else "3"
-        lines.append(f"{pad}\tCHANNELS {chans} Zrotation Xrotation Yrotation")
-        if children[j]:
-            for k in children[j]:
-                emit(k, depth + 1)
-        else:
-            lines.append(f"{pad}\tEnd Site\n{pad}\t{{\n{pad}\t\tOFFSET 0.000000 0.000000 0.000000\n{pad}\t}}")
-        lines.append(f"{pad}}}")
-
-    emit(skeleton.root, 0)
-    lines += ["MOTION", f"Frames: {frames}", f"Frame Time: {1.0 / fps:.6f}"]
-    local = np.empty_like(global_rot)
-    for j in range(skeleton.num_joints):
-        p = skeleton.parents[j]
-        local[:, j] = global_rot[:, j] if p == -1 else np.swapaxes(global_rot[:, p], -1, -2) @ global_rot[:, j]
-    angles = _matrix_to_euler_zxy(local)  # (T, J, 3)
-    visit: list[int] = []
-
-    def walk(j: int) -> None:
-        visit.append(j)
-        for k in children[j]:
-            walk(k)
-
-    walk(skeleton.root)
-    for t in range(frames):
-        values = list(poses[t, skeleton.root])
-        for j in visit:
-            values += list(angles[t, j])
-        lines.append(" ".join(f"{v:.6f}" for v in values))
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")

@@ -64,7 +64,8 @@ def lift_options_from_args(args: argparse.Namespace) -> LiftOptions:
     return LiftOptions(layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps, model=args.model,
                        checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
                        smoothing_3d=args.smooth_3d, max_people=args.people, focal_length=args.focal_length,
-                       fov=args.fov, person_height=args.person_height, camera_motion=not args.no_camera_motion)
+                       fov=args.fov, person_height=args.person_height, camera_motion=not args.no_camera_motion,
+                       fit=not args.no_fit)
 
 
 def _cmd_lift_batch(args: argparse.Namespace, options: LiftOptions, inputs: list[Path], formats: tuple[str, ...]) -> int:
@@ -118,9 +119,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     formats = tuple(f.strip() for f in args.formats.split(","))
-    unknown = set(formats) - {"npz", "json", "csv", "bvh"}
+    unknown = set(formats) - {"npz", "json", "csv", "bvh", "glb"}
     if unknown:
-        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh")
+        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh, glb")
     _check_out(out)
     options = lift_options_from_args(args)
     inputs = expand_inputs(args.input)
@@ -159,7 +160,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                             "several inputs, a folder "
                                             "of videos or a glob lift each into --out/<name>/")
     p.add_argument("--out", default="gastnet_out", help="output folder (default: %(default)s)")
-    p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv, bvh (default: %(default)s)")
+    p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv, bvh (one per person), glb (glTF 2.0, "
+                                                  "everybody; needs pygltflib) (default: %(default)s)")
     p.add_argument("--layout", help="keypoint layout when the file does not say: coco, h36m, mediapipe, "
                                     "openpose25, openpose18, halpe26")
     p.add_argument("--image-size", help="WIDTHxHEIGHT of the video the keypoints come from, e.g. 1920x1080")
@@ -186,6 +188,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-camera-motion", action="store_true",
                    help="take the video's camera as fixed (default: measure its motion on the background and keep "
                         "the world still while it turns)")
+    p.add_argument("--no-fit", action="store_true",
+                   help="skip the kinematic fit (default: one skeleton per person, posed in every frame to agree "
+                        "with the detected 2D; its bones and rotations go into the BVH and glTF exports)")
     p.add_argument("--person-height", type=float, metavar="METRES",
                    help="the people's stature, if known: scales the lifted bodies (which have the training "
                         "subjects' size) so that distances come out right")

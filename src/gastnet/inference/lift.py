@@ -24,6 +24,7 @@ from ..model.gastnet import GASTNet
 from ..skeleton import H36M_17, Skeleton
 from ..video.motion import CameraMotion, to_reference_frame
 from .checks import not_a_body
+from .fit import KinematicFit, fit_person
 from .focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
 from .options import DEFAULT_KEYPOINT_FPS, LiftOptions, lift_options
 from .placement import (
@@ -116,9 +117,11 @@ def lift_tracks(
         notes.append(f"bodies scaled to a stature of {opts.person_height:g} m")
     placed = _place(kept, (w, h), fps, opts, focal_source, camera_motion)
     notes.extend(placed.camera.pop("notes"))
-    people = [LiftedPerson(t.track.track_id, t.filled.frames, t.keypoints, t.filled.scores, t.poses, world, t.report,
-                           absolute, contact)
-              for t, absolute, world, contact in zip(kept, placed.poses_absolute, placed.poses_world, placed.contacts)]
+    people = [LiftedPerson(t.track.track_id, t.filled.frames, t.keypoints, t.filled.scores, absolute - absolute[:, :1],
+                           world, t.report, absolute, contact, fit.rig if fit is not None else None,
+                           fit.reprojection_px if fit is not None else None)
+              for t, absolute, world, contact, fit in zip(kept, placed.poses_absolute, placed.poses_world, placed.contacts,
+                                                          placed.fits)]
     if num_frames < min_frames:
         notes.append(f"only {num_frames} frames: the model sees no motion, so expect the accuracy of a single-frame "
                      "lifter; a video or image sequence of a second or more lifts better")
@@ -179,6 +182,7 @@ class _Placed(NamedTuple):
     poses_world: list[np.ndarray]
     contacts: list[np.ndarray]
     camera: dict[str, Any]
+    fits: list[KinematicFit | None]  # per person, when the kinematic fit ran
 
 
 def _choose_focal(people: list[_Track], image_size: tuple[int, int], fps: float, opts: LiftOptions,
@@ -225,6 +229,10 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
     focal, source, estimate = _choose_focal(people, image_size, fps, opts, focal_source, motion)
     absolute = [p.poses + root_translation(p.poses, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps)[:, None]
                 for p in people]
+    fits: list[KinematicFit | None] = [None] * len(people)
+    if opts.fit:  # one skeleton per person, posed to agree with the 2D: it replaces the network's poses
+        fits = [fit_person(a, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps) for a, p in zip(absolute, people)]
+        absolute = [f.poses for f in fits if f is not None]
     kind = "static" if motion is None else motion.kind
     if motion is not None and kind == "rotating" and not np.isclose(motion.focal, focal):
         motion = motion.with_focal(focal)
@@ -232,7 +240,7 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
         assert motion is not None
         placing = [to_reference_frame(a, motion.rotations[p.filled.frames]) for a, p in zip(absolute, people)]
     elif kind == "translating/zooming":
-        placing = [p.poses + np.median(a[:, 0], axis=0) for a, p in zip(absolute, people)]
+        placing = [a - a[:, :1] + np.median(a[:, 0], axis=0) for a in absolute]
     else:
         placing = absolute
     placement = place_in_world(placing, fps)
@@ -260,7 +268,21 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
     if motion is not None and kind == "rotating":
         # frame t's camera -> world: camera_to_world_rotation @ rotations[t].T (rotations: frame-0 camera -> frame t's)
         camera["rotations"] = np.round(motion.rotations, 6).tolist()
-    return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera)
+    if opts.fit:
+        notes.extend(_fit_note(p.track.track_id, f) for p, f in zip(people, fits) if f is not None)
+    return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera, fits)
+
+
+def _fit_note(track_id: int, fit: KinematicFit) -> str:
+    """One line on a person's kinematic fit: the skeleton and how well it agrees with the image."""
+    after, before = fit.reprojection_px, fit.reprojection_before_px
+    if not np.isfinite(after).any():
+        return f"track {track_id}: one skeleton of {fit.rig.height:.2f} m fitted (no detected joints to reproject)"
+    joints = ", ".join(f"{name} {np.nanmedian(after[:, j]):.1f}" for j, name in enumerate(H36M_17.joint_names)
+                       if np.isfinite(after[:, j]).any())
+    return (f"track {track_id}: one skeleton of {fit.rig.height:.2f} m fitted; its joints reproject "
+            f"{np.nanmedian(after):.1f} px from the detected 2D (median; the network's {np.nanmedian(before):.1f} px), "
+            f"per joint (px): {joints}")
 
 
 def frame_stride(model: GASTNet, fps: float) -> int:

@@ -118,6 +118,9 @@ class LiftOptions:
     camera_motion: bool = True
     """Measure a video's camera motion on its background (:mod:`gastnet.video.motion`) and place people
     in a world that stays fixed while the camera turns; False: the camera is taken to stand still."""
+    fit: bool = True
+    """Kinematic fit (:mod:`gastnet.inference.fit`): one skeleton per person, posed in every frame to
+    reproject onto the detected 2D; False: the network's poses as they come (bones change length)."""
 
     def __post_init__(self) -> None:
         if self.image_size is not None:  # its range is checked with the input (check_image_size): a bad file says so first

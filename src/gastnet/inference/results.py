@@ -12,6 +12,14 @@ Coordinate and unit contract of the results (all metres, Human3.6M-17 joints):
   from the camera), origin on the floor below the camera; feet on the floor (z = 0 at ankle-joint
   height) in every frame a foot is judged to stand on it; people at their estimated separation,
   moving along their paths.
+- With the kinematic fit (the default; :mod:`gastnet.inference.fit`) all of these poses are one
+  skeleton's per person: every bone keeps one length in every frame. ``bone_lengths`` (17,)
+  metres (each joint's bone from its parent), ``rig_offsets`` (23, 3) the rest pose (a T-pose,
+  z up, the person facing -y, their left +x: :class:`~gastnet.animation.rig.Rig`) of the rig's
+  23 nodes (``meta["rig"]`` names them and their parents) and ``rotations`` (T, 23, 4) each node's
+  local rotation as a unit quaternion (x, y, z, w), so that forward kinematics from
+  ``poses_world``'s pelvis gives back ``poses_world``; ``reprojection_px`` (T, 17): how far each
+  fitted joint projects from the detected 2D (NaN where the detector gave none).
 - ``keypoints_2d`` (T, 17, 2) pixels, ``scores`` (T, 17) and ``interpolated`` (T, 17): the 2D
   that was lifted; the detector's own positions and confidences wherever it gave a joint, however
   uncertain, and interpolated positions (score 0, ``interpolated`` True) only where it did not
@@ -28,14 +36,18 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
+from scipy.spatial.transform import Rotation
 
+from ..animation.bvh import write_rig_bvh
+from ..animation.gltf import GlbPerson, write_glb
+from ..animation.rig import Rig
 from ..fileio import atomic_path, save_npz
 from ..keypoints.tracks import FillReport
 from ..skeleton import H36M_17
 
 __all__ = ["OUTPUT_FILES", "LiftResult", "LiftedPerson"]
 
-OUTPUT_FILES = ("poses.npz", "poses.json", "poses.csv", "poses_*.bvh", "render.mp4", "render.gif", "sheet.png",
+OUTPUT_FILES = ("poses.npz", "poses.json", "poses.csv", "poses_*.bvh", "poses.glb", "render.mp4", "render.gif", "sheet.png",
                 "attention_*.png")
 """The files of one lift's output set (patterns): an earlier set is replaced whole or not at all."""
 
@@ -53,6 +65,17 @@ class LiftedPerson:
     fill: FillReport
     poses_camera_absolute: np.ndarray  # (T, 17, 3) metres
     foot_contact: np.ndarray  # (T,) bool: a foot judged to stand on the floor
+    rig: Rig | None = None  # the fitted skeleton (None: not fitted)
+    reprojection_px: np.ndarray | None = None  # (T, 17) pixels, NaN where no joint was detected
+
+    @property
+    def rotations(self) -> np.ndarray | None:
+        """(T, 23, 4): the rig's node rotations (unit quaternions x, y, z, w, local to each parent) that pose
+        it at ``poses_world``; None without a fit."""
+        if self.rig is None:
+            return None
+        local = self.rig.solve(self.poses_world)
+        return Rotation.from_matrix(local.reshape(-1, 3, 3)).as_quat().reshape(local.shape[:2] + (4,))
 
     @property
     def interpolated(self) -> np.ndarray:
@@ -86,15 +109,35 @@ class LiftResult:
             out[i, p.frames] = getattr(p, name)
         return out
 
+    @staticmethod
+    def _rigid(person: LiftedPerson) -> tuple[Rig, np.ndarray]:
+        """A person's rig and world poses (T, 17, 3) with its bones: the fitted ones, else made rigid
+        (:meth:`~gastnet.animation.rig.Rig.conform`: each bone at its median length along its direction)."""
+        if person.rig is not None:
+            return person.rig, person.poses_world
+        rig = Rig.from_poses(person.poses_world)
+        return rig, rig.conform(person.poses_world)
+
     def save(self, out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("npz",)) -> list[Path]:
         """Write ``poses.npz`` (arrays (P, N, 17, C) over all N input frames, NaN where a person is
-        absent), and on request ``poses.json``, ``poses.csv`` and ``poses_<track>.bvh`` (one per
-        person, Y up, metres); every file atomically."""
+        absent), and on request ``poses.json``, ``poses.csv``, ``poses_<track>.bvh`` (one per person,
+        Y up, metres, frame k the input's frame k: :func:`~gastnet.animation.bvh.write_rig_bvh`) and
+        ``poses.glb`` (everybody, glTF 2.0: :func:`~gastnet.animation.gltf.write_glb`); every file atomically."""
         out_dir = Path(out_dir)
         paths: list[Path] = []
         meta = {"units": "metres (3D), pixels (2D)", "joint_names": list(H36M_17.joint_names),
                 "parents": list(H36M_17.parents), "image_size": list(self.image_size), "fps": self.fps,
                 "model": self.model, "camera": self.camera, "notes": self.notes}
+        rig_arrays: dict[str, np.ndarray] = {}
+        rigs = [p.rig for p in self.people if p.rig is not None]
+        if rigs and len(rigs) == len(self.people):  # the kinematic fit ran (for everybody or nobody)
+            nodes = rigs[0].nodes
+            meta["rig"] = {"nodes": list(nodes.names), "parents": list(nodes.parents),
+                           "frame": "z up, the person facing -y, their left +x (T-pose rest)",
+                           "rotations": "local to the parent node, quaternions (x, y, z, w)"}
+            rig_arrays = {"bone_lengths": np.stack([r.bone_lengths for r in rigs]).astype(np.float32),
+                          "rig_offsets": np.stack([r.nodes.offsets for r in rigs]).astype(np.float32),
+                          "rotations": self.padded("rotations", 4), "reprojection_px": self.padded("reprojection_px")}
         if "npz" in formats:
             paths.append(save_npz(
                 out_dir / "poses.npz", poses_world=self.padded("poses_world", 3), poses_camera=self.padded("poses_camera", 3),
@@ -102,7 +145,7 @@ class LiftResult:
                 foot_contact=self.padded("foot_contact", fill=False, dtype=bool),
                 keypoints_2d=self.padded("keypoints_2d", 2), scores=self.padded("scores"),
                 interpolated=self.padded("interpolated", fill=False, dtype=bool),
-                track_ids=np.array([p.track_id for p in self.people]), meta=np.array(json.dumps(meta)),
+                track_ids=np.array([p.track_id for p in self.people]), meta=np.array(json.dumps(meta)), **rig_arrays,
             ))
         if "json" in formats:
             doc = {**meta, "people": [{"track_id": p.track_id, "frames": p.frames.tolist(),
@@ -116,11 +159,17 @@ class LiftResult:
             with atomic_path(out_dir / "poses.json") as tmp:
                 tmp.write_text(json.dumps(doc))
             paths.append(out_dir / "poses.json")
-        if "bvh" in formats:
-            from ..animation.bvh import write_bvh
-
-            for p in self.people:  # one file per person, rotations solved from the world-frame positions
-                paths.append(write_bvh(out_dir / f"poses_{p.track_id}.bvh", p.poses_world, H36M_17, self.fps, up_axis="z"))
+        if "bvh" in formats:  # one file per person, frame k of each is the input's frame k
+            for p in self.people:
+                rig, poses = self._rigid(p)
+                paths.append(write_rig_bvh(out_dir / f"poses_{p.track_id}.bvh", rig, poses, self.fps,
+                                           start_frame=int(p.frames[0]), num_frames=self.num_frames))
+        if "glb" in formats:  # everybody in one scene, at the input's times
+            people = []
+            for p in self.people:
+                rig, poses = self._rigid(p)
+                people.append(GlbPerson(f"person_{p.track_id}", rig, poses, int(p.frames[0])))
+            paths.append(write_glb(out_dir / "poses.glb", people, self.fps, num_frames=self.num_frames))
         if "csv" in formats:
             lines = ["frame,track_id,joint,x_world,y_world,z_world,x_camera,y_camera,z_camera,"
                      "x_camera_absolute,y_camera_absolute,z_camera_absolute,u,v,score,interpolated"]
