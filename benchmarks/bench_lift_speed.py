@@ -6,7 +6,7 @@ The shared video (1920x1080, 30 fps) has one man in view for its first 40 frames
 hidden behind him) and two people walking apart after that. The one-person clip is those 40 frames
 played forwards and backwards to 300 frames (written to a temporary folder); the two-person case
 is the whole video. Both are lifted as ``gastnet lift`` lifts them (the default options: people,
-model, camera motion; no rendering) and the frames per second of each stage and of the whole lift
+model, camera motion, kinematic fit; no rendering) and the frames per second of each stage and of the whole lift
 (wall clock: decoding runs on its own thread, overlapping the detection) are printed.
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 import warnings
 from typing import Any, NamedTuple
 
@@ -58,6 +59,7 @@ def lift_tracks(
     input_name: str = "input",
     min_frames: int = MIN_TRACK_FRAMES,
     camera_motion: CameraMotion | None = None,
+    timings: dict[str, float] | None = None,
     **overrides: Any,
 ) -> LiftResult:
     """Drop what is not a person, fill every track's gaps, lift it whole (edge padding, flip averaging) and place it.
@@ -92,7 +94,7 @@ def lift_tracks(
     poses to it first (:func:`~gastnet.inference.placement.body_scale`).
 
     The 2D must fit the image (:mod:`gastnet.keypoints.checks`; ``input_name`` names the input in
-    the message).
+    the message). ``timings``, if given, receives the seconds the kinematic fit took (``"fit"``).
     """
     opts = lift_options(options, **overrides)
     fps = float(fps if fps is not None else opts.fps or DEFAULT_KEYPOINT_FPS)
@@ -116,6 +118,8 @@ def lift_tracks(
         kept = [t._replace(poses=t.poses * body_scale(t.poses, opts.person_height)) for t in kept]
         notes.append(f"bodies scaled to a stature of {opts.person_height:g} m")
     placed = _place(kept, (w, h), fps, opts, focal_source, camera_motion)
+    if timings is not None and opts.fit:
+        timings["fit"] = placed.fit_seconds
     notes.extend(placed.camera.pop("notes"))
     people = [LiftedPerson(t.track.track_id, t.filled.frames, t.keypoints, t.filled.scores, absolute - absolute[:, :1],
                            world, t.report, absolute, contact, fit.rig if fit is not None else None,
@@ -183,6 +187,7 @@ class _Placed(NamedTuple):
     contacts: list[np.ndarray]
     camera: dict[str, Any]
     fits: list[KinematicFit | None]  # per person, when the kinematic fit ran
+    fit_seconds: float
 
 
 def _choose_focal(people: list[_Track], image_size: tuple[int, int], fps: float, opts: LiftOptions,
@@ -230,9 +235,11 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
     absolute = [p.poses + root_translation(p.poses, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps)[:, None]
                 for p in people]
     fits: list[KinematicFit | None] = [None] * len(people)
+    start = time.perf_counter()
     if opts.fit:  # one skeleton per person, posed to agree with the 2D: it replaces the network's poses
         fits = [fit_person(a, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps) for a, p in zip(absolute, people)]
         absolute = [f.poses for f in fits if f is not None]
+    fit_seconds = time.perf_counter() - start
     kind = "static" if motion is None else motion.kind
     if motion is not None and kind == "rotating" and not np.isclose(motion.focal, focal):
         motion = motion.with_focal(focal)
@@ -270,7 +277,7 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
         camera["rotations"] = np.round(motion.rotations, 6).tolist()
     if opts.fit:
         notes.extend(_fit_note(p.track.track_id, f) for p, f in zip(people, fits) if f is not None)
-    return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera, fits)
+    return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera, fits, fit_seconds)
 
 
 def _fit_note(track_id: int, fit: KinematicFit) -> str:

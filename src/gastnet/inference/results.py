@@ -110,6 +110,16 @@ class LiftResult:
         return out
 
     @staticmethod
+    def _rig_json(person: LiftedPerson) -> dict[str, Any]:
+        """A fitted person's bone lengths, rig and rotations for poses.json (nothing without a fit)."""
+        rotations = person.rotations
+        if person.rig is None or rotations is None:
+            return {}
+        return {"bone_lengths": np.round(person.rig.bone_lengths, 5).tolist(),
+                "rig_offsets": np.round(person.rig.nodes.offsets, 5).tolist(),
+                "rotations": np.round(rotations, 6).tolist()}
+
+    @staticmethod
     def _rigid(person: LiftedPerson) -> tuple[Rig, np.ndarray]:
         """A person's rig and world poses (T, 17, 3) with its bones: the fitted ones, else made rigid
         (:meth:`~gastnet.animation.rig.Rig.conform`: each bone at its median length along its direction)."""
@@ -155,7 +165,8 @@ class LiftResult:
                                        "foot_contact": p.foot_contact.astype(int).tolist(),
                                        "keypoints_2d": np.round(p.keypoints_2d, 2).tolist(),
                                        "scores": np.round(p.scores, 3).tolist(),
-                                       "interpolated": p.interpolated.astype(int).tolist()} for p in self.people]}
+                                       "interpolated": p.interpolated.astype(int).tolist(),
+                                       **self._rig_json(p)} for p in self.people]}
             with atomic_path(out_dir / "poses.json") as tmp:
                 tmp.write_text(json.dumps(doc))
             paths.append(out_dir / "poses.json")

@@ -84,6 +84,7 @@ class TrainConfig:
     # (gastnet.model.checkpoint.grow_weights): the extra blocks start as identities
     velocity_weight: float = 0.0  # weight of the frame-to-frame velocity error in the loss (0: position only)
     acceleration_weight: float = 0.0  # weight of the acceleration error; either > 0 trains on consecutive frames
+    freeze_norms: bool = False  # BatchNorms normalise with, and keep, their running statistics while training
 
 
 @dataclass

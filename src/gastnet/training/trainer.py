@@ -184,6 +184,15 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
     )
 
 
+def _freeze_norms(model: torch.nn.Module) -> None:
+    """Put the BatchNorms of a model in training mode into eval mode: they normalise with their running
+    statistics and keep them (``train.freeze_norms``; their scale and shift still learn). A model grown
+    from a smaller receptive field then starts training as the identity it is in eval mode."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.eval()
+
+
 def _skeleton(model: GASTNet) -> Skeleton:
     """The model's skeleton (the checked :class:`Skeleton`, whatever it was built from)."""
     return model.skeleton
@@ -485,6 +494,8 @@ class Trainer:
         for group in session.optimizer.param_groups:
             group["lr"] = lr
         session.trainable.train()
+        if tc.freeze_norms:
+            _freeze_norms(session.model)
         start_time, start_batch = time.perf_counter(), state.batch
 
         def samples_per_second() -> float:
