@@ -286,3 +286,15 @@ def test_a_velocity_term_needs_video_windows(tiny_h36m, tmp_path):
         Trainer(tiny_config("train.velocity_weight=1"), tmp_path / "run", data_dir=tiny_h36m, progress=False)
     with pytest.raises(ValueError, match=r"velocity_weight must be a number in \[0, 1000\]"):
         tiny_config("train.velocity_weight=-1")
+
+
+def test_frozen_norms_keep_their_running_statistics(tiny_h36m, tmp_path):
+    def running_means(run: str) -> list[torch.Tensor]:
+        state = load_checkpoint(tmp_path / run / "checkpoint_last.pt")["state_dict"]
+        return [v for k, v in state.items() if k.endswith("running_mean")]
+
+    for run, frozen in (("frozen", "true"), ("free", "false")):
+        config = tiny_config(f"train.freeze_norms={frozen}", "train.max_steps=2", "train.eval_every=0")
+        Trainer(config, tmp_path / run, data_dir=tiny_h36m, progress=False).run()
+    assert all(torch.equal(m, torch.zeros_like(m)) for m in running_means("frozen"))
+    assert not all(torch.equal(m, torch.zeros_like(m)) for m in running_means("free"))
