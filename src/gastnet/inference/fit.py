@@ -16,7 +16,7 @@ lift's, left and right alike), optimised over every frame at once to
 - move **smoothly**: joint accelerations (m/s^2) are penalised, at the recording's frame rate.
 
 The unknowns are, per frame, the root's position and the direction of every bone (51 numbers);
-Levenberg-Marquardt (the Cauchy loss by reweighting, derivatives by ``torch.func``) solves the
+Levenberg-Marquardt (the Cauchy loss by reweighting, analytic derivatives) solves the
 normal equations of the whole sequence at once: they are banded, as the acceleration term
 couples frames at most two apart. The result's poses have the rig's bones exactly, so the rig's
 rotations (:meth:`~gastnet.animation.rig.Rig.solve`) reproduce them;
@@ -31,7 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ..animation.rig import Rig
 from ..skeleton import H36M_17
@@ -144,12 +143,7 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
         raise ValueError(f"expected a positive focal length and frame rate, got {focal} and {fps}")
     rig = rig or Rig.from_poses(poses, H36M_17, weights=0.1 + scores)
     before = _reprojection(poses, keypoints, scores, focal, principal)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: threads only add synchronisation (and stall on a busy machine)
-    try:
-        fitted, loss = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig)
-    finally:
-        torch.set_num_threads(threads)
+    fitted, loss = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig)
     return KinematicFit(rig, fitted, _reprojection(fitted, keypoints, scores, focal, principal), before, loss)
 
 
@@ -195,134 +189,195 @@ def _solve_banded(h_blocks: list[np.ndarray], g: np.ndarray) -> np.ndarray:
     from scipy.linalg import solveh_banded
 
     frames, n = g.shape
-    width = len(h_blocks) * n
-    ab = np.zeros((width, frames * n))
-    a, b = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")  # column a, row b within a block
+    ab = np.zeros((len(h_blocks) * n, frames * n))  # lower banded storage: ab[i - j, j] = H[i, j]
     for k, block in enumerate(h_blocks):
-        if len(block) == 0:
-            continue
-        keep = (k * n + b - a) >= 0
-        rows = (k * n + b - a)[keep]
-        t = np.arange(len(block))[:, None]
-        cols = t * n + a[keep][None]
-        ab[np.broadcast_to(rows, cols.shape), cols] = block[:, b[keep], a[keep]]
+        count = len(block)
+        for shift in range(-(n - 1), n):  # rows b = a + shift of the block's column a
+            if k * n + shift < 0:
+                continue
+            values = np.diagonal(block, offset=-shift, axis1=1, axis2=2)  # (count, n - |shift|): block[t, a + shift, a]
+            first = max(0, -shift)
+            cols = (np.arange(count)[:, None] * n + np.arange(first, first + values.shape[1])[None]).reshape(-1)
+            ab[k * n + shift, cols] = values.reshape(-1)
     return solveh_banded(ab, g.reshape(-1), lower=True, check_finite=False).reshape(frames, n)
 
 
-def _optimise(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
-                 principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig) -> tuple[np.ndarray, float]:
-    """Levenberg-Marquardt over every frame at once: per frame a root and one direction per bone (51
-    numbers), the Cauchy loss by reweighting; the normal equations are banded (the acceleration term
-    couples frames two apart) and solved exactly."""
-    from torch.func import jacfwd, vmap
+_LEFT_HIP_BONE = [c for c, _ in _BONES].index(4)
+_RIGHT_HIP_BONE = [c for c, _ in _BONES].index(1)
+_KNEE_BONES = tuple(([c for c, _ in _BONES].index(knee), [c for c, _ in _BONES].index(ankle)) for _, knee, ankle in _KNEES)
 
-    dt = torch.float64
-    frames = len(poses)
-    target = torch.from_numpy(poses).to(dt)
-    rel0 = target - target[:, :1]
-    root0 = target[:, 0]
-    k2d = torch.from_numpy(keypoints).to(dt)
-    w2d = torch.from_numpy(scores).to(dt)
-    w3d = 1.0 + opts.unsure_prior_gain * (1.0 - w2d)
-    lengths = torch.from_numpy(rig.bone_lengths[_CHILD]).to(dt)
-    ancestry = torch.from_numpy(_ANCESTRY).to(dt)
-    centre = torch.tensor(principal, dtype=dt)
-    scale_px = opts.reprojection_scale * person_image_height(keypoints, scores)
-    n = 17 * frames  # every term is a sum over frames and joints, weighted as a mean over them would be
-    c_rep = n / max(float(w2d.sum()), 1.0)
-    c_prior = 1.0 / opts.prior_m**2
-    c_root = 17.0 / opts.root_prior_m**2
-    c_knee = 17.0 * 100.0
-    accel_scale = opts.acceleration / fps**2
-    c_smooth = opts.smoothness_weight * frames / max(frames - 2, 1) / accel_scale**2 if frames >= 3 else 0.0
-    sin_limit = float(np.sin(np.deg2rad(opts.knee_hyperextension_deg)))
 
-    def positions(x: torch.Tensor) -> torch.Tensor:  # (51,) -> (17, 3)
-        d = x[3:].reshape(-1, 3)
-        return x[:3] + ancestry @ (d / d.norm(dim=-1, keepdim=True) * lengths[:, None])
+def _cross_matrix(v: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) with ``_cross_matrix(a) @ b == cross(a, b)``."""
+    out = np.zeros(v.shape + (3,))
+    out[..., 0, 1], out[..., 0, 2], out[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    return out - np.swapaxes(out, -1, -2)
 
-    def projection_error(p: torch.Tensor, k: torch.Tensor) -> torch.Tensor:  # (17, 2) in robust-scale units
-        return (focal * p[:, :2] / p[:, 2:].clamp(min=0.05) + centre - k) / scale_px
 
-    def residual(x, k, sqrt_w, rel0_t, w3_t, root0_t):  # (R,) for one frame
-        p = positions(x)
-        rep = (projection_error(p, k) * sqrt_w[:, None]).reshape(-1)
-        prior = ((p - p[:1] - rel0_t) * (w3_t * c_prior).sqrt()[:, None]).reshape(-1)
-        root = (x[:3] - root0_t) * c_root**0.5
-        gauge = x[3:].reshape(-1, 3).norm(dim=-1) - 1.0
-        lateral = p[4] - p[1]
-        lateral = lateral / lateral.norm().clamp(min=1e-9)
-        knees = []
-        for hip, knee, ankle in _KNEES:
-            thigh, shin = p[knee] - p[hip], p[ankle] - p[knee]
-            bend = torch.linalg.cross(thigh, shin) / (thigh.norm() * shin.norm()).clamp(min=1e-9)
-            knees.append(torch.relu(-(bend * lateral).sum() - sin_limit) * c_knee**0.5)
-        return torch.cat([rep, prior, root, gauge, torch.stack(knees)])
+class _Problem:
+    """The fit's objective and its Jacobians, per frame, for parameters ``x`` (T, 51): the root (3) and
+    one (not necessarily unit) direction per bone (16 x 3)."""
 
-    frame_residuals = vmap(residual)
-    frame_jacobians = vmap(jacfwd(residual))
-    position_jacobians = vmap(jacfwd(positions))
-    pent = np.zeros((3, frames))  # the acceleration term's D^T D: diagonals 0, 1, 2 (pair t + k, t)
-    for i in range(frames - 2):
-        pent[0, i:i + 3] += (1.0, 4.0, 1.0)
-        pent[1, i:i + 2] += (-2.0, -2.0)
-        pent[2, i] += 1.0
+    def __init__(self, poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
+                 principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig) -> None:
+        frames = len(poses)
+        self.frames, self.focal = frames, focal
+        self.centre = np.asarray(principal, np.float64)
+        self.rel0 = poses - poses[:, :1]
+        self.root0 = poses[:, 0]
+        self.k2d, self.w2d = keypoints, scores
+        self.lengths = rig.bone_lengths[_CHILD]
+        self.scale_px = opts.reprojection_scale * person_image_height(keypoints, scores)
+        n = 17 * frames  # every term is a sum over frames and joints, weighted as a mean over them would be
+        self.c_rep = n / max(float(scores.sum()), 1.0)
+        self.prior_w = np.sqrt((1.0 + opts.unsure_prior_gain * (1.0 - scores)) / opts.prior_m**2)  # (T, 17)
+        self.root_w = np.sqrt(17.0) / opts.root_prior_m
+        self.knee_w = np.sqrt(17.0 * 100.0)
+        self.sin_limit = float(np.sin(np.deg2rad(opts.knee_hyperextension_deg)))
+        accel_scale = opts.acceleration / fps**2  # metres per frame^2
+        self.c_smooth = opts.smoothness_weight * frames / max(frames - 2, 1) / accel_scale**2 if frames >= 3 else 0.0
 
-    def objective(x: torch.Tensor) -> tuple[float, torch.Tensor]:
-        p = vmap(positions)(x)
-        e2 = projection_error_all(p).pow(2).sum(-1)
-        loss = float((c_rep * w2d * torch.log1p(e2)).sum())
-        r = frame_residuals(x, k2d, torch.zeros_like(w2d), rel0, w3d, root0)
-        loss += float(r.pow(2).sum())
-        if c_smooth:
-            loss += c_smooth * float((p[2:] - 2 * p[1:-1] + p[:-2]).pow(2).sum())
-        return loss, e2
+    def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Joint positions (T, 17, 3), unit bone directions (T, 16, 3), direction norms (T, 16), bone vectors."""
+        d = x[:, 3:].reshape(self.frames, -1, 3)
+        norm = np.maximum(np.linalg.norm(d, axis=-1), 1e-9)
+        unit = d / norm[..., None]
+        vectors = unit * self.lengths[:, None]
+        return x[:, None, :3] + np.einsum("jb,tbc->tjc", _ANCESTRY, vectors), unit, norm, vectors
 
-    def projection_error_all(p: torch.Tensor) -> torch.Tensor:
-        return (focal * p[..., :2] / p[..., 2:].clamp(min=0.05) + centre - k2d) / scale_px
+    def _projection(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = np.maximum(p[..., 2], 0.05)
+        error = (self.focal * p[..., :2] / z[..., None] + self.centre - self.k2d) / self.scale_px
+        return error, z
 
-    bones0 = target[:, _CHILD] - target[:, _PARENT]
-    x = torch.cat([root0, (bones0 / bones0.norm(dim=-1, keepdim=True).clamp(min=1e-9)).reshape(frames, -1)], 1)
-    loss, e2 = objective(x)
-    damping = 1e-3
-    for _ in range(opts.iterations):
-        sqrt_w = (c_rep * w2d / (1.0 + e2)).sqrt()
-        r = frame_residuals(x, k2d, sqrt_w, rel0, w3d, root0)
-        jac = frame_jacobians(x, k2d, sqrt_w, rel0, w3d, root0)  # (T, R, 51)
-        grad = torch.einsum("tri,tr->ti", jac, r)
-        blocks = [torch.einsum("tri,trj->tij", jac, jac)]
-        if c_smooth:
-            jp = position_jacobians(x).reshape(frames, -1, _PER_FRAME)  # (T, 51 coordinates, 51 parameters)
-            p = vmap(positions)(x).reshape(frames, -1)
-            acc = p[2:] - 2 * p[1:-1] + p[:-2]
-            q = torch.zeros_like(p)
+    def _knees(self, unit: np.ndarray, vectors: np.ndarray) -> list[tuple[np.ndarray, int, int, np.ndarray]]:
+        """Per knee: its bend along the hips' axis g (T,) (negative: bending forwards), its bones and the hip axis."""
+        lateral_raw = vectors[:, _LEFT_HIP_BONE] - vectors[:, _RIGHT_HIP_BONE]
+        lateral = lateral_raw / np.maximum(np.linalg.norm(lateral_raw, axis=-1, keepdims=True), 1e-9)
+        return [(np.sum(np.cross(unit[:, thigh], unit[:, shin]) * lateral, -1), thigh, shin, lateral_raw)
+                for thigh, shin in _KNEE_BONES]
+
+    def loss(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """The objective at ``x`` and the squared reprojection errors (T, 17) in robust-scale units."""
+        p, unit, norm, vectors = self.unpack(x)
+        error, _ = self._projection(p)
+        e2 = np.sum(error**2, -1)
+        total = float(np.sum(self.c_rep * self.w2d * np.log1p(e2)))
+        total += float(np.sum((self.prior_w[..., None] * (p - p[:, :1] - self.rel0)) ** 2))
+        total += float(np.sum((self.root_w * (x[:, :3] - self.root0)) ** 2))
+        total += float(np.sum((norm - 1.0) ** 2))
+        for g, *_ in self._knees(unit, vectors):
+            total += float(np.sum((self.knee_w * np.maximum(-g - self.sin_limit, 0.0)) ** 2))
+        if self.c_smooth:
+            total += self.c_smooth * float(np.sum((p[2:] - 2 * p[1:-1] + p[:-2]) ** 2))
+        return total, e2
+
+    def linearise(self, x: np.ndarray, e2: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Gauss-Newton blocks (the banded J^T J: rows of frame t + k, columns of frame t, k = 0, 1, 2) and
+        the gradient J^T r (T, 51), the Cauchy loss reweighted at the squared errors ``e2``."""
+        t = self.frames
+        p, unit, norm, vectors = self.unpack(x)
+        # d positions / d parameters (T, 17, 3, 51): the root moves every joint; a direction its bone's descendants
+        turn = self.lengths[:, None, None] * (np.eye(3) - unit[..., :, None] * unit[..., None, :]) / norm[..., None, None]
+        jp = np.zeros((t, 17, 3, _PER_FRAME))
+        jp[:, :, :, :3] = np.eye(3)
+        jp[:, :, :, 3:] = (_ANCESTRY[None, :, None, :, None] * turn.transpose(0, 2, 1, 3)[:, None]).reshape(t, 17, 3, -1)
+        residuals, jacobians = [], []
+        # reprojection, weighted by confidence and the Cauchy loss's weight at the current error
+        error, z = self._projection(p)
+        sqrt_w = np.sqrt(self.c_rep * self.w2d / (1.0 + e2))
+        dproj = np.zeros((t, 17, 2, 3))
+        dproj[..., 0, 0] = dproj[..., 1, 1] = self.focal / z
+        dproj[..., :, 2] = -self.focal * p[..., :2] / z[..., None] ** 2
+        dproj *= (sqrt_w / self.scale_px)[..., None, None]
+        residuals.append((sqrt_w[..., None] * error).reshape(t, -1))
+        jacobians.append((dproj @ jp).reshape(t, -1, _PER_FRAME))
+        # the network's root-relative 3D
+        residuals.append((self.prior_w[..., None] * (p - p[:, :1] - self.rel0)).reshape(t, -1))
+        jacobians.append((self.prior_w[..., None, None] * (jp - jp[:, :1])).reshape(t, -1, _PER_FRAME))
+        # the root's path
+        residuals.append(self.root_w * (x[:, :3] - self.root0))
+        root = np.zeros((t, 3, _PER_FRAME))
+        root[:, :, :3] = self.root_w * np.eye(3)
+        jacobians.append(root)
+        # unit directions (the parameters' free scale)
+        residuals.append(norm - 1.0)
+        gauge = np.zeros((t, len(_BONES), _PER_FRAME))
+        for b in range(len(_BONES)):
+            gauge[:, b, 3 + 3 * b:6 + 3 * b] = unit[:, b]
+        jacobians.append(gauge)
+        # knees: g = (u_thigh x u_shin) . lateral, penalised below -sin(limit)
+        free = np.eye(3) - unit[..., :, None] * unit[..., None, :]
+        for g, thigh, shin, lateral_raw in self._knees(unit, vectors):
+            active = (-g - self.sin_limit) > 0
+            lateral_norm = np.maximum(np.linalg.norm(lateral_raw, axis=-1), 1e-9)
+            lateral = lateral_raw / lateral_norm[:, None]
+            knee = np.zeros((t, 1, _PER_FRAME))
+            dg_thigh = np.einsum("tc,tcd->td", np.cross(unit[:, shin], lateral), free[:, thigh]) / norm[:, thigh, None]
+            dg_shin = np.einsum("tc,tcd->td", np.cross(lateral, unit[:, thigh]), free[:, shin]) / norm[:, shin, None]
+            dg_lateral = np.einsum("tc,tcd->td", np.cross(unit[:, thigh], unit[:, shin]),
+                                   (np.eye(3) - lateral[:, :, None] * lateral[:, None, :]) / lateral_norm[:, None, None])
+            knee[:, 0, 3 + 3 * thigh:6 + 3 * thigh] += dg_thigh
+            knee[:, 0, 3 + 3 * shin:6 + 3 * shin] += dg_shin
+            hips = ((_LEFT_HIP_BONE, 1.0), (_RIGHT_HIP_BONE, -1.0))
+            for bone, sign in hips:
+                knee[:, 0, 3 + 3 * bone:6 + 3 * bone] += sign * np.einsum("tc,tcd->td", dg_lateral, turn[:, bone])
+            scale = np.where(active, -self.knee_w, 0.0)
+            residuals.append((self.knee_w * np.maximum(-g - self.sin_limit, 0.0))[:, None])
+            jacobians.append(scale[:, None, None] * knee)
+        r = np.concatenate(residuals, 1)
+        jac = np.concatenate(jacobians, 1)
+        jac_t = jac.transpose(0, 2, 1)
+        grad = (jac_t @ r[..., None])[..., 0]
+        blocks = [jac_t @ jac]
+        if self.c_smooth:
+            flat = p.reshape(t, -1)
+            jf = jp.reshape(t, -1, _PER_FRAME)
+            acc = flat[2:] - 2 * flat[1:-1] + flat[:-2]
+            q = np.zeros_like(flat)  # D^T D p
             q[:-2] += acc
             q[1:-1] -= 2 * acc
             q[2:] += acc
-            grad = grad + c_smooth * torch.einsum("tci,tc->ti", jp, q)
-            diag = torch.from_numpy(pent)
-            blocks[0] = blocks[0] + c_smooth * diag[0, :, None, None] * torch.einsum("tci,tcj->tij", jp, jp)
+            jf_t = jf.transpose(0, 2, 1)
+            grad += self.c_smooth * (jf_t @ q[..., None])[..., 0]
+            pent = np.zeros((3, t))  # D^T D's diagonals 0, 1, 2 (rows t + k, column t)
+            for i in range(t - 2):
+                pent[0, i:i + 3] += (1.0, 4.0, 1.0)
+                pent[1, i:i + 2] -= 2.0
+                pent[2, i] += 1.0
+            blocks[0] = blocks[0] + self.c_smooth * pent[0, :, None, None] * (jf_t @ jf)
             for k in (1, 2):
-                blocks.append(c_smooth * diag[k, :frames - k, None, None]
-                              * torch.einsum("tci,tcj->tij", jp[k:], jp[:frames - k]))
-        h = [b.numpy() for b in blocks]
-        g = grad.numpy()
+                blocks.append(self.c_smooth * pent[k, :t - k, None, None] * (jf_t[k:] @ jf[:t - k]))
+        return blocks, grad
+
+
+def _optimise(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
+              principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig) -> tuple[np.ndarray, float]:
+    """Levenberg-Marquardt over every frame at once (see the module): the fitted poses (T, 17, 3) and the loss."""
+    problem = _Problem(poses, keypoints, scores, focal, principal, fps, opts, rig)
+    bones0 = poses[:, _CHILD] - poses[:, _PARENT]
+    x = np.concatenate([poses[:, 0], (bones0 / np.maximum(np.linalg.norm(bones0, axis=-1, keepdims=True), 1e-9))
+                        .reshape(len(poses), -1)], 1)
+    loss, e2 = problem.loss(x)
+    damping = 1e-3
+    for _ in range(opts.iterations):
+        blocks, grad = problem.linearise(x, e2)
         improved = False
         for _attempt in range(6):
-            damped = [h[0] + damping * (np.eye(_PER_FRAME) * (np.diagonal(h[0], axis1=1, axis2=2)[:, :, None] + 1e-6))] + h[1:]
+            diagonal = np.diagonal(blocks[0], axis1=1, axis2=2)
+            damped = [blocks[0] + damping * (diagonal[:, :, None] + 1e-6) * np.eye(_PER_FRAME)] + blocks[1:]
             try:
-                step = torch.from_numpy(_solve_banded(damped, -g))
+                step = _solve_banded(damped, -grad)
             except np.linalg.LinAlgError:  # not positive definite at this damping
                 damping *= 8
                 continue
-            candidate = x + step
-            new_loss, new_e2 = objective(candidate)
+            new_loss, new_e2 = problem.loss(x + step)
             if np.isfinite(new_loss) and new_loss < loss:
                 improved = loss - new_loss > 1e-7 * loss
-                x, loss, e2 = candidate, new_loss, new_e2
+                x, loss, e2 = x + step, new_loss, new_e2
                 damping = max(damping / 3, 1e-7)
                 break
             damping *= 8
         if not improved:
             break
-    return vmap(positions)(x).numpy(), loss
+    return problem.unpack(x)[0], loss
