@@ -6,6 +6,7 @@ projects it, and hands :func:`fit_person` that 2D with a perturbed 3D.
 """
 
 import ctypes
+import importlib
 import json
 
 import numpy as np
@@ -25,13 +26,15 @@ PELVIS, R_HIP, R_KNEE, R_ANKLE, L_HIP, L_WRIST = 0, 1, 2, 3, 4, 13
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
-    """scipy's OpenBLAS on two threads takes ~3 s (not ~10 ms) per banded solve of the fit when the
-    machine is busy; the fit's results do not depend on it (see the report of issue 22's tests)."""
+    """scipy's OpenBLAS on its default two threads makes the fit's banded solves ~50 times slower on a
+    busy 2-core machine (a 100-frame fit: ~17 s instead of ~0.3 s); one thread gives the same numbers.
+    (inference.fit itself does not limit it; issue 22's test report.)"""
+    importlib.import_module("scipy.linalg")  # loads scipy's OpenBLAS
     try:
         path = next(line.split()[-1] for line in open("/proc/self/maps") if "scipy_openblas" in line)
         lib = ctypes.CDLL(path)
         before = lib.scipy_openblas_get_num_threads()
-    except (OSError, StopIteration, AttributeError):
+    except (OSError, StopIteration, AttributeError):  # not Linux, or another BLAS: leave it
         yield
         return
     lib.scipy_openblas_set_num_threads(1)
