@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..animation.rig import Rig
 from ..skeleton import H36M_17
@@ -143,7 +144,8 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
         raise ValueError(f"expected a positive focal length and frame rate, got {focal} and {fps}")
     rig = rig or Rig.from_poses(poses, H36M_17, weights=0.1 + scores)
     before = _reprojection(poses, keypoints, scores, focal, principal)
-    fitted, loss = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig)
+    with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add waiting (seconds on a busy machine)
+        fitted, loss = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig)
     return KinematicFit(rig, fitted, _reprojection(fitted, keypoints, scores, focal, principal), before, loss)
 
 
