@@ -21,6 +21,9 @@ truth's own jitter is printed for reference.
 A third set checks what the fit does on Human3.6M's own footage: S9/S11 through its four real
 cameras (pinhole, each camera's mean focal length) with the exact 2D.
 
+With ``--ablations``: only the Human3.6M virtual-camera clips, lifted once and fitted with each term
+of the fit changed in turn.
+
 With ``--video``: the same on a real video (MediaPipe 2D, detected once), without 3D truth.
 """
 
@@ -40,7 +43,7 @@ from gastnet.data.sources import load_dataset_mocap
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
 from gastnet.evaluation.cross_dataset import SHARED_JOINTS
 from gastnet.evaluation.metrics import p_mpjpe
-from gastnet.inference.fit import person_image_height
+from gastnet.inference.fit import FitOptions, fit_person, person_image_height
 from gastnet.inference.lift import lift_tracks
 from gastnet.keypoints.tracks import PersonTrack
 from gastnet.skeleton import H36M_17
@@ -148,6 +151,47 @@ def evaluate(model, clips: list[dict], fit: bool, scored: tuple[int, ...]) -> di
     return out
 
 
+ABLATIONS = {"all terms (the default)": {}, "without smoothness": {"smoothness_weight": 0.0},
+             "without the network's 3D": {"prior_m": 100.0}, "without the image": {"reprojection_scale": 1e6},
+             "without the knee limit": {"knee_hyperextension_deg": 90.0}}
+
+
+def ablations(model, clips: list[dict]) -> None:
+    """Each clip lifted once without the fit, then fitted with one term changed (:class:`FitOptions`)."""
+    lifted = []
+    for clip in clips:
+        n = len(clip["keypoints"])
+        k = clip["keypoints"]
+        inside = (k >= 0).all(-1) & (k[..., 0] < clip["size"][0]) & (k[..., 1] < clip["size"][1])
+        if inside.mean() < 0.5:
+            continue
+        try:
+            result = lift_tracks([PersonTrack(0, np.arange(n), k, np.where(inside, 0.9, 0.0))], clip["size"], model, n,
+                                 clip["fps"], focal_length=clip["focal"], fit=False, max_people=1, min_frames=1)
+        except ValueError:
+            continue
+        lifted.append((clip, result.people[0]))
+    print(f"\n| fit ({len(lifted)} Human3.6M clips) | P-MPJPE | MPJPE | reprojection median (% height) | jitter |")
+    print("|---|---|---|---|---|")
+    for name, changes in {"none": None, **ABLATIONS}.items():
+        rows = []
+        for clip, person in lifted:
+            poses = person.poses_camera_absolute
+            if changes is not None:
+                size = clip["size"]
+                poses = fit_person(poses, person.keypoints_2d, person.scores, clip["focal"], (size[0] / 2, size[1] / 2),
+                                   clip["fps"], FitOptions(**changes)).poses
+            truth = clip["truth"][person.frames] - clip["truth"][person.frames, :1]
+            pred = poses - poses[:, :1]
+            proj = clip["focal"] * poses[..., :2] / poses[..., 2:] + np.array(clip["size"]) / 2
+            err = np.where(person.scores > 0, np.linalg.norm(proj - person.keypoints_2d, axis=-1), np.nan)
+            rows.append((1000 * float(p_mpjpe(torch.from_numpy(pred).double(), torch.from_numpy(truth).double())),
+                         1000 * np.linalg.norm(pred - truth, axis=-1).mean(),
+                         100 * np.nanmedian(err) / person_image_height(person.keypoints_2d, person.scores), jitter_mm(pred)))
+        r = np.mean(rows, 0)
+        print(f"| {name} | {r[0]:.1f} | {r[1]:.1f} | {r[2]:.2f} | {r[3]:.2f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="../shared/data")
@@ -155,6 +199,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=["gastnet_rf27_c32.video"])
     parser.add_argument("--clips", type=int, default=60, help="clips per set (seeded)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ablations", action="store_true",
+                        help="only: what each term of the fit does, on the Human3.6M virtual-camera clips")
     args = parser.parse_args()
     torch.set_num_threads(2)
     data = Path(args.data_dir)
@@ -163,6 +209,9 @@ def main() -> None:
         [(f"{s} {a}", h36m.positions[s][a][::2]) for s in ("S9", "S11") for a in sorted(h36m.positions[s])], 25.0,
         args.clips, args.seed), tuple(range(17)))}
     sets["h36m real cameras, exact 2D (17 joints)"] = (real_camera_clips(h36m, args.clips, args.seed), tuple(range(17)))
+    if args.ablations:
+        ablations(create_model(args.models[0], pretrained=True), sets["h36m-vcam (17 joints)"][0])
+        return
     cmu = sorted((data / "cmu").glob("*.bvh"))
     if cmu:
         walks = [(f.stem, load_cmu_bvh(f, 30.0)[0]) for f in cmu]
