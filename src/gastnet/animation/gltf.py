@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..fileio import atomic_path
 from .rig import Y_UP, Rig
@@ -57,23 +58,7 @@ def matrix_to_quaternion(rotations: np.ndarray) -> np.ndarray:
     [0.0, 0.0, 1.0, 0.0]
     """
     m = np.asarray(rotations, np.float64)
-    trace = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
-    # the four forms of 4 q_i^2, one per largest component (Shepperd), for a well-conditioned square root
-    squares = np.stack([1 + 2 * m[..., 0, 0] - trace, 1 + 2 * m[..., 1, 1] - trace,
-                        1 + 2 * m[..., 2, 2] - trace, 1 + trace], -1)
-    big = np.argmax(squares, -1)
-    s = np.sqrt(np.maximum(np.take_along_axis(squares, big[..., None], -1)[..., 0], 1e-300))  # 2 |q_big|
-    zy, yz = m[..., 2, 1], m[..., 1, 2]
-    xz, zx = m[..., 0, 2], m[..., 2, 0]
-    yx, xy = m[..., 1, 0], m[..., 0, 1]
-    forms = np.stack([
-        np.stack([s * s, xy + yx, xz + zx, zy - yz], -1),  # x largest: 4 x * (x, y, z, w)
-        np.stack([xy + yx, s * s, yz + zy, xz - zx], -1),  # y largest
-        np.stack([xz + zx, yz + zy, s * s, yx - xy], -1),  # z largest
-        np.stack([zy - yz, xz - zx, yx - xy, s * s], -1),  # w largest
-    ], -2)
-    q = np.take_along_axis(forms, big[..., None, None], -2)[..., 0, :] / (2 * s[..., None])
-    q /= np.linalg.norm(q, axis=-1, keepdims=True)
+    q = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat().reshape(m.shape[:-2] + (4,))
     return np.where(q[..., 3:] < 0, -q, q)
 
 

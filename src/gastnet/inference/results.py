@@ -36,10 +36,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
-from scipy.spatial.transform import Rotation
 
 from ..animation.bvh import write_rig_bvh
-from ..animation.gltf import GlbPerson, write_glb
+from ..animation.gltf import GlbPerson, matrix_to_quaternion, write_glb
 from ..animation.rig import Rig
 from ..fileio import atomic_path, save_npz
 from ..keypoints.tracks import FillReport
@@ -74,8 +73,7 @@ class LiftedPerson:
         it at ``poses_world``; None without a fit."""
         if self.rig is None:
             return None
-        local = self.rig.solve(self.poses_world)
-        return Rotation.from_matrix(local.reshape(-1, 3, 3)).as_quat().reshape(local.shape[:2] + (4,))
+        return matrix_to_quaternion(self.rig.solve(self.poses_world))
 
     @property
     def interpolated(self) -> np.ndarray:
