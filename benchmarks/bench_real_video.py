@@ -1,6 +1,6 @@
 """Lifting a real video with each shipped model: posture, body consistency and smoothness.
 
-    python benchmarks/bench_real_video.py ../shared/data/video/walk_apart_2persons.avi [--models A B ...]
+    python benchmarks/bench_real_video.py ../shared/data/video/walk_apart_2persons.avi [--models A B ...] [--no-fit]
 
 There is no 3D ground truth for a real video, so this prints what can be checked without it, per
 model, over every tracked person and frame (2D from MediaPipe Pose, detected once and shared by
@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("video")
     parser.add_argument("--models", nargs="*")
     parser.add_argument("--people", type=int, default=2)
+    parser.add_argument("--no-fit", action="store_true", help="the network's own 3D (no kinematic fit)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     data, fps = detect_video(args.video, args.people)
@@ -48,7 +49,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for name in models:
         model = create_model(name, pretrained=True)
-        result = lift_tracks(data.tracks, data.image_size, model, data.num_frames, fps)
+        result = lift_tracks(data.tracks, data.image_size, model, data.num_frames, fps, fit=not args.no_fit)
         rows = np.array([posture(p.poses_camera) for p in result.people])
         weights = np.array([len(p.frames) for p in result.people], dtype=float)
         lean, variation, jitter = (rows * weights[:, None]).sum(0) / weights.sum()
