@@ -153,7 +153,8 @@ def evaluate(model, clips: list[dict], fit: bool, scored: tuple[int, ...]) -> di
 
 ABLATIONS = {"all terms (the default)": {}, "without smoothness": {"smoothness_weight": 0.0},
              "without the network's 3D": {"prior_m": 100.0}, "without the image": {"reprojection_scale": 1e6},
-             "without the knee limit": {"knee_hyperextension_deg": 90.0}}
+             "without the knee limit": {"knee_hyperextension_deg": 90.0},
+             "quadratic smoothness": {"robust_acceleration": None}}
 
 
 def ablations(model, clips: list[dict]) -> None:

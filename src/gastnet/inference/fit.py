@@ -13,7 +13,9 @@ lift's, left and right alike), optimised over every frame at once to
   (interpolated joints have confidence 0 and follow the network alone), and keep the root near
   where the placement put it;
 - keep the **knees** bending the human way (no hyperextension beyond a few degrees);
-- move **smoothly**: joint accelerations (m/s^2) are penalised, at the recording's frame rate.
+- move **smoothly**: joint accelerations (m/s^2, at the recording's frame rate) are penalised,
+  quadratically up to :attr:`FitOptions.robust_acceleration` and only logarithmically above it,
+  so that the detector's jitter goes and a jab or a kick stays.
 
 The unknowns are, per frame, the root's position and the direction of every bone (51 numbers);
 Levenberg-Marquardt (the Cauchy loss by reweighting, analytic derivatives) solves the
@@ -56,6 +58,9 @@ class FitOptions:
     acceleration: float = 30.0
     """Joint acceleration (m/s^2) that costs one unit of loss (with ``smoothness_weight`` 1)."""
     smoothness_weight: float = 8.0
+    robust_acceleration: float | None = 10.0
+    """Above this joint acceleration (m/s^2) the smoothness term grows only logarithmically (a Cauchy
+    loss), so that fast motions (a jab, a kick) are not rounded off; None: quadratic throughout."""
     knee_hyperextension_deg: float = 5.0
     """How far past straight a knee may bend before it is penalised."""
     iterations: int = 3
@@ -237,6 +242,7 @@ class _Problem:
         self.knee_w = np.sqrt(17.0 * 100.0)
         self.sin_limit = float(np.sin(np.deg2rad(opts.knee_hyperextension_deg)))
         accel_scale = opts.acceleration / fps**2  # metres per frame^2
+        self.robust_accel = None if opts.robust_acceleration is None else opts.robust_acceleration / fps**2
         self.c_smooth = opts.smoothness_weight * frames / max(frames - 2, 1) / accel_scale**2 if frames >= 3 else 0.0
 
     def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -259,6 +265,12 @@ class _Problem:
         return [(np.sum(np.cross(unit[:, thigh], unit[:, shin]) * lateral, -1), thigh, shin, lateral_raw)
                 for thigh, shin in _KNEE_BONES]
 
+    def _acceleration_weights(self, acc: np.ndarray) -> np.ndarray:
+        """(T - 2, 17): the Cauchy loss's weight of each joint's acceleration (metres per frame^2), 1 when quadratic."""
+        if self.robust_accel is None:
+            return np.ones(acc.shape[:2])
+        return 1.0 / (1.0 + np.sum(acc**2, -1) / self.robust_accel**2)
+
     def loss(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """The objective at ``x`` and the squared reprojection errors (T, 17) in robust-scale units."""
         p, unit, norm, vectors = self.unpack(x)
@@ -271,7 +283,9 @@ class _Problem:
         for g, *_ in self._knees(unit, vectors):
             total += float(np.sum((self.knee_w * np.maximum(-g - self.sin_limit, 0.0)) ** 2))
         if self.c_smooth:
-            total += self.c_smooth * float(np.sum((p[2:] - 2 * p[1:-1] + p[:-2]) ** 2))
+            a2 = np.sum((p[2:] - 2 * p[1:-1] + p[:-2]) ** 2, -1)
+            total += self.c_smooth * float(np.sum(a2 if self.robust_accel is None else
+                                                  self.robust_accel**2 * np.log1p(a2 / self.robust_accel**2)))
         return total, e2
 
     def linearise(self, x: np.ndarray, e2: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -336,20 +350,22 @@ class _Problem:
             flat = p.reshape(t, -1)
             jf = jp.reshape(t, -1, _PER_FRAME)
             acc = flat[2:] - 2 * flat[1:-1] + flat[:-2]
-            q = np.zeros_like(flat)  # D^T D p
-            q[:-2] += acc
-            q[1:-1] -= 2 * acc
-            q[2:] += acc
+            weight = np.repeat(self._acceleration_weights(acc.reshape(t - 2, 17, 3)), 3, axis=1)  # (T - 2, 51)
+            q = np.zeros_like(flat)  # D^T W D p
+            q[:-2] += weight * acc
+            q[1:-1] -= 2 * weight * acc
+            q[2:] += weight * acc
             jf_t = jf.transpose(0, 2, 1)
             grad += self.c_smooth * (jf_t @ q[..., None])[..., 0]
-            pent = np.zeros((3, t))  # D^T D's diagonals 0, 1, 2 (rows t + k, column t)
-            for i in range(t - 2):
-                pent[0, i:i + 3] += (1.0, 4.0, 1.0)
-                pent[1, i:i + 2] -= 2.0
-                pent[2, i] += 1.0
-            blocks[0] = blocks[0] + self.c_smooth * pent[0, :, None, None] * (jf_t @ jf)
+            diagonals = [np.zeros((t, flat.shape[1])), np.zeros((t - 1, flat.shape[1])), weight]  # D^T W D, rows t + k
+            diagonals[0][:-2] += weight
+            diagonals[0][1:-1] += 4 * weight
+            diagonals[0][2:] += weight
+            diagonals[1][:-1] -= 2 * weight
+            diagonals[1][1:] -= 2 * weight
+            blocks[0] = blocks[0] + self.c_smooth * (jf_t @ (diagonals[0][..., None] * jf))
             for k in (1, 2):
-                blocks.append(self.c_smooth * pent[k, :t - k, None, None] * (jf_t[k:] @ jf[:t - k]))
+                blocks.append(self.c_smooth * (jf_t[k:] @ (diagonals[k][..., None] * jf[:t - k])))
         return blocks, grad
 
 
