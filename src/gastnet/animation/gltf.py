@@ -222,10 +222,7 @@ def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: fl
         if not meshes:
             continue
         # the skin: every node a joint, bound in the T-pose (the root at the origin)
-        rest = np.zeros((len(tree.names), 3))
-        for n, p in enumerate(tree.parents):
-            if p >= 0:
-                rest[n] = rest[p] + tree.offsets[n]
+        rest = tree.rest_positions
         inverse_bind = np.broadcast_to(np.eye(4), (len(rest), 4, 4)).copy()
         inverse_bind[:, :3, 3] = -rest
         skins.append({"name": person.name, "joints": [first + n for n in range(len(rest))], "skeleton": first,

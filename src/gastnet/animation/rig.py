@@ -170,12 +170,7 @@ class Rig:
 
     def rest_pose(self) -> np.ndarray:
         """(J, 3) metres: the T-pose's joint positions, the root at the origin."""
-        out = np.zeros((self.skeleton.num_joints, 3))
-        for joint in _order(self.skeleton):
-            p = self.skeleton.parents[joint]
-            if p >= 0:
-                out[joint] = out[p] + self.offsets[joint]
-        return out
+        return self.nodes.rest_positions[list(self.nodes.joint_nodes)]
 
     def rotated(self, rotation: np.ndarray) -> Rig:
         """The same rig with its rest offsets in another frame (``rotation`` (3, 3) takes rig-frame
@@ -270,6 +265,15 @@ class RigNodes:
     joints: tuple[int, ...]  # (N,) the skeleton joint of each node, -1 for the extra nodes
     joint_nodes: tuple[int, ...]  # (J,) the node of each skeleton joint
     children: tuple[tuple[int, ...], ...]  # (N,) child nodes
+
+    @property
+    def rest_positions(self) -> np.ndarray:
+        """(N, 3) metres: every node's position in the T-pose, the root at the origin."""
+        out = np.zeros((len(self.names), 3))
+        for node, parent in enumerate(self.parents):  # parents come first
+            if parent >= 0:
+                out[node] = out[parent] + self.offsets[node]
+        return out
 
 
 def _nodes(rig: Rig) -> RigNodes:

@@ -234,11 +234,11 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
     focal, source, estimate = _choose_focal(people, image_size, fps, opts, focal_source, motion)
     absolute = [p.poses + root_translation(p.poses, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps)[:, None]
                 for p in people]
-    fits: list[KinematicFit | None] = [None] * len(people)
     start = time.perf_counter()
+    fits: list[KinematicFit] = []
     if opts.fit:  # one skeleton per person, posed to agree with the 2D: it replaces the network's poses
         fits = [fit_person(a, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps) for a, p in zip(absolute, people)]
-        absolute = [f.poses for f in fits if f is not None]
+        absolute = [f.poses for f in fits]
     fit_seconds = time.perf_counter() - start
     kind = "static" if motion is None else motion.kind
     if motion is not None and kind == "rotating" and not np.isclose(motion.focal, focal):
@@ -275,9 +275,9 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
     if motion is not None and kind == "rotating":
         # frame t's camera -> world: camera_to_world_rotation @ rotations[t].T (rotations: frame-0 camera -> frame t's)
         camera["rotations"] = np.round(motion.rotations, 6).tolist()
-    if opts.fit:
-        notes.extend(_fit_note(p.track.track_id, f) for p, f in zip(people, fits) if f is not None)
-    return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera, fits, fit_seconds)
+    notes.extend(_fit_note(p.track.track_id, f) for p, f in zip(people, fits))
+    fitted: list[KinematicFit | None] = list(fits) if fits else [None] * len(people)
+    return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera, fitted, fit_seconds)
 
 
 def _fit_note(track_id: int, fit: KinematicFit) -> str:

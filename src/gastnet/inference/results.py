@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,10 @@ class LiftedPerson:
     rig: Rig | None = None  # the fitted skeleton (None: not fitted)
     reprojection_px: np.ndarray | None = None  # (T, 17) pixels, NaN where no joint was detected
 
-    @property
+    @cached_property
     def rotations(self) -> np.ndarray | None:
         """(T, 23, 4): the rig's node rotations (unit quaternions x, y, z, w, local to each parent) that pose
-        it at ``poses_world``; None without a fit."""
+        it at ``poses_world``; None without a fit. Solved once (npz and json share it)."""
         if self.rig is None:
             return None
         return matrix_to_quaternion(self.rig.solve(self.poses_world))

@@ -164,9 +164,7 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
     (whose windows give one target frame: a velocity or acceleration term needs ``[augment]``)."""
     tc = config.train
     frames = target_frames(tc)
-    if frames > 1 and not config.augment.enabled:
-        raise ValueError("[train] velocity_weight and acceleration_weight need consecutive target frames, "
-                         "which only the video-like windows give: set [augment] enabled = true")
+    _check_temporal_terms(config)
     if config.augment.enabled:
         if data.world is None:
             raise ValueError("[augment] draws its windows from world-frame motion: read the data with "
@@ -182,6 +180,13 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
         flip_skeleton=_skeleton(model) if tc.flip else None, noise_std=tc.noise_std, seed=tc.seed,
         rank=rank, world_size=world_size,
     )
+
+
+def _check_temporal_terms(config: Config) -> None:
+    """ValueError unless the loss's velocity and acceleration terms (if on) get consecutive target frames."""
+    if target_frames(config.train) > 1 and not config.augment.enabled:
+        raise ValueError("[train] velocity_weight and acceleration_weight need [augment] enabled = true "
+                         "(its windows give the consecutive target frames they compare)")
 
 
 def _freeze_norms(model: torch.nn.Module) -> None:
@@ -397,9 +402,7 @@ class Trainer:
             validate_config({**get_model_spec(config.model.name).config, **config.model.overrides})
         except ValueError as err:
             raise ValueError(f"[model] {err}") from None
-        if target_frames(config.train) > 1 and not config.augment.enabled:
-            raise ValueError("[train] velocity_weight and acceleration_weight need [augment] enabled = true "
-                             "(its windows give the consecutive target frames they compare)")
+        _check_temporal_terms(config)
 
     # -- the loop -------------------------------------------------------------------------------
 
