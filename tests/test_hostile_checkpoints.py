@@ -140,6 +140,18 @@ def test_the_memory_bomb_is_refused_for_training_from_it(tiny_h36m, tmp_path, ca
     refused_in_one_line(["train", "--resume", "--out", str(run)], capsys, "model_config: channels=200000")
 
 
+def test_weights_that_cannot_grow_into_the_trained_model_give_one_line(tiny_h36m, tmp_path, capsys):
+    """train.init from a smaller receptive field (grown into the model: grow_weights) of another width."""
+    wide = gastnet.create_model("gastnet_rf9", channels=16)
+    ckpt = tmp_path / "wide.pt"
+    torch.save({"format": CHECKPOINT_FORMAT, "model_config": wide.config, "state_dict": wide.state_dict()}, ckpt)
+    settings = [s.replace("gastnet_rf9", "gastnet_rf27") for s in TINY]
+    argv = ["train", str(REPO / "configs" / "smoke.toml"), "--out", str(tmp_path / "run"), "--data-dir", str(tiny_h36m),
+            "--no-progress", "--set", *settings, "train.max_steps=1", f'train.init="{ckpt}"']
+    refused_in_one_line(argv, capsys, "cannot grow into")
+    assert not (tmp_path / "run" / "checkpoint_last.pt").exists()
+
+
 def test_an_authors_checkpoint_goes_through_the_same_checks(tmp_path, capsys):
     """The authors' layout: the architecture is read from the tensors' shapes."""
     path = tmp_path / "27_frame_model.bin"
