@@ -17,7 +17,6 @@ import importlib.util
 import inspect
 import pkgutil
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +40,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     # (importing module, imported module): why it is tolerated for now; when one is gone, its line
     # must go too (test_known_exceptions_still_happen warns). The model-loading restructure removed
-    # model/checkpoint -> data.mocap and the model/authors <-> model/checkpoint cycle.
-    ("gastnet.model.checkpoint", "gastnet.training.config"): "model/checkpoint.py checks a checkpoint's "
-    "training config with training.config.Config (inside a function): the model layer reaching up to training",
+    # model/checkpoint -> data.mocap and the model/authors <-> model/checkpoint cycle; moving the
+    # training config's schema to model/run_config removed model/checkpoint -> training.config.
 }
 """Upward imports, or an edge of each import cycle, tolerated with a reason; nothing else is."""
 
@@ -225,11 +223,9 @@ def test_no_import_cycles(graph, lazy):
 
 
 def test_known_exceptions_still_happen(graph):
-    """An exception that is gone must leave KNOWN_EXCEPTIONS, so that it cannot come back unseen. A
-    warning, not a failure, while the model-loading restructure that removes them is half done."""
-    for importer, imported in KNOWN_EXCEPTIONS:
-        if imported not in {i.target for i in graph.get(importer, [])}:
-            warnings.warn(f"{importer} no longer imports {imported}: remove it from KNOWN_EXCEPTIONS", stacklevel=1)
+    """An exception that is gone must leave KNOWN_EXCEPTIONS, so that it cannot come back unseen."""
+    gone = [pair for pair in KNOWN_EXCEPTIONS if pair[1] not in {i.target for i in graph.get(pair[0], [])}]
+    assert gone == [], "no longer imported: remove from KNOWN_EXCEPTIONS"
 
 
 def test_the_table_in_the_architecture_page_is_this_one():

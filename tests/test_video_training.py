@@ -20,6 +20,7 @@ from gastnet.data.video_windows import VideoAugmentation, VideoWindowLoader
 from gastnet.data.virtual_cameras import CameraRanges, fov_to_focal, project_normalized, sample_cameras, standing_height
 from gastnet.skeleton import H36M_17
 from gastnet.training import Trainer
+from gastnet.training.config import video_augmentation
 from helpers import tiny_config, walking_world
 
 BONES = H36M_17.bones()
@@ -190,7 +191,7 @@ def test_training_with_video_windows_and_its_frame_rate_range(tiny_h36m, tmp_pat
     model = create_model(tmp_path / "run" / "checkpoint_last.pt")
     assert model.pretrained_weights.frame_rates == (12.0, 48.0)
     with pytest.raises(ValueError, match="fps must be a range"):
-        tiny_config("augment.enabled=true", "augment.fps=[60, 10]").augment.to_augmentation()
+        video_augmentation(tiny_config("augment.enabled=true", "augment.fps=[60, 10]").augment)
 
 
 def test_real_camera_samples_match_the_datasets_own_projection():

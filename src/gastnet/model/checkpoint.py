@@ -23,6 +23,7 @@ from ..fileio import atomic_path
 from ..skeleton import CAPTURE_FPS
 from .authors import _listed, authors_payload, describe_architecture, is_authors_checkpoint
 from .gastnet import GASTNet, validate_config
+from .run_config import Config
 from .weights import OUTPUT_DESCRIPTION, RENAMED, Weights, input_description
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_weights", "grow_weights", "training_frame_rates",
@@ -196,8 +197,6 @@ def _check_contents(payload: Mapping[str, Any], source: str) -> dict[str, Any]:
             raise ValueError(f"{source}: state_dict: expected names of dense tensors, "
                              f"found {reprlib.repr(key)}: {found}")
     if "config" in payload:
-        from ..training.config import Config  # the training layer sits above this one
-
         try:
             Config.from_dict(payload["config"])
         except ValueError as err:

@@ -51,7 +51,7 @@ from ..model.checkpoint import grow_weights, load_checkpoint, load_weights, save
 from ..model.gastnet import GASTNet, validate_config
 from ..model.registry import create_model, get_model_spec
 from ..skeleton import Skeleton
-from .config import Config, TrainConfig
+from .config import Config, TrainConfig, video_augmentation
 
 __all__ = [
     "TrainState",
@@ -171,7 +171,7 @@ def make_loader(config: Config, data: TrainingData, model: GASTNet, rank: int = 
                              "load_training_data(config) for this config")
         return VideoWindowLoader(
             data.world, data.fps, model.receptive_field, tc.batch_size // world_size,
-            config.augment.to_augmentation(flip=tc.flip), causal=model.causal,
+            video_augmentation(config.augment, flip=tc.flip), causal=model.causal,
             samples_per_epoch=config.augment.samples_per_epoch, seed=tc.seed, rank=rank,
             world_size=world_size, cameras=data.cameras, target_frames=frames,
         )
