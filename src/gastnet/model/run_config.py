@@ -1,4 +1,4 @@
-"""The settings of a training run: TOML files with four sections, every field overridable by ``section.key=value``.
+"""The settings of a training run: TOML files with five sections, every field overridable by ``section.key=value``.
 
 They live with the model because checkpoints record them and the model layer reads them back (what a
 checkpoint's weights were trained on, :func:`gastnet.model.checkpoint.checkpoint_weights`); the training
