@@ -174,8 +174,13 @@ def test_an_input_past_the_timeout_fails_and_the_batch_goes_on(tmp_path):
 
 def test_an_interrupted_batch_writes_its_report_and_leaves_no_workers(tmp_path):
     inputs = keypoint_files(tmp_path / "in", ("walk_a", "ctrl_c", "walk_b"))
-    with pytest.raises(KeyboardInterrupt):
-        lift_many(inputs, tmp_path / "out", lift_function=misbehaving_lift, **OPTIONS)
+    # Ctrl-C as an interactive run gets it (a process started in the background inherits SIGINT ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            lift_many(inputs, tmp_path / "out", lift_function=misbehaving_lift, **OPTIONS)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     report = json.loads((tmp_path / "out" / "batch_report.json").read_text())
     assert [r["error"] for r in report["results"]] == [None, "not finished: the batch was interrupted",
                                                        "not run: the batch was interrupted"]
