@@ -173,7 +173,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                    "--pretrained')")
     p.add_argument("--checkpoint", help="a checkpoint file (ours or the GAST-Net authors') instead of --model")
     p.add_argument("--smooth", choices=["one-euro", "savgol"], help="smooth the 2D before lifting (default: off)")
-    p.add_argument("--smooth-3d", choices=["one-euro", "savgol"], help="smooth the 3D after lifting (default: off)")
+    p.add_argument("--smooth-3d", choices=["one-euro", "savgol"],
+                   help="smooth the network's 3D, before the kinematic fit (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
     p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people lifted in any frame, the most prominent "
                                                           "(default: %(default)s); what is not a person is dropped "
