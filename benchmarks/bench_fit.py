@@ -4,11 +4,11 @@
         [--models gastnet_rf27_c32.video gastnet_rf27_c32.h36m_noise] [--clips 60]
 
 Synthetic footage with known truth: Human3.6M S9/S11 (25 fps) and the CMU walks (30 fps) in
-4-second clips, each seen through one seeded virtual camera (the two CMU walks give only four
-clips, so each is seen through eight) (any azimuth, -10 to 45 degrees of elevation, 35-105 degree
-lenses, landscape and portrait 1920-pixel frames, the CMU walkers at 20-50% of the image height so
-that they stay in view:
-:func:`gastnet.data.virtual_cameras.sample_cameras`), the 2D in pixels with seeded detector-like
+4-second clips, each seen through one seeded virtual camera (any azimuth, -10 to 45 degrees of
+elevation, 35-105 degree lenses, landscape and portrait 1920-pixel frames, the CMU walkers at 20-50%
+of the image height so that they stay in view: :func:`gastnet.data.virtual_cameras.sample_cameras`;
+the two CMU walks give only four clips, so each of those is seen through eight cameras), the 2D in
+pixels with seeded detector-like
 errors (:func:`gastnet.data.augment.detector_errors`: noise, blur, left/right swaps, outliers,
 gaps), lifted by :func:`gastnet.inference.lift.lift_tracks` as ``gastnet lift`` lifts a keypoint
 file with ``--focal-length`` (the true lens), with the fit and with ``--no-fit``. Per model and
