@@ -100,16 +100,15 @@ def real_camera_clips(h36m, limit: int, seed: int) -> list[dict]:
     return clips
 
 
-def pinhole_fit(truth: np.ndarray, pixels: np.ndarray) -> tuple[float, np.ndarray]:
-    """The focal length (px) and principal point (2,) that best map camera-frame points (..., 3) onto their
-    pixels (..., 2) through a pinhole (linear least squares; HumanEva-I ships its cameras without them)."""
+def pinhole_focal(truth: np.ndarray, pixels: np.ndarray) -> float:
+    """The focal length (px) of the pinhole that best maps camera-frame points (..., 3) onto their pixels
+    (..., 2) (linear least squares, the principal point fitted too; HumanEva-I ships its cameras without them)."""
     ratio = (truth[..., :2] / truth[..., 2:]).reshape(-1, 2)
-    px = pixels.reshape(-1, 2)
-    rows = np.zeros((2 * len(px), 3))
+    rows = np.zeros((2 * len(ratio), 3))
     rows[0::2, 0], rows[0::2, 1] = ratio[:, 0], 1.0
     rows[1::2, 0], rows[1::2, 2] = ratio[:, 1], 1.0
-    (focal, cx, cy), *_ = np.linalg.lstsq(rows, px.reshape(-1), rcond=None)
-    return float(focal), np.array([cx, cy])
+    (focal, _, _), *_ = np.linalg.lstsq(rows, pixels.reshape(-1), rcond=None)
+    return float(focal)
 
 
 def humaneva_clips(data_dir: Path, limit: int, seed: int) -> list[dict]:
@@ -121,19 +120,18 @@ def humaneva_clips(data_dir: Path, limit: int, seed: int) -> list[dict]:
     fps = 60.0
     longest, shortest = int(CLIP_S * fps), int(fps)
     h36m_idx, he_idx = list(HUMANEVA_TO_H36M), list(HUMANEVA_TO_H36M.values())
-    pieces = [(subject, action, c, start, min(start + longest, n))
-              for subject, action in mocap.sequences() for c in range(len(mocap.cameras(subject)))
-              for n in [len(mocap.positions[subject][action])] for start in range(0, n - shortest + 1, longest)]
-    lenses: dict[tuple[str, int], float] = {}
+    seen = {(s, a): mocap.camera_frame(s, a) for s, a in mocap.sequences()}  # per camera (N, 15, 3) metres
+    lenses = {(s, c): pinhole_focal(np.concatenate([seen[s, a][c] for s2, a in seen if s2 == s]),
+                                    np.concatenate([points.positions[s][a][c] for s2, a in seen if s2 == s]))
+              for s in {s for s, _ in seen} for c in range(len(mocap.cameras(s)))}
+    pieces = [(subject, action, c, start, min(start + longest, len(views[c])))
+              for (subject, action), views in seen.items() for c in range(len(views))
+              for start in range(0, len(views[c]) - shortest + 1, longest)]
     clips = []
     for index in sorted(np.random.default_rng(seed).permutation(len(pieces))[:limit]):
         subject, action, c, start, stop = pieces[index]
         cam = mocap.cameras(subject)[c]
-        if (subject, c) not in lenses:
-            seen = [(mocap.camera_frame(subject, a)[c], points.positions[subject][a][c])
-                    for s, a in mocap.sequences() if s == subject]
-            lenses[subject, c] = pinhole_fit(np.concatenate([t for t, _ in seen]), np.concatenate([x for _, x in seen]))[0]
-        he = mocap.camera_frame(subject, action)[c][start:stop].astype(np.float64)
+        he = seen[subject, action][c][start:stop].astype(np.float64)
         truth = np.zeros((len(he), 17, 3))
         truth[:, h36m_idx] = he[:, he_idx]
         truth[:, 7], truth[:, 9] = (truth[:, 0] + truth[:, 8]) / 2, (truth[:, 8] + truth[:, 10]) / 2

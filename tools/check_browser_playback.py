@@ -15,6 +15,7 @@ file played, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import shutil
@@ -57,7 +58,7 @@ def check(video: Path, browser: str, budget_ms: int) -> dict:
     found = re.search(r'<pre id="out">(.*?)</pre>', done.stdout, re.S)
     if found is None:
         return {"state": "no page", "returncode": done.returncode, "stderr": done.stderr.strip()[-300:]}
-    return json.loads(found.group(1).replace("&quot;", '"'))
+    return json.loads(html.unescape(found.group(1)))
 
 
 def main() -> int:

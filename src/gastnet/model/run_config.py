@@ -96,7 +96,6 @@ class EvalConfig:
     flip: bool = True  # test-time flip averaging
 
 
-
 @dataclass
 class AugmentConfig:
     """Video-like training windows: virtual cameras, bodies, joint definitions, detector errors and
