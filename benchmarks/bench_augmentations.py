@@ -29,8 +29,9 @@ from gastnet.data.augment import (
 )
 from gastnet.data.mocap import action_group, get_dataset_spec
 from gastnet.data.sources import load_dataset_mocap
-from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, standing_height
+from gastnet.data.virtual_cameras import CameraRanges, sample_cameras
 from gastnet.evaluation.cross_dataset import BenchmarkClip, evaluate_clips
+from gastnet.skeleton import standing_height
 
 PERTURBATIONS = ("camera only", "bodies", "joint definitions", "detector errors", "12 fps")
 

@@ -52,12 +52,13 @@ import numpy as np
 import torch
 
 from gastnet import create_model
-from gastnet.camera import normalize_screen_coordinates, project_to_2d
-from gastnet.inference.lift import lift_at_model_rate
-from gastnet.inference.options import DEFAULT_MODELS
-from gastnet.inference.placement import focal_from_fov, place_in_world, root_translation
+from gastnet.geometry.camera import focal_from_fov, normalize_screen_coordinates, project_to_2d
+from gastnet.pipeline.options import DEFAULT_MODELS
+from gastnet.runtime.predict import lift_at_model_rate
 from gastnet.skeleton import H36M_17
-from gastnet.video.motion import CameraMotion, CameraMotionEstimator, to_reference_frame
+from gastnet.video.motion import CameraMotionEstimator
+from gastnet.world.camera_motion import CameraMotion, to_reference_frame
+from gastnet.world.placement import place_in_world, root_translation
 
 # the camera placement and the synthetic footage are shared with the tests and live there
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

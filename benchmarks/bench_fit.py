@@ -10,7 +10,7 @@ of the image height so that they stay in view: :func:`gastnet.data.virtual_camer
 the two CMU walks give only four clips, so each of those is seen through eight cameras), the 2D in
 pixels with seeded detector-like
 errors (:func:`gastnet.data.augment.detector_errors`: noise, blur, left/right swaps, outliers,
-gaps), lifted by :func:`gastnet.inference.lift.lift_tracks` as ``gastnet lift`` lifts a keypoint
+gaps), lifted by :func:`gastnet.pipeline.tracks_to_3d.lift_tracks` as ``gastnet lift`` lifts a keypoint
 file with ``--focal-length`` (the true lens), with the fit and with ``--no-fit``. Per model and
 set: MPJPE and P-MPJPE (mm, camera frame, pelvis-centred; all 17 joints for Human3.6M, the limbs
 for CMU and HumanEva-I, whose torso joints are defined otherwise), the reprojection error of the lifted joints
@@ -43,13 +43,13 @@ from gastnet import create_model
 from gastnet.data.augment import DetectorErrorRanges, detector_errors
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap, load_pose_data
-from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
+from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator
 from gastnet.evaluation.cross_dataset import HUMANEVA_TO_H36M, SHARED_JOINTS
 from gastnet.evaluation.metrics import p_mpjpe
-from gastnet.inference.fit import FitOptions, fit_person, person_image_height
-from gastnet.inference.lift import lift_tracks
 from gastnet.keypoints.tracks import PersonTrack
-from gastnet.skeleton import H36M_17
+from gastnet.pipeline.tracks_to_3d import lift_tracks
+from gastnet.skeleton import H36M_17, standing_height
+from gastnet.world.fit import FitOptions, fit_person, person_image_height
 
 LONG_SIDE = 1920
 CLIP_S = 4.0
@@ -298,7 +298,7 @@ def main() -> None:
             model = create_model(name, pretrained=True)
             for fit in (False, True):
                 result = lift_tracks(tracks.tracks, tracks.image_size, model, tracks.num_frames, fps, fit=fit)
-                focal = result.camera["focal_length_px"]
+                focal = result.camera.focal_length_px
                 rows = []
                 for p in result.people:
                     err, height = reprojection(p, focal, tracks.image_size)

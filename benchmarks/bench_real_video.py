@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from gastnet import create_model, list_models
-from gastnet.inference.lift import lift_tracks
-from gastnet.inference.pipeline import detect_video
+from gastnet.pipeline.recording import detect_video
+from gastnet.pipeline.tracks_to_3d import lift_tracks
 from gastnet.skeleton import H36M_17
 
 

@@ -20,10 +20,10 @@ import torch
 from gastnet import create_model, list_models
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.mocap import resolve_data_dir
-from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, standing_height
+from gastnet.data.virtual_cameras import CameraRanges, sample_cameras
 from gastnet.evaluation.metrics import spectral_peak_ratio
-from gastnet.inference.lift import frame_stride, lift_at_model_rate
-from gastnet.inference.predict import predict_sequence
+from gastnet.runtime.predict import frame_stride, lift_at_model_rate, predict_sequence
+from gastnet.skeleton import standing_height
 
 
 def interleaved_unaveraged(model, inputs: np.ndarray, stride: int) -> np.ndarray:

@@ -31,9 +31,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import gastnet
-from gastnet.inference.frame_plan import FramePlan
-from gastnet.inference.streaming import StreamingLifter
 from gastnet.model.fusion import fuse_batchnorm
+from gastnet.runtime.frame_plan import FramePlan
+from gastnet.runtime.streaming import StreamingLifter
 
 # the straightforward reference implementation lives with the tests (their oracle)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

@@ -1,4 +1,4 @@
-"""Global trajectory: how well lifted people are placed in the world (gastnet.inference.placement).
+"""Global trajectory: how well lifted people are placed in the world (gastnet.world.placement).
 
     python benchmarks/bench_trajectory.py --data-dir ../shared/data [--noise-px 3] [--per-case]
 
@@ -9,7 +9,7 @@ seen by three fixed virtual cameras (1920 x 1080; lenses 60, 75 and 90 degrees a
 joints are projected to pixels, then the root trajectory is recovered from the 2D with the
 ground-truth root-relative pose (oracle: the method alone) or with the pose lifted by the shipped
 default model (as ``gastnet lift`` does), with the true focal length, the default field of view, or
-the focal length estimated from the lifted person (``gastnet.inference.focal.estimate_focal``, then
+the focal length estimated from the lifted person (``gastnet.world.focal.estimate_focal``, then
 ``combine_focal`` with the prior of typical lenses; the default where it cannot tell).
 
 Columns (means over the cases of a row, nothing aligned): root error in the camera frame (m) and
@@ -38,17 +38,12 @@ import numpy as np
 import torch
 
 from gastnet import create_model
-from gastnet.camera import normalize_screen_coordinates, project_to_2d
-from gastnet.inference.focal import combine_focal, estimate_focal
-from gastnet.inference.lift import lift_at_model_rate
-from gastnet.inference.pipeline import DEFAULT_MODELS
-from gastnet.inference.placement import (
-    DEFAULT_FOV_DEG,
-    focal_from_fov,
-    place_in_world,
-    root_translation,
-)
+from gastnet.geometry.camera import DEFAULT_FOV_DEG, focal_from_fov, normalize_screen_coordinates, project_to_2d
+from gastnet.pipeline.recording import DEFAULT_MODELS
+from gastnet.runtime.predict import lift_at_model_rate
 from gastnet.skeleton import H36M_17
+from gastnet.world.focal import combine_focal, estimate_focal
+from gastnet.world.placement import place_in_world, root_translation
 
 # the camera placement is shared with tests/test_placement.py and lives with the tests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

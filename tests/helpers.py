@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap
 from gastnet.examples import synthetic_walk_3d
-from gastnet.inference.placement import focal_from_fov
+from gastnet.geometry.camera import focal_from_fov, look_at, normalize_screen_coordinates, project_to_2d
 from gastnet.model import GlobalAttention, SemanticGraphConv
 from gastnet.training import load_config
 from gastnet.training.config import Config
@@ -127,7 +126,7 @@ def lean_deg(poses: np.ndarray) -> float:
 def lean_grid(model, size: tuple[int, int] = (1920, 1080), fov_deg: float = 100.0,
               depth: float = 3.5) -> dict[tuple[float, float], float]:
     """Torso lean (degrees) for the hips at each (u, v) of the grid."""
-    from gastnet.inference.lift import lift_at_model_rate
+    from gastnet.runtime.predict import lift_at_model_rate
 
     w, h = size
     focal = (w / 2) / np.tan(np.radians(fov_deg) / 2)

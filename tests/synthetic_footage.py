@@ -35,8 +35,7 @@ import cv2
 import numpy as np
 import torch
 
-from gastnet.camera import look_at, project_to_2d
-from gastnet.inference.placement import focal_from_fov
+from gastnet.geometry.camera import focal_from_fov, look_at, project_to_2d
 from helpers import walking_world
 
 # bones drawn as limbs (Human3.6M-17) and their widths in metres

@@ -16,8 +16,8 @@ import pytest
 
 from gastnet.cli.main import main
 from gastnet.examples import synthetic_walk_2d
-from gastnet.inference import batch
-from gastnet.inference.batch import expand_inputs, lift_many, lift_one, output_folders
+from gastnet.pipeline import batch
+from gastnet.pipeline.batch import expand_inputs, lift_many, lift_one, output_folders
 
 OPTIONS = {"layout": "h36m", "image_size": (640, 480), "model": "gastnet_rf9"}
 

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from gastnet.camera import (
+from gastnet.examples import synthetic_walk_2d, synthetic_walk_3d
+from gastnet.geometry.camera import (
     camera_to_world,
     image_coordinates,
     normalize_screen_coordinates,
     project_to_2d,
     world_to_camera,
 )
-from gastnet.examples import synthetic_walk_2d, synthetic_walk_3d
 from gastnet.skeleton import H36M_17
 
 

@@ -13,18 +13,12 @@ import math
 import numpy as np
 import pytest
 
-from gastnet.inference.placement import DEFAULT_FOV_DEG as placement_default_fov
-from gastnet.inference.placement import focal_from_fov
-from gastnet.video.motion import DEFAULT_FOV_DEG as motion_default_fov
-from gastnet.video.motion import (
-    PARALLAX_FRACTION,
-    CameraMotion,
-    CameraMotionEstimator,
-    boxes_from_keypoints,
-    focal_from_homographies,
-    nearest_rotation,
-    to_reference_frame,
-)
+from gastnet.geometry.camera import DEFAULT_FOV_DEG as motion_default_fov
+from gastnet.geometry.camera import DEFAULT_FOV_DEG as placement_default_fov
+from gastnet.geometry.camera import focal_from_fov
+from gastnet.geometry.rotations import nearest_rotation
+from gastnet.video.motion import CameraMotionEstimator, boxes_from_keypoints
+from gastnet.world.camera_motion import PARALLAX_FRACTION, CameraMotion, focal_from_homographies, to_reference_frame
 from helpers import shared_file
 
 cv2 = pytest.importorskip("cv2", reason="camera motion needs the video extra (OpenCV)")

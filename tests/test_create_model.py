@@ -13,9 +13,9 @@ import gastnet
 from gastnet import create_model, list_models
 from gastnet.cli.main import main
 from gastnet.examples import synthetic_walk_2d
-from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.model.checkpoint import save_checkpoint
 from gastnet.model.weights import DEFAULT_TAGS, PRETRAINED, RENAMED, recorded_input
+from gastnet.pipeline.recording import DEFAULT_MODELS
 from gastnet.training.config import Config
 from helpers import shared_file
 
@@ -83,9 +83,9 @@ def test_old_names_warn_naming_the_new_one_and_give_identical_models(old, new):
 
 def test_the_old_loaders_warn_and_give_what_create_model_gives(tmp_path):
     from gastnet.evaluation.evaluate import load_evaluated_model
-    from gastnet.inference.pipeline import load_lifter
     from gastnet.model import load_authors_checkpoint, model_from_checkpoint
     from gastnet.model.checkpoint import load_checkpoint
+    from gastnet.pipeline.recording import load_lifter
 
     path = save_checkpoint(tmp_path / "m.pt", create_model("gastnet_rf27_c32.h36m", pretrained=True))
     expected = outputs(create_model(path))

@@ -42,7 +42,7 @@ def test_evaluate_clips_scores_the_given_joints_with_breakdowns():
     table = evaluate_clips(model, clips, (0, 1, 2, 3))
     assert [g["action"] for g in table.groups] == ["Walking"] and table.groups[0]["frames"] == 360
     # the same number by hand: lift each clip, centre, score joints 0-3
-    from gastnet.inference.lift import lift_at_model_rate
+    from gastnet.runtime.predict import lift_at_model_rate
 
     errors = []
     for c in clips:

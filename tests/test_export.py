@@ -8,7 +8,7 @@ import torch
 
 from gastnet import create_model
 from gastnet.cli.main import main
-from gastnet.inference.export import export_model
+from gastnet.runtime.export import export_model
 from helpers import randomize
 
 

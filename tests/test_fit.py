@@ -12,10 +12,10 @@ import pytest
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
-import gastnet.inference.fit as fit_module
+import gastnet.world.fit as fit_module
 from gastnet.animation.rig import Rig
-from gastnet.inference.fit import FitOptions, KinematicFit, fit_person, person_image_height
 from gastnet.skeleton import H36M_17
+from gastnet.world.fit import FitOptions, KinematicFit, fit_person, person_image_height
 from helpers import walking_world
 
 FOCAL, CENTRE, FPS = 1000.0, (640.0, 360.0), 30.0
@@ -253,8 +253,8 @@ def test_bad_input_is_a_value_error():
 def test_lifting_with_the_fit_saves_rotations_that_pose_the_saved_skeleton(tmp_path):
     import gastnet
     from gastnet.examples import synthetic_walk_2d
-    from gastnet.inference.lift import lift_tracks
     from gastnet.keypoints.tracks import PersonTrack
+    from gastnet.pipeline.tracks_to_3d import lift_tracks
 
     size = (1280, 720)
     keypoints = synthetic_walk_2d(90, (size[1], size[1])).astype(np.float64)

@@ -1,8 +1,8 @@
-"""The focal length estimated from the people (gastnet.inference.focal).
+"""The focal length estimated from the people (gastnet.world.focal).
 
 The truth is synthetic: a walker whose planted feet stand still on the floor (built here, joint by
 joint, around a racetrack path), seen by a camera of known field of view placed as the trajectory
-benchmark places it (``helpers.place_camera``), projected with ``gastnet.camera.project_to_2d``. The
+benchmark places it (``helpers.place_camera``), projected with ``gastnet.geometry.camera.project_to_2d``. The
 lifted pose is the true root-relative pose (an oracle), so the tests check the method, not a lifter.
 """
 
@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from gastnet.camera import project_to_2d
-from gastnet.inference.focal import (
+from gastnet.geometry.camera import DEFAULT_FOV_DEG, focal_from_fov, project_to_2d
+from gastnet.world.focal import (
     PRIOR_SIGMA_LOG,
     FocalLengthEstimate,
     combine_focal,
@@ -22,7 +22,6 @@ from gastnet.inference.focal import (
     estimate_focal,
     fov_from_focal,
 )
-from gastnet.inference.placement import DEFAULT_FOV_DEG, focal_from_fov
 from helpers import place_camera, shared_file, standing_person, walking_world
 
 SIZE = (1920, 1080)

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gastnet.animation.gltf import GlbPerson, matrix_to_quaternion, write_glb
+from gastnet.animation.gltf import GlbPerson, write_glb
 from gastnet.animation.rig import Y_UP, Rig
+from gastnet.geometry.rotations import matrix_to_quaternion
 from gastnet.skeleton import H36M_17
 from helpers import walking_world
 

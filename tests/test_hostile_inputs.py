@@ -127,8 +127,8 @@ def test_arrays_get_the_negative_coordinate_check_that_files_get(tmp_path):
 
 
 def test_absurd_poses_are_never_returned(monkeypatch):
-    from gastnet.inference.checks import check_poses
-    from gastnet.inference.results import LiftedPerson, LiftResult
+    from gastnet.pipeline.checks import check_poses
+    from gastnet.pipeline.results import LiftedPerson, LiftResult
 
     def result(poses):
         person = LiftedPerson(0, np.arange(len(poses)), np.zeros((len(poses), 17, 2)), np.ones((len(poses), 17)),
@@ -143,7 +143,7 @@ def test_absurd_poses_are_never_returned(monkeypatch):
         check_poses(result(good * 0 + np.where(np.arange(17)[:, None] == 3, 1e29, 0.0)))
 
     import gastnet
-    from gastnet.inference import pipeline
+    from gastnet.pipeline import recording as pipeline
 
     kp, size = demo_2d()
     huge = result(good * 0 + np.where(np.arange(17)[:, None] == 3, 1e29, 0.0))
@@ -178,7 +178,7 @@ def test_an_npz_without_arrays_or_with_objects_gives_a_message(tmp_path):
 
 def test_out_pointing_at_a_file_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
     from gastnet.cli.main import main
-    from gastnet.inference import pipeline
+    from gastnet.pipeline import recording as pipeline
 
     def never(*args, **kwargs):
         raise AssertionError("lifted before checking --out")
@@ -352,7 +352,7 @@ def test_overwrite_replaces_the_whole_set_and_removes_stale_files(tmp_path):
 
 def test_a_failure_while_writing_leaves_the_earlier_set_untouched(tmp_path, monkeypatch, capsys):
     from gastnet.cli.main import main
-    from gastnet.inference.results import LiftResult
+    from gastnet.pipeline.results import LiftResult
 
     args = _walk_npy(tmp_path)
     assert main(args + ["--formats", "npz,json"]) == 0
@@ -414,8 +414,7 @@ def test_long_sequences_are_lifted_in_chunks_with_the_same_result(name):
     """Memory stays flat in the length (``benchmarks/bench_long_sequence.py``: 100k frames under
     1 GB); chunks with receptive-field context give exactly the one-pass result."""
     import gastnet
-    from gastnet.inference.lift import predict_in_chunks
-    from gastnet.inference.predict import predict_sequence
+    from gastnet.runtime.predict import predict_in_chunks, predict_sequence
     from gastnet.skeleton import H36M_17
 
     model = gastnet.create_model(name).eval()
@@ -513,7 +512,7 @@ def test_temporary_files_are_named_as_only_gastnet_names_them(tmp_path):
 
 def test_the_folder_is_locked_from_the_start_of_the_work(tmp_path, monkeypatch):
     """Before, the lock covered only the final write: two --overwrite runs could both lift to the end."""
-    import gastnet.inference.pipeline as pipeline
+    import gastnet.pipeline.recording as pipeline
     from gastnet.cli.main import main
     from gastnet.fileio import folder_lock
 

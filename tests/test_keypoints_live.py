@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from gastnet import create_model
-from gastnet.inference import StreamingLifter
-from gastnet.inference.live import live_poses
 from gastnet.keypoints import COCO_17, MEDIAPIPE_TO_COCO, coco_to_h36m, mediapipe_to_coco
+from gastnet.runtime import StreamingLifter
+from gastnet.runtime.live import live_poses
 from gastnet.skeleton import H36M_17
 from gastnet.video.detectors import Detection
 from helpers import shared_file
@@ -89,7 +89,7 @@ def test_live_loop_lifts_each_frame_at_once_and_forgets_lost_people():
     # what was lifted is exactly the streaming model on the converted, normalised keypoints
     kp, scores = coco_to_h36m(*coco_pose())
     fresh = StreamingLifter(model)
-    from gastnet.camera import normalize_screen_coordinates
+    from gastnet.geometry.camera import normalize_screen_coordinates
 
     expected = fresh.push(normalize_screen_coordinates((kp + 1).astype(np.float32), 300, 200))
     torch.testing.assert_close(torch.from_numpy(results[0].pose), expected)

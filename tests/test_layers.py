@@ -25,11 +25,12 @@ import pytest
 import gastnet
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("skeleton", "camera", "fileio", "safe_load", "weights"),  # base: numpy, torch and the standard library only
-    ("model", "keypoints", "animation"),  # the network; 2D keypoints and their tracks; BVH files
-    ("data", "video"),  # datasets (data.cmu reads BVH); video input and 2D detection (to keypoints)
-    ("inference", "visualization", "examples"),  # lifting recordings; plots and renders; the built-in examples
-    ("evaluation",),  # metrics and benchmarks, lifting through inference
+    ("skeleton", "geometry", "fileio", "safe_load", "weights"),  # base: numpy, torch, scipy, the standard library
+    ("model", "keypoints", "animation"),  # the network; 2D keypoints and their tracks; rigs, BVH and glTF
+    ("data", "world"),  # datasets (data.cmu reads BVH); people in the world: lens, placement, fit, camera motion
+    ("video", "runtime"),  # video input, 2D detection, the camera's motion measured; running the network
+    ("pipeline", "visualization", "examples"),  # lifting recordings; plots and renders; the built-in examples
+    ("evaluation",),  # metrics and benchmarks, lifting through the pipeline
     ("training",),  # the training loop: validates through evaluation, plots through visualization
     ("gastnet",),  # the package's own __init__: the public API
     ("cli",),  # the gastnet command
@@ -57,7 +58,7 @@ class Import:
 
 
 def part(module: str) -> str:
-    """The part of the package a module belongs to: ``gastnet.inference.lift`` -> ``inference``;
+    """The part of the package a module belongs to: ``gastnet.pipeline.tracks_to_3d`` -> ``inference``;
     the package's own ``__init__`` is ``gastnet``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
@@ -242,21 +243,21 @@ def test_a_synthetic_upward_import_and_cycle_are_reported(graph):
     fake = {name: ("", is_pkg) for name, is_pkg in [("gastnet", True), ("gastnet.model", True),
                                                     ("gastnet.model.a", False), ("gastnet.model.b", False),
                                                     ("gastnet.keypoints", True), ("gastnet.keypoints.c", False),
-                                                    ("gastnet.inference", True), ("gastnet.inference.lift", False),
-                                                    ("gastnet.camera", False)]}
-    fake["gastnet.model.a"] = ("from .b import f\n\ndef g():\n    from ..inference.lift import lift_tracks\n", False)
-    fake["gastnet.model.b"] = ("import torch\nfrom gastnet.model.a import g\nfrom gastnet import camera\n", False)
+                                                    ("gastnet.pipeline", True), ("gastnet.pipeline.tracks_to_3d", False),
+                                                    ("gastnet.geometry", True), ("gastnet.geometry.camera", False)]}
+    fake["gastnet.model.a"] = ("from .b import f\n\ndef g():\n    from ..pipeline.tracks_to_3d import lift_tracks\n", False)
+    fake["gastnet.model.b"] = ("import torch\nfrom gastnet.model.a import g\nfrom gastnet.geometry import camera\n", False)
     fake["gastnet.keypoints.c"] = (
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..model import a\nfrom ..model.b import f\n", False)
     fake_graph = import_graph(fake)
-    assert fake_graph["gastnet.model.b"] == [Import("gastnet.model.a", 2), Import("gastnet.camera", 3)]
+    assert fake_graph["gastnet.model.b"] == [Import("gastnet.model.a", 2), Import("gastnet.geometry.camera", 3)]
     assert layer_violations(fake_graph) == [
         "gastnet.keypoints.c:3 has a TYPE_CHECKING import of gastnet.model.a (model: the same layer as keypoints)",
         "gastnet.keypoints.c:4 has an import-time import of gastnet.model.b (model: the same layer as keypoints)",
-        "gastnet.model.a:4 has a lazy import of gastnet.inference.lift (inference: a higher layer than model)",
+        "gastnet.model.a:4 has a lazy import of gastnet.pipeline.tracks_to_3d (pipeline: a higher layer than model)",
     ]
     assert import_cycles(fake_graph) == [["gastnet.model.a", "gastnet.model.b"]]
-    assert layer_violations(fake_graph, exceptions={("gastnet.model.a", "gastnet.inference.lift")})[-1].startswith(
+    assert layer_violations(fake_graph, exceptions={("gastnet.model.a", "gastnet.pipeline.tracks_to_3d")})[-1].startswith(
         "gastnet.keypoints.c:4 ")
     fake["gastnet.model.b"] = ("def g():\n    from .a import f\n    from .nothing import h\n", False)
     fake_graph = import_graph(fake)  # a cycle with a lazy half: not at import time, but a cycle all the same
@@ -270,13 +271,14 @@ def test_a_synthetic_upward_import_and_cycle_are_reported(graph):
 
 
 def test_modules_are_not_shadowed_by_the_names_they_export():
-    """``gastnet.inference.lift`` is the module, ``gastnet.lift`` the function (a ``mock.patch`` of
+    """``gastnet.pipeline.tracks_to_3d`` is the module, ``gastnet.lift`` the function (a ``mock.patch`` of
     the module's constants must reach the module)."""
-    import gastnet.inference
-    import gastnet.inference.lift
-    from gastnet.inference.pipeline import lift
+    import gastnet.pipeline
+    import gastnet.pipeline.tracks_to_3d
+    from gastnet.pipeline.recording import lift
 
-    assert gastnet.inference.lift is sys.modules["gastnet.inference.lift"] and inspect.ismodule(gastnet.inference.lift)
+    module = sys.modules["gastnet.pipeline.tracks_to_3d"]
+    assert gastnet.pipeline.tracks_to_3d is module and inspect.ismodule(module)
     assert gastnet.lift is lift
     for name, module in list(sys.modules.items()):
         parent, _, child = name.rpartition(".")

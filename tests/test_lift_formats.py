@@ -7,10 +7,10 @@ import pytest
 
 import gastnet
 from gastnet.cli.main import main
-from gastnet.inference.smoothing import one_euro, savitzky_golay
 from gastnet.keypoints.files import read_keypoints
 from gastnet.keypoints.layouts import COCO_FROM, to_h36m
 from gastnet.keypoints.tracks import PersonTrack, fill_gaps, link_detections
+from gastnet.runtime.smoothing import one_euro, savitzky_golay
 from helpers import coco_person
 
 
@@ -169,7 +169,7 @@ def test_lift_api_and_command(tmp_path, capsys):
 
 
 def test_default_lifters_are_the_video_trained_shipped_models():
-    from gastnet.inference.pipeline import DEFAULT_MODELS, _lifter
+    from gastnet.pipeline.recording import DEFAULT_MODELS, _lifter
 
     offline, described = _lifter(None, None)
     assert described == f"{DEFAULT_MODELS[False]} (pretrained)" and not offline.causal
@@ -216,7 +216,7 @@ def test_negative_coordinates_and_short_tracks(tmp_path):
     with pytest.raises(ValueError, match=r"negative pixel coordinates \(-1e\+06, 10\) in frame 4, joint 6"):
         read_keypoints(tmp_path / "bad.npy", layout="h36m")
     from gastnet.examples import synthetic_walk_2d
-    from gastnet.inference.lift import lift_tracks
+    from gastnet.pipeline.tracks_to_3d import lift_tracks
 
     short = PersonTrack(9, np.arange(3), synthetic_walk_2d(3, (640, 480)).astype(float), np.ones((3, 17)))
     with pytest.raises(ValueError, match="nobody to lift: dropped track 9: seen in only 3 frames"):

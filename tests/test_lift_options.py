@@ -7,7 +7,7 @@ import pytest
 
 from gastnet.cli.main import build_parser
 from gastnet.cli.practice import lift_options_from_args
-from gastnet.inference.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MODELS, LiftOptions, lift_options
+from gastnet.pipeline.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MODELS, LiftOptions, lift_options
 
 
 def test_cli_flags_and_api_give_the_same_options():

@@ -93,7 +93,7 @@ def test_tables_weight_frames_within_groups_and_average_groups():
 
 def test_flip_averaged_predictions_are_mirror_equivariant():
     from gastnet.data.windows import flip_poses
-    from gastnet.inference.predict import predict_sequence
+    from gastnet.runtime.predict import predict_sequence
     from gastnet.skeleton import H36M_17
 
     model = create_model("gastnet_rf9", channels=8).eval()

@@ -2,7 +2,7 @@
 
 A walker is seen by a virtual camera over a generated background (``synthetic_footage``); the
 camera's motion is measured on the rendered frames by :class:`gastnet.video.motion.CameraMotionEstimator`
-(not given), the 2D is the walker's projection, and :func:`gastnet.inference.lift.lift_tracks`
+(not given), the 2D is the walker's projection, and :func:`gastnet.pipeline.tracks_to_3d.lift_tracks`
 lifts it with the shipped default model as ``gastnet lift`` would.
 """
 
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from gastnet import create_model
-from gastnet.inference.lift import lift_tracks
-from gastnet.inference.options import DEFAULT_MODELS
 from gastnet.keypoints.tracks import PersonTrack
+from gastnet.pipeline.options import DEFAULT_MODELS
+from gastnet.pipeline.tracks_to_3d import lift_tracks
 from gastnet.video.motion import CameraMotionEstimator
 from synthetic_footage import follow_walk, straight_walk, truck_walk
 
@@ -39,7 +39,7 @@ def _lift(footage, model, motion: bool):
 
 def _floor_error_deg(result, footage) -> float:
     """Angle between the placed world's up and the true up, both in the first frame's camera."""
-    placed_up = np.asarray(result.camera["camera_to_world_rotation"])[2]  # world z in frame-0 camera coordinates
+    placed_up = np.asarray(result.camera.camera_to_world_rotation)[2]  # world z in frame-0 camera coordinates
     true_up = footage.world_to_camera[0] @ np.array([0.0, 0.0, 1.0])
     return math.degrees(math.acos(np.clip(placed_up @ true_up, -1.0, 1.0)))
 
@@ -66,8 +66,8 @@ def test_a_panning_camera_keeps_the_world_still(model):
     footage = follow_walk(straight_walk(4.0), 25.0, size=(640, 360), fov_deg=65.0, wobble_deg=2.0)
     assert footage.kind == "rotating"
     compensated, fixed = _lift(footage, model, True), _lift(footage, model, False)
-    assert compensated.camera["motion"] == "rotating"
-    assert len(compensated.camera["rotations"]) == len(footage)
+    assert compensated.camera.motion == "rotating"
+    assert len(compensated.camera.rotations) == len(footage)
     assert any("panning" in n for n in compensated.notes), compensated.notes
     floor_ok = _floor_error_deg(compensated, footage)
     path_ok, path_bad = _path_error(compensated, footage), _path_error(fixed, footage)
@@ -80,7 +80,7 @@ def test_a_moving_camera_keeps_people_on_the_spot_and_says_so(model):
     """A camera sliding beside the walker: no path can be trusted, so none is invented."""
     footage = truck_walk(straight_walk(3.0), 25.0, size=(640, 360))
     result = _lift(footage, model, True)
-    assert result.camera["motion"] == "translating/zooming"
+    assert result.camera.motion == "translating/zooming"
     assert any("does not undo" in n for n in result.notes), result.notes
     root = result.people[0].poses_world[:, PELVIS, :2]
     assert np.ptp(root, axis=0).max() < 0.3  # the walker covered ~3.9 m; placed on one spot (sway only)

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from gastnet.camera import project_to_2d
 from gastnet.examples import synthetic_walk_3d
+from gastnet.geometry.camera import project_to_2d
 from gastnet.keypoints.outliers import JUMP_THRESHOLD, body_size, jitter, reject_jumps
 from gastnet.keypoints.tracks import PersonTrack, fill_gaps
 from helpers import shared_file
@@ -240,7 +240,8 @@ def test_bad_input_raises():
 def cmu_views() -> list[tuple[str, np.ndarray, float, np.ndarray]]:
     """CMU 131_01 and 131_02 at 30 fps seen across and along the walk: (name, pixels, fps, stature in pixels per frame)."""
     from gastnet.data.cmu import load_cmu_bvh
-    from gastnet.inference.placement import body_scale, focal_from_fov
+    from gastnet.geometry.camera import focal_from_fov
+    from gastnet.world.placement import body_scale
     from helpers import place_camera
 
     views = []

@@ -9,12 +9,12 @@ import pytest
 import gastnet
 from gastnet.examples import synthetic_walk_2d
 from gastnet.fileio import save_npz
-from gastnet.inference.checks import pose_fit_error
-from gastnet.inference.lift import lift_tracks
-from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.keypoints.files import read_keypoints
 from gastnet.keypoints.people import STATIC_STEP, most_prominent, prominence, screen_tracks
 from gastnet.keypoints.tracks import PersonTrack
+from gastnet.pipeline.checks import pose_fit_error
+from gastnet.pipeline.recording import DEFAULT_MODELS
+from gastnet.pipeline.tracks_to_3d import lift_tracks
 from gastnet.video.detectors import Detection, MultiPersonDetector, search_slots
 from helpers import coco_person, shared_file
 
@@ -116,7 +116,7 @@ def test_pose_fit_error_against_a_second_formulation():
         height = np.ptp(keypoints[t, :, 1])
         expected.append(np.sqrt((residual**2).sum(-1).mean()) / height)
     assert error == pytest.approx(float(np.median(expected)), rel=1e-9)
-    with pytest.raises(ValueError, match=r"expected keypoints \(T, J, 2\) and poses \(T, J, 3\)"):
+    with pytest.raises(ValueError, match=r"(keypoints must be \(T, J, 2\)|poses must be \(T, J, 3\))"):
         pose_fit_error(keypoints, poses[..., :2])
 
 

@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from gastnet.camera import look_at, project_to_2d
 from gastnet.examples import synthetic_walk_3d
-from gastnet.inference.placement import (
-    DEFAULT_FOV_DEG,
+from gastnet.geometry.camera import DEFAULT_FOV_DEG, focal_from_fov, look_at, project_to_2d
+from gastnet.world.placement import (
     MAX_ROOT_ACCELERATION,
     MAX_ROOT_SPEED,
-    focal_from_fov,
     limit_root_motion,
     place_in_world,
     root_jumps,
@@ -46,7 +44,7 @@ def arc(num: int, radius: float = 2.5, centre=(0.0, 5.0), speed: float = 1.2) ->
 
 
 def camera(eye, target, roll: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """World -> camera rotation of gastnet.camera.look_at (X_cam = R @ (X_world - eye)) and the eye."""
+    """World -> camera rotation of gastnet.geometry.camera.look_at (X_cam = R @ (X_world - eye)) and the eye."""
     eye_t = torch.tensor(eye, dtype=torch.float64)
     rot = look_at(eye_t, torch.tensor(target, dtype=torch.float64), torch.tensor(roll, dtype=torch.float64))
     return rot.numpy(), np.asarray(eye, float)
@@ -370,7 +368,7 @@ def test_gastnet_lift_places_a_real_walk_where_it_was(direction):
     truth = floor_frame(world, rot, eye)
     assert np.linalg.norm(person.poses_world[:, 0, :2] - truth[:, 0, :2], axis=-1).mean() < 0.01 * walked
     ankle_level = np.median(world[:, [3, 6], 2].min(1))
-    assert result.camera["height_m"] == pytest.approx(1.3 - ankle_level, abs=0.05)
+    assert result.camera.height_m == pytest.approx(1.3 - ankle_level, abs=0.05)
     feet = person.poses_world[person.foot_contact][:, [3, 6], 2].min(1)
     assert person.foot_contact.mean() > 0.5  # walking: a foot is almost always down
     assert np.median(np.abs(feet)) < 0.01 and np.abs(feet).max() < 0.05  # and on the floor
@@ -382,7 +380,7 @@ def test_the_person_height_fixes_the_scale_of_a_smaller_body():
     given his stature (from the motion capture), ``gastnet.lift`` puts him where he was."""
     import gastnet
     from gastnet.data.cmu import load_cmu_bvh
-    from gastnet.inference.placement import body_scale
+    from gastnet.world.placement import body_scale
 
     world, fps = load_cmu_bvh(shared_file("cmu", "131_01.bvh"), 30.0)
     world = world.astype(np.float64)

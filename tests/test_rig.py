@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from gastnet.animation.rig import Y_UP, Rig, kabsch, rotation_between
+from gastnet.animation.rig import Y_UP, Rig
+from gastnet.geometry.rotations import kabsch, rotation_between
 from gastnet.skeleton import H36M_17
 
 J = H36M_17.joint_names.index
@@ -309,17 +310,17 @@ def test_bad_shapes_name_the_expected_shape():
     rig = Rig.t_pose()
     with pytest.raises(ValueError, match=r"expected rest offsets \(17, 3\), got \(16, 3\)"):
         Rig(H36M_17, np.zeros((16, 3)))
-    with pytest.raises(ValueError, match=r"expected poses \(T, 17, 3\), got \(5, 16, 3\)"):
+    with pytest.raises(ValueError, match=r"poses must be \(T, 17, 3\), got \(5, 16, 3\)"):
         Rig.from_poses(np.zeros((5, 16, 3)))
-    with pytest.raises(ValueError, match=r"expected poses \(T, 17, 3\), got \(0, 17, 3\)"):
+    with pytest.raises(ValueError, match=r"poses must have at least one frame"):
         Rig.from_poses(np.zeros((0, 17, 3)))
-    with pytest.raises(ValueError, match=r"expected poses \(T, 17, 3\), got \(17, 3\)"):
+    with pytest.raises(ValueError, match=r"poses must be \(T, 17, 3\), got \(17, 3\)"):
         Rig.from_poses(np.zeros((17, 3)))
-    with pytest.raises(ValueError, match=r"expected positions \(T, 17, 3\), got \(17, 3\)"):
+    with pytest.raises(ValueError, match=r"positions must be \(T, 17, 3\), got \(17, 3\)"):
         rig.solve(np.zeros((17, 3)))
-    with pytest.raises(ValueError, match=r"expected rotations \(T, 23, 3, 3\) and root \(T, 3\), got \(2, 17, 3, 3\)"):
+    with pytest.raises(ValueError, match=r"rotations must be \(T, 23, 3, 3\), got \(2, 17, 3, 3\)"):
         rig.forward(np.zeros((2, 17, 3, 3)), np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"expected rotations \(T, 23, 3, 3\) and root \(T, 3\), got .* and \(3, 3\)"):
+    with pytest.raises(ValueError, match=r"root must be \(T, 3\) with T = \d+, got \(3, 3\)"):
         rig.forward(np.zeros((2, 23, 3, 3)), np.zeros((3, 3)))
-    with pytest.raises(ValueError, match=r"expected positions \(T, 17, 3\)"):
+    with pytest.raises(ValueError, match=r"positions must be \(T, 17, 3\)"):
         rig.conform(np.zeros((4, 17, 2)))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gastnet import GASTNet, create_model
-from gastnet.inference import StreamingLifter
+from gastnet.runtime import StreamingLifter
 from helpers import randomize
 
 

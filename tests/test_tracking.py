@@ -8,8 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from gastnet.camera import project_to_2d
-from gastnet.inference.placement import focal_from_fov
+from gastnet.geometry.camera import focal_from_fov, project_to_2d
 from gastnet.keypoints.tracks import link_detections
 from helpers import SHARED_DATA, shared_file, walking_world
 

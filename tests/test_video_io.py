@@ -262,8 +262,8 @@ def test_a_photo_with_exif_gives_its_focal_length(tmp_path):
     exif.get_ifd(0x8769)[0xA405] = 26  # FocalLengthIn35mmFilm: a phone's main camera
     image_module.fromarray(np.full((240, 320, 3), 60, np.uint8)).save(photo, exif=exif)
     result = gastnet.lift(photo, model="gastnet_rf9", detector=Walking())
-    assert result.camera["focal_length_px"] == pytest.approx(26 * 400 / 43.27)  # diagonal 400 px
-    assert "photo's EXIF" in result.camera["focal_source"]
+    assert result.camera.focal_length_px == pytest.approx(26 * 400 / 43.27)  # diagonal 400 px
+    assert "photo's EXIF" in result.camera.focal_source
 
 
 def test_a_corrupt_photo_is_one_line_and_exit_2(tmp_path, capsys):

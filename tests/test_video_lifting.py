@@ -6,9 +6,8 @@ import torch
 from gastnet import create_model
 from gastnet.evaluation.metrics import spectral_peak_ratio
 from gastnet.examples import load_demo_sample
-from gastnet.inference.lift import frame_stride, lift_at_model_rate
-from gastnet.inference.pipeline import DEFAULT_MODELS
-from gastnet.inference.predict import predict_sequence
+from gastnet.pipeline.recording import DEFAULT_MODELS
+from gastnet.runtime.predict import frame_stride, lift_at_model_rate, predict_sequence
 from helpers import lean_grid
 
 

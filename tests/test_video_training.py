@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from gastnet import create_model
-from gastnet.camera import look_at, normalize_screen_coordinates, project_to_2d
 from gastnet.data.augment import (
     BodyRanges,
     DetectorErrorRanges,
@@ -17,8 +16,9 @@ from gastnet.data.augment import (
     scale_bodies,
 )
 from gastnet.data.video_windows import VideoAugmentation, VideoWindowLoader
-from gastnet.data.virtual_cameras import CameraRanges, fov_to_focal, project_normalized, sample_cameras, standing_height
-from gastnet.skeleton import H36M_17
+from gastnet.data.virtual_cameras import CameraRanges, fov_to_focal, project_normalized, sample_cameras
+from gastnet.geometry.camera import look_at, normalize_screen_coordinates, project_to_2d
+from gastnet.skeleton import H36M_17, standing_height
 from gastnet.training import Trainer
 from gastnet.training.config import video_augmentation
 from helpers import tiny_config, walking_world

@@ -10,7 +10,6 @@ torch.Size([1, 1, 17, 3])
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .inference.pipeline import lift
 from .model import (
     GASTNet,
     Weights,
@@ -21,6 +20,7 @@ from .model import (
     load_model,
     register_model,
 )
+from .pipeline.recording import lift
 from .skeleton import H36M_17, HUMANEVA_15, Skeleton, get_skeleton, list_skeletons, register_skeleton
 
 try:

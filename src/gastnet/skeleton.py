@@ -22,6 +22,7 @@ __all__ = [
     "H36M_17",
     "HUMANEVA_15",
     "CAPTURE_FPS",
+    "standing_height",
     "get_skeleton",
     "list_skeletons",
     "register_skeleton",
@@ -129,6 +130,26 @@ class Skeleton:
     def root(self) -> int:
         return self.parents.index(-1)
 
+    def index(self, name: str) -> int:
+        """The index of the joint called ``name``.
+
+        >>> H36M_17.index("thorax"), HUMANEVA_15.index("thorax")
+        (8, 1)
+        """
+        try:
+            return self.joint_names.index(name)
+        except ValueError:
+            raise ValueError(f"{self.name} has no joint {name!r}; its joints: {', '.join(self.joint_names)}") from None
+
+    def legs(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """(hip, knee, ankle) joint indices of the right leg, then the left.
+
+        >>> H36M_17.legs()
+        ((1, 2, 3), (4, 5, 6))
+        """
+        right, left = (tuple(self.index(f"{side}_{j}") for j in ("hip", "knee", "ankle")) for side in ("right", "left"))
+        return right, left  # type: ignore[return-value]
+
     def _depth(self, joint: int) -> int:
         depth = 0
         while self.parents[joint] != -1:
@@ -201,6 +222,29 @@ HUMANEVA_15 = Skeleton(
     ),
 )
 """HumanEva-I, 15 joints (pelvis is the root)."""
+
+def standing_height(poses: Any) -> Any:
+    """Standing height (...) of Human3.6M-17 poses (..., 17, 3), measured along their bones (numpy or torch; metres).
+
+    Ankle to knee to hip (both legs averaged), then pelvis, spine, thorax, neck and head: independent
+    of the posture, so a sitting person gets the height they would have standing. It runs from the
+    ankle joint to the head joint, so it is the stature less the ankle's height above the sole and
+    the crown above the head joint.
+
+    >>> import numpy as np
+    >>> pose = np.zeros((17, 3)); pose[:, 2] = [0, 0, -.4, -.8, 0, -.4, -.8, .2, .5, .6, .7, 0, 0, 0, 0, 0, 0]
+    >>> round(float(standing_height(pose)), 6)  # 0.8 of legs, 0.7 of trunk, neck and head
+    1.5
+    """
+
+    def bone(child: int, parent: int) -> Any:
+        return (((poses[..., child, :] - poses[..., parent, :]) ** 2).sum(-1)) ** 0.5
+
+    (rhip, rknee, rankle), (lhip, lknee, lankle) = H36M_17.legs()
+    legs = (bone(rankle, rknee) + bone(rknee, rhip) + bone(lankle, lknee) + bone(lknee, lhip)) / 2
+    spine, thorax, neck, head = (H36M_17.index(n) for n in ("spine", "thorax", "neck", "head"))
+    return legs + bone(spine, H36M_17.root) + bone(thorax, spine) + bone(neck, thorax) + bone(head, neck)
+
 
 CAPTURE_FPS: dict[str, float] = {"h36m": 50.0, "humaneva": 60.0}
 """Frames per second of each dataset's motion capture, before downsampling (the datasets of the

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_path
+from ..geometry.shapes import check_shape
 from .rig import Y_UP, Rig
 
 __all__ = ["BvhMotion", "read_bvh", "forward_kinematics", "write_rig_bvh", "euler_to_matrix",
@@ -207,7 +208,7 @@ def pad_frames(values: np.ndarray, start_frame: int, num_frames: int | None) -> 
 def write_rig_bvh(path: str | os.PathLike[str], rig: Rig, positions: np.ndarray, fps: float,
                   start_frame: int = 0, num_frames: int | None = None) -> Path:
     """Write the motion of ``rig`` posed at ``positions`` (T, J, 3) metres (world, z up, with the rig's
-    bone lengths, e.g. from :mod:`gastnet.inference.fit`) as a BVH file; returns ``path``.
+    bone lengths, e.g. from :mod:`gastnet.world.fit`) as a BVH file; returns ``path``.
 
     The file is Y up (``(x, y, z)`` z-up -> ``(x, z, -y)``, :data:`~gastnet.animation.rig.Y_UP`:
     the person faces +z), in metres. Its hierarchy is the rig's :attr:`~Rig.nodes` (the joints plus
@@ -225,8 +226,7 @@ def write_rig_bvh(path: str | os.PathLike[str], rig: Rig, positions: np.ndarray,
     """
     positions = np.asarray(positions, np.float64)
     sk = rig.skeleton
-    if positions.ndim != 3 or positions.shape[1:] != (sk.num_joints, 3):
-        raise ValueError(f"expected positions (T, {sk.num_joints}, 3), got {positions.shape}")
+    check_shape(positions, f"T {sk.num_joints} 3", "positions")
     if not np.isfinite(positions).all():
         raise ValueError("positions must be finite")
     if not fps > 0:

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..fileio import atomic_path
+from ..geometry.rotations import continuous_quaternions, matrix_to_quaternion
 from .rig import Y_UP, Rig
 
-__all__ = ["GlbPerson", "write_glb", "matrix_to_quaternion"]
+__all__ = ["GlbPerson", "write_glb"]
 
 # base colours (linear RGB) of the people's limbs, in turn
 _COLOURS = ((0.90, 0.45, 0.10), (0.10, 0.45, 0.90), (0.20, 0.70, 0.25), (0.80, 0.15, 0.55), (0.55, 0.55, 0.55))
@@ -41,34 +41,13 @@ _WIDTH = {"SCALAR": 1, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 @dataclass(frozen=True)
 class GlbPerson:
     """One person of a .glb file: ``name``, their ``rig``, ``positions`` (T, J, 3) metres (world, z up,
-    with the rig's bone lengths, e.g. from :mod:`gastnet.inference.fit`), and the video frame of
+    with the rig's bone lengths, e.g. from :mod:`gastnet.world.fit`), and the video frame of
     ``positions[0]`` (``start_frame``)."""
 
     name: str
     rig: Rig
     positions: np.ndarray
     start_frame: int = 0
-
-
-def matrix_to_quaternion(rotations: np.ndarray) -> np.ndarray:
-    """Unit quaternions (..., 4) ``(x, y, z, w)`` of rotation matrices (..., 3, 3), ``w >= 0``.
-
-    >>> half_turn_z = np.diag([-1.0, -1.0, 1.0])
-    >>> np.round(matrix_to_quaternion(half_turn_z), 6).tolist()
-    [0.0, 0.0, 1.0, 0.0]
-    """
-    m = np.asarray(rotations, np.float64)
-    q = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat().reshape(m.shape[:-2] + (4,))
-    return np.where(q[..., 3:] < 0, -q, q)
-
-
-def _continuous(quaternions: np.ndarray) -> np.ndarray:
-    """Quaternions (T, ..., 4) with signs flipped so that each frame's is nearest the previous frame's."""
-    if len(quaternions) < 2:
-        return quaternions
-    flips = np.sum(quaternions[1:] * quaternions[:-1], -1) < 0
-    sign = np.concatenate([np.ones((1,) + flips.shape[1:]), np.cumprod(np.where(flips, -1.0, 1.0), 0)])
-    return quaternions * sign[..., None]
 
 
 class _Buffer:
@@ -185,7 +164,7 @@ def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: fl
         upright = rig.rotated(Y_UP)
         tree = upright.nodes
         up = positions @ Y_UP.T
-        quaternions = _continuous(matrix_to_quaternion(upright.solve(up)))  # (T, N, 4)
+        quaternions = continuous_quaternions(matrix_to_quaternion(upright.solve(up)))  # (T, N, 4)
         root = up[:, sk.root]
         times = (start + np.arange(len(positions))) / fps
         if num_frames is not None:  # hold the first and last poses over the whole video

@@ -12,7 +12,7 @@ own), plus the root's position (T, 3). Forward kinematics puts each node at its 
 plus the parent's global rotation applied to the node's rest offset, so with all rotations the
 identity the rig stands in its T-pose. :meth:`Rig.solve` goes the other way: rotations from
 positions (exact for positions with the rig's bone lengths, e.g. those
-:mod:`gastnet.inference.fit` produces), twist-free for joints with one child (the smallest turn
+:mod:`gastnet.world.fit` produces), twist-free for joints with one child (the smallest turn
 from the rest direction, in the parent's frame).
 
 The rig frame is z up; :meth:`Rig.rotated` gives the same rig in another frame (e.g. Y up for BVH
@@ -35,62 +35,14 @@ from functools import cached_property
 
 import numpy as np
 
+from ..geometry.rotations import kabsch, rotation_between, unit
+from ..geometry.shapes import check_shape
 from ..skeleton import H36M_17, Skeleton
 
-__all__ = ["Rig", "RigNodes", "Y_UP", "rotation_between", "kabsch"]
+__all__ = ["Rig", "RigNodes", "Y_UP"]
 
 Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 """Rotation taking z-up coordinates (x, y, z) to Y-up ones (x, z, -y): BVH and glTF files are Y up."""
-
-_EPS = 1e-9
-
-
-def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The smallest rotations (..., 3, 3) turning directions ``a`` (..., 3) onto ``b`` (..., 3).
-
-    Opposite directions turn by 180 degrees about an axis perpendicular to ``a``.
-
-    >>> r = rotation_between(np.array([1.0, 0, 0]), np.array([0.0, 2, 0]))
-    >>> np.round(r @ np.array([1.0, 0, 0]), 6).tolist(), np.round(r @ np.array([0.0, 0, 1]), 6).tolist()
-    ([0.0, 1.0, 0.0], [0.0, 0.0, 1.0])
-    """
-    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
-    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), _EPS)
-    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), _EPS)
-    v = np.cross(a, b)
-    c = np.sum(a * b, -1)
-    vx = np.zeros(v.shape + (3,))
-    vx[..., 0, 1], vx[..., 0, 2], vx[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    vx = vx - np.swapaxes(vx, -1, -2)
-    out = np.eye(3) + vx + vx @ vx / np.maximum(1 + c, _EPS)[..., None, None]
-    flipped = c < -1 + 1e-6
-    if np.any(flipped):  # half turn about an axis perpendicular to a
-        af = a[flipped]
-        helper = np.where(np.abs(af[:, :1]) < 0.9, np.array([1.0, 0, 0]), np.array([0.0, 1, 0]))
-        axis = np.cross(af, helper)
-        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
-        out[flipped] = 2 * axis[:, :, None] * axis[:, None, :] - np.eye(3)
-    return out
-
-
-def kabsch(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Best rotations (..., 3, 3) taking the rows of ``source`` (K, 3) onto ``target`` (..., K, 3) (least squares).
-
-    >>> rz = np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
-    >>> pts = np.array([[1.0, 0, 0], [0, 2, 0], [0, 0, 3]])
-    >>> bool(np.allclose(kabsch(pts, pts @ rz.T), rz))
-    True
-    """
-    h = np.einsum("ki,...kj->...ij", source, target)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
-    fix = np.broadcast_to(np.eye(3), h.shape).copy()
-    fix[..., 2, 2] = np.where(d == 0, 1.0, d)
-    return np.swapaxes(vt, -1, -2) @ fix @ np.swapaxes(u, -1, -2)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), _EPS)
 
 
 @dataclass(frozen=True)
@@ -137,8 +89,9 @@ class Rig:
         frame's joint counts (e.g. detector confidence); a bone counts with the lesser of its two
         joints' weights."""
         poses = np.asarray(poses, np.float64)
-        if poses.ndim != 3 or poses.shape[1:] != (skeleton.num_joints, 3) or len(poses) == 0:
-            raise ValueError(f"expected poses (T, {skeleton.num_joints}, 3), got {poses.shape}")
+        check_shape(poses, f"T {skeleton.num_joints} 3", "poses")
+        if len(poses) == 0:
+            raise ValueError("poses must have at least one frame, got none")
         w = np.ones(poses.shape[:2]) if weights is None else np.asarray(weights, np.float64)
         lengths = np.zeros(skeleton.num_joints)
         for c, p in skeleton.bones():
@@ -195,8 +148,7 @@ class Rig:
         rotations = np.asarray(rotations, np.float64)
         root = np.asarray(root, np.float64)
         n = len(nodes.names)
-        if rotations.ndim != 4 or rotations.shape[1:] != (n, 3, 3) or root.shape != (len(rotations), 3):
-            raise ValueError(f"expected rotations (T, {n}, 3, 3) and root (T, 3), got {rotations.shape} and {root.shape}")
+        check_shape(root, "T 3", "root", check_shape(rotations, f"T {n} 3 3", "rotations"))
         positions = np.zeros((len(root), n, 3))
         glob = np.zeros_like(rotations)
         for node, p in enumerate(nodes.parents):  # parents come first
@@ -219,8 +171,7 @@ class Rig:
         lengths, and otherwise the rig's pose with every bone along the observed direction."""
         positions = np.asarray(positions, np.float64)
         sk = self.skeleton
-        if positions.ndim != 3 or positions.shape[1:] != (sk.num_joints, 3):
-            raise ValueError(f"expected positions (T, {sk.num_joints}, 3), got {positions.shape}")
+        check_shape(positions, f"T {sk.num_joints} 3", "positions")
         nodes = self.nodes
         frames = len(positions)
         local = np.broadcast_to(np.eye(3), (frames, len(nodes.names), 3, 3)).copy()
@@ -371,9 +322,9 @@ def _group_frame(skeleton: Skeleton, joint: int, poses: np.ndarray) -> np.ndarra
     if not left or not right or not middle:
         raise ValueError(f"joint {skeleton.joint_names[joint]!r}: a rig needs a left, a right and a middle child "
                          "for a joint with several children")
-    x = _unit(poses[:, left[0]] - poses[:, right[0]])
+    x = unit(poses[:, left[0]] - poses[:, right[0]])
     up = poses[:, middle[0]] - poses[:, joint]
-    z = _unit(up - np.sum(up * x, -1, keepdims=True) * x)
+    z = unit(up - np.sum(up * x, -1, keepdims=True) * x)
     y = np.cross(z, x)
     return np.stack([x, y, z], -1)
 
@@ -389,5 +340,5 @@ def _symmetric(skeleton: Skeleton, kids: list[int], shape: np.ndarray, lengths: 
             m = shape[kids.index(mirror[c])]
             out[k] = [_side(skeleton, c) * (abs(shape[k, 0]) + abs(m[0])) / 2, (shape[k, 1] + m[1]) / 2,
                       (shape[k, 2] + m[2]) / 2]
-        out[k] = _unit(out[k]) * lengths[c]
+        out[k] = unit(out[k]) * lengths[c]
     return out

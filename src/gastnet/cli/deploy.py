@@ -12,7 +12,7 @@ import torch
 def cmd_bench(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from ..inference.speed import measure_speed
+    from ..runtime.speed import measure_speed
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -42,9 +42,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..inference.export import export_model
     from ..model.registry import create_model
     from ..model.weights import list_pretrained
+    from ..runtime.export import export_model
 
     model = create_model(args.source, pretrained=args.source in list_pretrained()).eval()
     if model.pretrained_weights is None:
@@ -88,8 +88,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     import statistics
     import time
 
-    from ..inference.live import live_poses
-    from ..inference.streaming import StreamingLifter
+    from ..runtime.live import live_poses
+    from ..runtime.streaming import StreamingLifter
     from ..video.detectors import MediaPipePoseDetector
     from ..video.draw import draw_skeleton_2d, render_pose_3d, side_by_side
     from ..video.reader import open_source, require_cv2
@@ -103,7 +103,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         raise ValueError("no screen here (DISPLAY is unset): use --no-display --out FILE.mp4")
     if (args.source is None) == (args.camera is None):
         raise ValueError("give a VIDEO or --camera N (one of them)")
-    from ..inference.pipeline import _lifter
+    from ..pipeline.recording import _lifter
 
     model, described = _lifter(args.model, args.checkpoint, causal=True)
     lifter = StreamingLifter(model)

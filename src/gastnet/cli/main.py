@@ -14,7 +14,7 @@ import gastnet
 from gastnet.cli.deploy import add_commands as add_deploy_commands
 from gastnet.cli.practice import add_commands as add_practice_commands
 from gastnet.cli.research import add_commands as add_research_commands
-from gastnet.inference.options import DEFAULT_MODELS
+from gastnet.pipeline.options import DEFAULT_MODELS
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -94,8 +94,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from gastnet.evaluation.metrics import mpjpe, p_mpjpe
     from gastnet.examples import load_demo_sample
     from gastnet.fileio import matching_files, output_set
-    from gastnet.inference.options import LiftOptions
-    from gastnet.inference.pipeline import lift
+    from gastnet.pipeline.options import LiftOptions
+    from gastnet.pipeline.recording import lift
 
     sample = load_demo_sample()
     out = Path(args.out)

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import folder_lock, matching_files, output_set
-from ..inference.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MAX_PEOPLE, DEFAULT_MODELS, LiftOptions
-from ..inference.placement import DEFAULT_FOV_DEG
-from ..inference.results import OUTPUT_FILES, LiftResult
+from ..geometry.camera import DEFAULT_FOV_DEG
+from ..pipeline.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MAX_PEOPLE, DEFAULT_MODELS, LiftOptions
+from ..pipeline.results import OUTPUT_FILES, LiftResult
+from ..pipeline.writers import WRITERS, check_formats, missing_extras
 
 
 def _image_size(text: str | None) -> tuple[int, int] | None:
@@ -41,8 +42,8 @@ def _check_out(out: Path) -> None:
 def _attention_plot(args: argparse.Namespace, options: LiftOptions, result: LiftResult, out: Path) -> Path:
     import torch
 
-    from ..camera import normalize_screen_coordinates
-    from ..inference.pipeline import _lifter
+    from ..geometry.camera import normalize_screen_coordinates
+    from ..pipeline.recording import _lifter
     from ..skeleton import H36M_17
     from ..visualization.attention import plot_attention
 
@@ -59,7 +60,7 @@ def _attention_plot(args: argparse.Namespace, options: LiftOptions, result: Lift
 
 
 def lift_options_from_args(args: argparse.Namespace) -> LiftOptions:
-    """The :class:`~gastnet.inference.options.LiftOptions` that ``gastnet lift``'s flags ask for (the one place
+    """The :class:`~gastnet.pipeline.options.LiftOptions` that ``gastnet lift``'s flags ask for (the one place
     they are read); checked as it is made, so a bad flag fails before any input is read."""
     return LiftOptions(layout=args.layout, image_size=_image_size(args.image_size), fps=args.fps, model=args.model,
                        checkpoint=args.checkpoint, flip=not args.no_flip, smoothing=args.smooth,
@@ -69,7 +70,7 @@ def lift_options_from_args(args: argparse.Namespace) -> LiftOptions:
 
 
 def _cmd_lift_batch(args: argparse.Namespace, options: LiftOptions, inputs: list[Path], formats: tuple[str, ...]) -> int:
-    from ..inference.batch import lift_many
+    from ..pipeline.batch import lift_many
 
     if args.render or args.attention:
         raise ValueError("--render and --attention take one input at a time; lift the batch first, then render an input")
@@ -86,7 +87,7 @@ def _cmd_lift_batch(args: argparse.Namespace, options: LiftOptions, inputs: list
 def _write_outputs(args: argparse.Namespace, options: LiftOptions, result: LiftResult, folder: Path,
                    formats: tuple[str, ...], timings: dict[str, float]) -> list[Path]:
     """Save the poses, and on request the render, contact sheet and attention plot, into ``folder``."""
-    from ..inference.pipeline import is_video_input
+    from ..pipeline.recording import is_video_input
 
     paths = result.save(folder, formats)
     if args.render:
@@ -114,14 +115,14 @@ def _write_outputs(args: argparse.Namespace, options: LiftOptions, result: LiftR
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
-    from ..inference.batch import expand_inputs
-    from ..inference.pipeline import lift
+    from ..pipeline.batch import expand_inputs
+    from ..pipeline.recording import lift
 
     out = Path(args.out)
-    formats = tuple(f.strip() for f in args.formats.split(","))
-    unknown = set(formats) - {"npz", "json", "csv", "bvh", "glb"}
-    if unknown:
-        raise ValueError(f"unknown output formats {sorted(unknown)}; expected npz, json, csv, bvh, glb")
+    formats = check_formats(args.formats.split(","))
+    missing = missing_extras(formats)
+    if missing:  # before any detection or lifting
+        raise ValueError(missing[0])
     _check_out(out)
     options = lift_options_from_args(args)
     inputs = expand_inputs(args.input)
@@ -160,8 +161,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                             "several inputs, a folder "
                                             "of videos or a glob lift each into --out/<name>/")
     p.add_argument("--out", default="gastnet_out", help="output folder (default: %(default)s)")
-    p.add_argument("--formats", default="npz", help="comma-separated: npz, json, csv, bvh (one per person), glb (glTF 2.0, "
-                                                  "everybody; needs pygltflib) (default: %(default)s)")
+    p.add_argument("--formats", default="npz", help="comma-separated, of: " + "; ".join(
+        f"{w.name} ({w.description}{f', needs the {w.extra} extra' if w.extra else ''})" for w in WRITERS.values())
+        + " (default: %(default)s)")
     p.add_argument("--layout", help="keypoint layout when the file does not say: coco, h36m, mediapipe, "
                                     "openpose25, openpose18, halpe26")
     p.add_argument("--image-size", help="WIDTHxHEIGHT of the video the keypoints come from, e.g. 1920x1080")

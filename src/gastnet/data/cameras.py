@@ -2,7 +2,7 @@
 
 The numbers are the public calibrations of Human3.6M (4 cameras, intrinsics with distortion,
 extrinsics per subject) and HumanEva-I (3 cameras, extrinsics only). The maths lives in
-:mod:`gastnet.camera`; this module only holds parameters.
+:mod:`gastnet.geometry.camera`; this module only holds parameters.
 
 >>> cams = dataset_cameras("h36m", "S9")
 >>> [c.id for c in cams], cams[0].width, cams[0].height
@@ -18,7 +18,7 @@ from importlib import resources
 
 import numpy as np
 
-from .. import camera as cam
+from ..geometry import camera as cam
 
 __all__ = ["Camera", "dataset_cameras", "camera_subjects"]
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..camera import project_to_2d, world_to_camera
+from ..geometry.camera import project_to_2d, world_to_camera
+from ..skeleton import standing_height
 from .augment import (
     BodyRanges,
     DetectorErrorRanges,
@@ -38,7 +39,7 @@ from .augment import (
     scale_bodies,
 )
 from .cameras import Camera
-from .virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
+from .virtual_cameras import CameraRanges, sample_cameras, seeded_generator
 
 __all__ = ["VideoAugmentation", "VideoWindowLoader"]
 

@@ -9,7 +9,7 @@ frame. The camera is static over a window, so a person who walks moves across th
 Projection is a pinhole with the principal point at the image centre, straight into the network's
 normalised screen coordinates: ``x' = f_n X / Z``, ``y' = f_n Y / Z`` with ``f_n = 2 f / w``
 (``f`` and ``w`` in pixels), so that x' spans [-1, 1] across the image and y' spans
-[-h/w, h/w], exactly as :func:`gastnet.camera.normalize_screen_coordinates` maps pixels.
+[-h/w, h/w], exactly as :func:`gastnet.geometry.camera.normalize_screen_coordinates` maps pixels.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..camera import fov_to_focal, look_at  # fov_to_focal: re-exported here
+from ..geometry.camera import fov_to_focal, look_at
 
-__all__ = ["CameraRanges", "VirtualCameras", "sample_cameras", "project_normalized", "standing_height", "fov_to_focal",
+__all__ = ["CameraRanges", "VirtualCameras", "sample_cameras", "project_normalized", "fov_to_focal",
            "seeded_generator"]
 
 
@@ -79,19 +79,6 @@ def project_normalized(points_camera: torch.Tensor, focal: torch.Tensor) -> torc
     z = points_camera[..., 2:].clamp(min=0.05)
     f = focal.reshape((-1,) + (1,) * (points_camera.dim() - 1))
     return f * points_camera[..., :2] / z
-
-
-def standing_height(poses: torch.Tensor) -> torch.Tensor:
-    """Standing height (...) of Human3.6M-17 poses (..., 17, 3) from their bone lengths, metres.
-
-    Ankle to head top along the legs (mean of both), the spine, neck and head: independent of
-    the posture, so a sitting person gets the height they would have standing.
-    """
-    def bone(a: int, b: int) -> torch.Tensor:
-        return (poses[..., a, :] - poses[..., b, :]).norm(dim=-1)
-
-    legs = (bone(3, 2) + bone(2, 1) + bone(6, 5) + bone(5, 4)) / 2
-    return legs + bone(0, 7) + bone(7, 8) + bone(8, 9) + bone(9, 10)
 
 
 def sample_cameras(

@@ -1,7 +1,7 @@
 """Cross-dataset benchmarks: how a Human3.6M-17 lifter does on cameras, bodies and joints it never trained on.
 
 Three benchmarks (``gastnet evaluate MODEL --dataset NAME``), each lifted the way ``gastnet lift``
-lifts a video (at the model's frame rate, see :func:`~gastnet.inference.lift.lift_at_model_rate`,
+lifts a video (at the model's frame rate, see :func:`~gastnet.runtime.predict.lift_at_model_rate`,
 with flip averaging):
 
 - ``h36m-vcam``: Human3.6M S9 and S11 at 25 fps, in 4-second clips, each seen through one seeded
@@ -43,10 +43,11 @@ from tqdm.auto import tqdm
 from ..data.cmu import load_cmu_bvh
 from ..data.mocap import action_group, get_dataset_spec, resolve_data_dir
 from ..data.sources import load_dataset_mocap, load_pose_data
-from ..data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator, standing_height
-from ..inference.lift import lift_at_model_rate
+from ..data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
+from ..runtime.predict import lift_at_model_rate
+from ..skeleton import standing_height
 from .evaluate import METRICS, EvaluationTable, GroupErrors, _group_order
 from .metrics import mpjpe, p_mpjpe
 

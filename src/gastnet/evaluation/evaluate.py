@@ -24,9 +24,9 @@ from tqdm.auto import tqdm
 from ..data.mocap import action_group, get_dataset_spec
 from ..data.sources import load_pose_data
 from ..data.windows import PoseSequence, build_sequences
-from ..inference.predict import predict_sequence
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
+from ..runtime.predict import predict_sequence
 from ..skeleton import Skeleton
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..camera import project_to_2d
+from ..geometry.camera import project_to_2d
 from ..skeleton import H36M_17
 
 __all__ = ["synthetic_walk_3d", "synthetic_walk_2d", "load_demo_sample"]

@@ -1,8 +1,8 @@
 """Checks of 2D keypoints against their image: sizes of whole pixels, joints near the frame.
 
-They run in :func:`gastnet.inference.lift.lift_tracks` (every path into lifting goes through it;
+They run in :func:`gastnet.pipeline.tracks_to_3d.lift_tracks` (every path into lifting goes through it;
 :func:`gastnet.lift` also checks the image size before a video's detection starts) and in the
-keypoint-file readers. What lifting returns is checked by :mod:`gastnet.inference.checks`.
+keypoint-file readers. What lifting returns is checked by :mod:`gastnet.pipeline.checks`.
 """
 
 from __future__ import annotations

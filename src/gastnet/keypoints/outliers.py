@@ -4,7 +4,7 @@ A detector sometimes puts a joint (or, snapping to someone else, the whole body)
 for one or two frames. Lifted as given, such a frame becomes a pose that flails and a root that
 leaps metres in a frame. :func:`reject_jumps` finds those positions so that they can be marked
 missing (score 0) and interpolated by :func:`~gastnet.keypoints.tracks.fill_gaps` like any joint
-the detector did not give; :func:`gastnet.inference.placement.root_jumps` runs the same test on
+the detector did not give; :func:`gastnet.world.placement.root_jumps` runs the same test on
 the root's path.
 
 The test (:func:`jump_residuals`): every run of one or two frames of a joint is predicted from the
@@ -34,6 +34,8 @@ walks, 1.4%); a joint or a body displaced by 10% of the stature misses by 8.5-10
 from __future__ import annotations
 
 import numpy as np
+
+from ..geometry.shapes import check_shape
 
 __all__ = ["JUMP_THRESHOLD", "NOISE_FACTOR", "REFERENCE_FPS", "WHOLE_BODY_FRACTION", "body_size", "find_jumps",
            "jitter", "jump_residuals", "reject_jumps"]
@@ -300,10 +302,7 @@ def reject_jumps(keypoints: np.ndarray, scores: np.ndarray, fps: float, frames: 
     """
     keypoints = np.asarray(keypoints, np.float64)
     scores = np.asarray(scores, np.float64)
-    if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
-        raise ValueError(f"keypoints must be (T, J, 2) pixels, got shape {keypoints.shape}")
-    if scores.shape != keypoints.shape[:2]:
-        raise ValueError(f"scores must be (T, J) = {keypoints.shape[:2]} like the keypoints, got {scores.shape}")
+    check_shape(scores, "T J", "scores", check_shape(keypoints, "T J 2", "keypoints (pixels)"))
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a positive number of frames per second, got {fps}")
     if not (np.isfinite(threshold) and threshold > 0):

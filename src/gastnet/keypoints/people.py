@@ -17,7 +17,7 @@ are lifted, saved and drawn. Each check has one documented threshold (module con
   joint above 0.15%); a picture of a person pasted into the same frames, 0.013%.
 
 One check needs the lifted poses and runs after lifting: **not a body**
-(:func:`gastnet.inference.checks.not_a_body`), no 3D human pose explains the 2D.
+(:func:`gastnet.pipeline.checks.not_a_body`), no 3D human pose explains the 2D.
 
 When more people are found than asked for (``--people N``), :func:`most_prominent` keeps the most
 prominent ones (:func:`prominence`: how large they appear, for how long, how surely detected),

@@ -446,7 +446,7 @@ def fill_gaps(track: PersonTrack, missing_below: float = 0.0) -> tuple[PersonTra
                              "the keypoints are too incomplete to lift")
         spine = np.linalg.norm(kp[:, 8] - kp[:, 0], axis=-1, keepdims=True)
         down = np.stack([np.zeros(len(span)), np.ones(len(span))], -1)  # image y grows downwards
-        for hip, knee, ankle in ((1, 2, 3), (4, 5, 6)):
+        for hip, knee, ankle in H36M_17.legs():
             if hip in never:
                 side = -1.0 if hip == 1 else 1.0  # right hip on the image left of a facing person
                 kp[:, hip] = kp[:, 0] + side * 0.25 * spine * np.array([1.0, 0.0])

@@ -36,6 +36,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..animation.rig import Rig
+from ..geometry.shapes import check_shape
 from ..skeleton import H36M_17
 
 __all__ = ["FitOptions", "KinematicFit", "fit_person", "person_image_height"]
@@ -99,7 +100,7 @@ def _ancestry() -> np.ndarray:
 
 
 _ANCESTRY = _ancestry()
-_KNEES = ((1, 2, 3), (4, 5, 6))  # hip, knee, ankle
+_KNEES = H36M_17.legs()  # (hip, knee, ankle) right, left
 
 
 def person_image_height(keypoints: np.ndarray, scores: np.ndarray | None = None) -> float:
@@ -129,7 +130,7 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
 
     Args:
         poses: (T, 17, 3) the network's poses placed in the camera frame (metres, root included:
-            :func:`~gastnet.inference.placement.root_translation`), Human3.6M-17 joints.
+            :func:`~gastnet.world.placement.root_translation`), Human3.6M-17 joints.
         keypoints: (T, 17, 2) the detected 2D (pixels).
         scores: (T, 17) detector confidences in [0, 1]; 0 where the joint was not detected.
         focal: the focal length (pixels); ``principal`` the principal point (pixels).
@@ -141,10 +142,11 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
     poses = np.asarray(poses, np.float64)
     keypoints = np.asarray(keypoints, np.float64)
     scores = np.clip(np.nan_to_num(np.asarray(scores, np.float64)), 0.0, 1.0)
-    t = len(poses)
-    if poses.shape != (t, 17, 3) or keypoints.shape != (t, 17, 2) or scores.shape != (t, 17) or t == 0:
-        raise ValueError(f"expected poses (T, 17, 3), keypoints (T, 17, 2) and scores (T, 17), got {poses.shape}, "
-                         f"{keypoints.shape} and {scores.shape}")
+    sizes = check_shape(poses, "T 17 3", "poses")
+    check_shape(keypoints, "T 17 2", "keypoints", sizes)
+    check_shape(scores, "T 17", "scores", sizes)
+    if sizes["T"] == 0:
+        raise ValueError("poses must have at least one frame, got none")
     if not (np.isfinite(focal) and focal > 0 and np.isfinite(fps) and fps > 0):
         raise ValueError(f"expected a positive focal length and frame rate, got {focal} and {fps}")
     rig = rig or Rig.from_poses(poses, H36M_17, weights=0.1 + scores)
@@ -212,13 +214,6 @@ def _solve_banded(h_blocks: list[np.ndarray], g: np.ndarray) -> np.ndarray:
 _LEFT_HIP_BONE = [c for c, _ in _BONES].index(4)
 _RIGHT_HIP_BONE = [c for c, _ in _BONES].index(1)
 _KNEE_BONES = tuple(([c for c, _ in _BONES].index(knee), [c for c, _ in _BONES].index(ankle)) for _, knee, ankle in _KNEES)
-
-
-def _cross_matrix(v: np.ndarray) -> np.ndarray:
-    """(..., 3, 3) with ``_cross_matrix(a) @ b == cross(a, b)``."""
-    out = np.zeros(v.shape + (3,))
-    out[..., 0, 1], out[..., 0, 2], out[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    return out - np.swapaxes(out, -1, -2)
 
 
 class _Problem:

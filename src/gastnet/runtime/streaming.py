@@ -5,7 +5,7 @@ that whole window for every frame, :class:`StreamingLifter` keeps, for every tem
 convolution, a ring buffer of the activations it still needs (``(w - 1) * dilation + 1`` frames)
 and computes only the newest frame of every layer: the work per frame is one frame's worth of
 each layer, whatever the receptive field. The network runs as a
-:class:`~gastnet.inference.frame_plan.FramePlan`: the model's weights, BatchNorms folded,
+:class:`~gastnet.runtime.frame_plan.FramePlan`: the model's weights, BatchNorms folded,
 rearranged into few large products for one frame.
 
 Before the receptive field has filled, the first frame stands in for the missing past, as the
@@ -43,7 +43,7 @@ class StreamingLifter:
 
     Args:
         model: a causal :class:`~gastnet.model.GASTNet` (zero frames of look-ahead); it is
-            copied (BatchNorms folded, see :class:`~gastnet.inference.frame_plan.FramePlan`), so
+            copied (BatchNorms folded, see :class:`~gastnet.runtime.frame_plan.FramePlan`), so
             later changes to it do not reach the lifter.
         device: where to run (default: the model's device).
 

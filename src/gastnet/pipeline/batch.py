@@ -12,7 +12,7 @@ A Dask cluster gives an executor with ``Client(...).get_executor()``, which spre
 over machines::
 
     from dask.distributed import Client
-    from gastnet.inference.batch import expand_inputs, lift_many
+    from gastnet.pipeline.batch import expand_inputs, lift_many
 
     client = Client("tcp://scheduler:8786")          # or Client() for a local cluster
     records = lift_many(expand_inputs(["/data/clips"]), "/data/out", executor=client.get_executor())
@@ -44,8 +44,9 @@ from tqdm.auto import tqdm
 
 from ..fileio import atomic_path, folder_lock, matching_files, natural_key, output_set
 from .options import LiftOptions, lift_options
-from .pipeline import VIDEO_SUFFIXES, lift
+from .recording import VIDEO_SUFFIXES, lift
 from .results import OUTPUT_FILES
+from .writers import check_formats, missing_extras
 
 __all__ = ["DEFAULT_FORMATS", "REPORT_NAME", "expand_inputs", "lift_many", "lift_one", "output_folders"]
 
@@ -120,7 +121,7 @@ def _failed(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], err
 def lift_one(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], formats: tuple[str, ...] = DEFAULT_FORMATS,
              overwrite: bool = False, threads: int | None = None, options: LiftOptions | None = None,
              **overrides: Any) -> dict[str, Any]:
-    """Lift ``source`` with :func:`gastnet.lift` (``options``, :class:`~gastnet.inference.options.LiftOptions`,
+    """Lift ``source`` with :func:`gastnet.lift` (``options``, :class:`~gastnet.pipeline.options.LiftOptions`,
     with ``overrides`` of its fields) and save it into ``out_dir``; a record of what happened.
 
     The record (plain types, JSON-ready): ``input``, ``out``, ``ok``, ``error`` (the message, or
@@ -283,7 +284,7 @@ def lift_many(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     Args:
         inputs: videos, image folders or keypoint files (see :func:`expand_inputs`).
         out_root: the folder of result folders.
-        options: how to lift every input (:class:`~gastnet.inference.options.LiftOptions`; checked
+        options: how to lift every input (:class:`~gastnet.pipeline.options.LiftOptions`; checked
             once, here, and sent to the workers as it is).
         workers: worker processes, each lifting one input at a time (with more than one, each gets
             an equal share of the CPU cores for torch). A worker that crashes or times out fails
@@ -307,6 +308,10 @@ def lift_many(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     if timeout is not None and executor is not None:
         raise ValueError("timeout limits the local workers; with an executor, set the time limits on the executor")
     opts = lift_options(options, **overrides)  # a bad option fails the call, not every input
+    formats = check_formats(formats)  # so does an unknown format or a missing extra
+    missing = missing_extras(formats)
+    if missing:
+        raise ValueError(missing[0])
     paths = [Path(p) for p in inputs]
     folders = output_folders(paths, out_root)
     threads = max(1, (os.cpu_count() or 1) // workers) if executor is None and workers > 1 else None

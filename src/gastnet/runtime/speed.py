@@ -5,7 +5,7 @@ Modes, for each receptive field (batch of one person, BatchNorms folded as for i
 - layer by layer: a long sequence through the dilated form (``forward_sequence``); frames per second.
 - one frame at a time: every frame recomputes its window in the strided (one-frame) form.
 - window, dilated: every frame recomputes its window in the dilated form (the naive real-time loop).
-- streaming: :class:`~gastnet.inference.StreamingLifter` on the causal model, one push per frame.
+- streaming: :class:`~gastnet.runtime.StreamingLifter` on the causal model, one push per frame.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One frame of a causal GAST-Net as a short list of fused operations (the streaming engine).
 
-:class:`~gastnet.inference.streaming.StreamingLifter` computes, for every pushed frame, only
+:class:`~gastnet.runtime.streaming.StreamingLifter` computes, for every pushed frame, only
 the newest frame of every layer: 17 rows per matrix product. At that size the cost is the
 number of operations and how fast each weight is read, not the arithmetic, so :class:`FramePlan`
 rewrites the network (BatchNorms folded, see :mod:`gastnet.model.fusion`) for one frame:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry.shapes import check_shape
 from .results import LiftResult
 
 __all__ = ["DOUBTFUL_FIT_ERROR", "DOUBTFUL_SCORE", "MAX_FIT_ERROR", "MAX_POSE_EXTENT_M", "check_poses", "not_a_body",
@@ -39,8 +40,7 @@ def pose_fit_error(keypoints_2d: np.ndarray, poses: np.ndarray, scores: np.ndarr
     >>> round(pose_fit_error(pose[..., :2] * 100 + 40, pose), 6)  # an exact image
     0.0
     """
-    if keypoints_2d.shape[:-1] != poses.shape[:-1] or keypoints_2d.shape[-1] != 2 or poses.shape[-1] != 3:
-        raise ValueError(f"expected keypoints (T, J, 2) and poses (T, J, 3), got {keypoints_2d.shape} and {poses.shape}")
+    check_shape(poses, "T J 3", "poses", check_shape(keypoints_2d, "T J 2", "keypoints"))
     w = np.ones(poses.shape[:-1]) if scores is None else np.maximum(scores, 0.05)
     w = w / w.sum(-1, keepdims=True)
     p, k = poses[..., :2], keypoints_2d

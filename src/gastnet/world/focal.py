@@ -1,6 +1,6 @@
 """Estimate the camera's focal length from the people in a recording, when the file does not carry it.
 
-Why the people tell the lens: :func:`~gastnet.inference.placement.root_translation` finds each
+Why the people tell the lens: :func:`~gastnet.world.placement.root_translation` finds each
 root's depth from how large the body is in the image, ``Z = focal * size / pixels``, and its
 sideways offset along the pixel's ray, ``X = (u - cx) Z / focal``. A focal length k times too long
 therefore puts every root k times too far while X and Y stay: the placed world is stretched by k
@@ -50,8 +50,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..camera import fov_from_focal
-from .placement import DEFAULT_FOV_DEG, focal_from_fov, root_translation
+from ..geometry.camera import DEFAULT_FOV_DEG, focal_from_fov, fov_from_focal
+from ..geometry.rotations import unit
+from ..skeleton import H36M_17
+from .placement import root_translation
 
 __all__ = ["PRIOR_SIGMA_LOG", "FocalLengthEstimate", "combine_focal", "default_focal", "estimate_focal", "fov_from_focal"]
 
@@ -67,7 +69,8 @@ MAX_SIGMA_LOG = 0.25
 FOV_SEARCH_DEG = (20.0, 120.0)
 """Fields of view (degrees across the long side) searched."""
 
-PELVIS, R_ANKLE, L_ANKLE, THORAX = 0, 3, 6, 8
+PELVIS, THORAX = H36M_17.root, H36M_17.index("thorax")
+(_, _, R_ANKLE), (_, _, L_ANKLE) = H36M_17.legs()
 
 # gait: frames where the lower ankle is this far below the other (m) and stays the lower one
 # for STEP_S seconds either side count as stance; velocities are taken over 2 * STEP_S
@@ -88,7 +91,7 @@ class FocalLengthEstimate:
 
     ``sigma_log`` is one standard deviation of ``ln(focal_px)`` (0.1: about +-10%).
     ``informative`` False means the source could not tell: ``focal_px`` is then the default
-    (:data:`~gastnet.inference.placement.DEFAULT_FOV_DEG`) and ``sigma_log`` the prior's spread
+    (:data:`~gastnet.geometry.camera.DEFAULT_FOV_DEG`) and ``sigma_log`` the prior's spread
     :data:`PRIOR_SIGMA_LOG`. ``method`` names the source and its measurements (``"people: gait-slip,
     floor"``, ``"default"``), ``note`` says in words what was found; ``cues`` holds the separate
     measurements that were combined (each a :class:`FocalLengthEstimate`).
@@ -115,7 +118,7 @@ class FocalLengthEstimate:
                    note: str = "", coverage: float = 0.6827) -> FocalLengthEstimate:
         """An estimate whose uncertainty is a range (pixels) holding the true focal length with probability
         ``coverage`` (0.6827: one sigma; 0.5: quartiles), e.g. the background's
-        :class:`gastnet.video.motion.FocalEstimate` (``focal``, ``low``, ``high``).
+        :class:`gastnet.world.camera_motion.FocalEstimate` (``focal``, ``low``, ``high``).
 
         >>> e = FocalLengthEstimate.from_range(1000.0, 900.0, 1111.1, (1920, 1080), "homography", coverage=0.6827)
         >>> round(e.sigma_log, 3)
@@ -160,7 +163,7 @@ def _erfinv(y: float) -> float:
 
 
 def default_focal(image_size: tuple[int, int], note: str = "no focal length measured") -> FocalLengthEstimate:
-    """The prior: :data:`~gastnet.inference.placement.DEFAULT_FOV_DEG` with spread :data:`PRIOR_SIGMA_LOG`, not informative."""
+    """The prior: :data:`~gastnet.geometry.camera.DEFAULT_FOV_DEG` with spread :data:`PRIOR_SIGMA_LOG`, not informative."""
     return FocalLengthEstimate(focal_from_fov(DEFAULT_FOV_DEG, image_size), PRIOR_SIGMA_LOG,
                          (int(image_size[0]), int(image_size[1])), "default", note, informative=False)
 
@@ -196,10 +199,6 @@ def combine_focal(estimates: Sequence[FocalLengthEstimate], prior: bool = True) 
     method = " + ".join(e.method for e in used) + (" + prior" if prior else "")
     note = "; ".join(e.note for e in used if e.note)
     return FocalLengthEstimate(math.exp(log_focal), weight ** -0.5, size, method, note, True, tuple(used))
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True).clip(1e-12)
 
 
 def _horizontal(v: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -241,7 +240,7 @@ class _Walk:
 
     def __init__(self, rel: np.ndarray, pix: np.ndarray, scores: np.ndarray | None, size: tuple[int, int],
                  fps: float, log_focals: np.ndarray) -> None:
-        self.up = up = _unit(_unit(rel[:, THORAX] - rel[:, PELVIS]).mean(0))
+        self.up = up = unit(unit(rel[:, THORAX] - rel[:, PELVIS]).mean(0))
         heights = rel[:, [R_ANKLE, L_ANKLE]] @ up  # (T, 2)
         lower = np.where(heights[:, 0] <= heights[:, 1], R_ANKLE, L_ANKLE)
         self.step = step = max(1, round(STEP_S * fps))
@@ -261,7 +260,7 @@ class _Walk:
         self.walks = float(np.median(np.linalg.norm(self.stride, axis=-1))) * fps / (2 * step) >= MIN_STRIDE_SPEED
         if not self.walks:
             return
-        self.forward = _unit(np.array([0.0, 0.0, 1.0]) - up[2] * up)
+        self.forward = unit(np.array([0.0, 0.0, 1.0]) - up[2] * up)
         self.side = np.cross(up, self.forward)
         paths, contacts = [], []
         for log_f in log_focals:
@@ -348,7 +347,7 @@ def estimate_focal(poses_rel: np.ndarray | Sequence[np.ndarray], keypoints_2d: n
     (Human3.6M-17), or a list of people's (T_i, 17, 3); ``keypoints_2d`` (T, 17, 2) pixels and
     ``scores`` (T, 17) in [0, 1] (or None) alike, no NaN (fill gaps first); ``image_size`` (w, h)
     pixels, principal point at its centre; ``fps`` frames per second. The roots are placed by
-    :func:`~gastnet.inference.placement.root_translation` at ``grid_points`` focal lengths (fields
+    :func:`~gastnet.world.placement.root_translation` at ``grid_points`` focal lengths (fields
     of view of 20-120 degrees across the long side, even steps of ln focal), and each person's
     measurements (module docstring: gait-slip, gait-heading, floor) are read off where they cross
     zero. They are combined by inverse variance in ln focal, widened by the Birge ratio when they

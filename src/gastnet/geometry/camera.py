@@ -20,6 +20,7 @@ import torch
 __all__ = [
     "DEFAULT_FOV_DEG",
     "fov_from_focal",
+    "focal_from_fov",
     "quaternion_rotate",
     "quaternion_conjugate",
     "world_to_camera",
@@ -167,6 +168,20 @@ def fov_to_focal(fov_deg: float, aspect: float) -> float:
     """
     long_side = 1.0 if aspect >= 1 else 1.0 / aspect
     return long_side / math.tan(math.radians(fov_deg) / 2)
+
+
+def focal_from_fov(fov_deg: float, image_size: tuple[float, float]) -> float:
+    """Focal length (pixels) of a pinhole camera whose ``fov_deg`` spans the long side of ``image_size`` (w, h).
+
+    >>> round(focal_from_fov(90.0, (1920, 1080)), 6)
+    960.0
+    """
+    if not 0.0 < fov_deg < 180.0:
+        raise ValueError(f"field of view must be in (0, 180) degrees, got {fov_deg}")
+    if min(image_size) <= 0:
+        raise ValueError(f"image size must be positive, got {image_size}")
+    width, height = image_size
+    return fov_to_focal(fov_deg, width / height) * width / 2.0  # normalised focal length to pixels
 
 
 def fov_from_focal(focal_px: float, image_size: tuple[int, int]) -> float:

@@ -18,12 +18,13 @@ from ..model.gastnet import GASTNet
 from ..model.registry import create_model
 from ..model.weights import list_pretrained
 from ..video.detect import detect_video
-from ..video.motion import CameraMotion, CameraMotionEstimator
+from ..video.motion import CameraMotionEstimator
 from ..video.reader import IMAGE_SUFFIXES
+from ..world.camera_motion import CameraMotion
 from .checks import check_poses
-from .lift import lift_tracks
 from .options import DEFAULT_KEYPOINT_FPS, DEFAULT_MODELS, MAX_FPS, LiftOptions, lift_options
 from .results import LiftResult
+from .tracks_to_3d import lift_tracks
 
 if TYPE_CHECKING:
     from ..video.detectors import PoseDetector
@@ -68,7 +69,7 @@ def load_lifter(model: str | GASTNet | None = None, checkpoint: str | os.PathLik
                 causal: bool = False) -> tuple[GASTNet, str]:
     """Deprecated: ``gastnet.create_model(name, pretrained=True)``; the defaults are :data:`DEFAULT_MODELS`."""
     warnings.warn("load_lifter is deprecated and goes in the next release; use gastnet.create_model(name, "
-                  "pretrained=True) (the default lifters: gastnet.inference.pipeline.DEFAULT_MODELS)",
+                  "pretrained=True) (the default lifters: gastnet.pipeline.recording.DEFAULT_MODELS)",
                   DeprecationWarning, stacklevel=2)
     return _lifter(model, checkpoint, causal)
 
@@ -87,19 +88,19 @@ def lift(
     Args:
         source: a video (mp4, avi, mov, ...), a photo (jpg, png: one frame), a folder of images, a keypoint file or folder (see
             :func:`gastnet.keypoints.files.read_keypoints`), or an array (T, J, 2|3) of one person.
-        options: how to lift (:class:`~gastnet.inference.options.LiftOptions`: layout, image size,
+        options: how to lift (:class:`~gastnet.pipeline.options.LiftOptions`: layout, image size,
             fps, model or checkpoint, flip, smoothing, people, camera lens, stature); by default
             ``LiftOptions()``: the shipped model made for video (``DEFAULT_MODELS[False]``),
-            keypoints at :data:`~gastnet.inference.options.DEFAULT_KEYPOINT_FPS` unless they say.
+            keypoints at :data:`~gastnet.pipeline.options.DEFAULT_KEYPOINT_FPS` unless they say.
         detector: a 2D backend for videos (see :class:`gastnet.video.detectors.PoseDetector`);
             default MediaPipe Pose.
         progress: show progress bars (the detection of a video).
         timings: if given, receives seconds per stage (``decode``, ``detect`` and ``camera``, the camera's
             motion, for videos; ``lift``).
-        overrides: fields of :class:`~gastnet.inference.options.LiftOptions` changed from
+        overrides: fields of :class:`~gastnet.pipeline.options.LiftOptions` changed from
             ``options`` (``gastnet.lift("walk.json", fps=25, model="gastnet_rf27_c32.h36m")``).
 
-    Returns a :class:`~gastnet.inference.results.LiftResult` (see its module for the coordinate contract).
+    Returns a :class:`~gastnet.pipeline.results.LiftResult` (see its module for the coordinate contract).
     """
     opts = lift_options(options, **overrides)
     net, described = _lifter(opts.model, opts.checkpoint)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..camera import normalize_screen_coordinates
+from ..geometry.camera import normalize_screen_coordinates
 from ..keypoints.convert import coco_to_h36m
 from .streaming import StreamingLifter
 

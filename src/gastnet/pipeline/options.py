@@ -1,7 +1,7 @@
 """The knobs of a lift, in one typed, frozen, picklable object shared by the API and the command line.
 
-:class:`LiftOptions` is what :func:`gastnet.lift`, :func:`gastnet.inference.lift.lift_tracks`, the
-batch functions (:mod:`gastnet.inference.batch`) and ``gastnet lift`` take; every field is checked
+:class:`LiftOptions` is what :func:`gastnet.lift`, :func:`gastnet.pipeline.tracks_to_3d.lift_tracks`, the
+batch functions (:mod:`gastnet.pipeline.batch`) and ``gastnet lift`` take; every field is checked
 when the object is made (one-line ValueErrors naming the field, the value and what was expected).
 """
 
@@ -48,13 +48,13 @@ DEFAULT_FLIP = True
 """Test-time flip averaging is on by default."""
 
 SMOOTHING_METHODS = ("one-euro", "savgol")
-"""The filters of ``smoothing`` and ``smoothing_3d`` (see :func:`gastnet.inference.smoothing.smooth`)."""
+"""The filters of ``smoothing`` and ``smoothing_3d`` (see :func:`gastnet.runtime.smoothing.smooth`)."""
 
 MIN_FOV_DEG, MAX_FOV_DEG = 1.0, 180.0
 """The fields of view taken: at least 1 degree, under 180."""
 
 MIN_PERSON_HEIGHT_M, MAX_PERSON_HEIGHT_M = 0.5, 2.6
-"""The statures taken (metres), as :func:`gastnet.inference.placement.body_scale`."""
+"""The statures taken (metres), as :func:`gastnet.world.placement.body_scale`."""
 
 
 def _finite(value: Any) -> bool:
@@ -92,7 +92,7 @@ class LiftOptions:
     at most :data:`MAX_FPS`. ``None``: a video's own rate; keypoints :data:`DEFAULT_KEYPOINT_FPS`."""
     model: str | GASTNet | None = None
     """A model name (``name.tag``, or an architecture: its shipped weights, else random ones) or a
-    model; ``None``: ``DEFAULT_MODELS[False]`` of :mod:`gastnet.inference.pipeline`, the shipped
+    model; ``None``: ``DEFAULT_MODELS[False]`` of :mod:`gastnet.pipeline.recording`, the shipped
     weights made for video."""
     checkpoint: str | os.PathLike[str] | None = None
     """A checkpoint file (ours or the GAST-Net authors') to lift with instead of ``model``."""
@@ -112,14 +112,14 @@ class LiftOptions:
     ``None``: the input's (the EXIF of photos), else from ``fov``."""
     fov: float | None = None
     """The camera's field of view in degrees across the long side of the image (1 to under 180);
-    ``None``: :data:`gastnet.inference.placement.DEFAULT_FOV_DEG`, a typical phone or webcam lens."""
+    ``None``: :data:`gastnet.geometry.camera.DEFAULT_FOV_DEG`, a typical phone or webcam lens."""
     person_height: float | None = None
     """The people's stature in metres (0.5 to 2.6), if known: the lifted bodies are scaled to it."""
     camera_motion: bool = True
     """Measure a video's camera motion on its background (:mod:`gastnet.video.motion`) and place people
     in a world that stays fixed while the camera turns; False: the camera is taken to stand still."""
     fit: bool = True
-    """Kinematic fit (:mod:`gastnet.inference.fit`): one skeleton per person, posed in every frame to
+    """Kinematic fit (:mod:`gastnet.world.fit`): one skeleton per person, posed in every frame to
     reproject onto the detected 2D; False: the network's poses as they come (bones change length)."""
 
     def __post_init__(self) -> None:

@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..camera import DEFAULT_FOV_DEG, fov_to_focal
+from ..geometry.rotations import unit
+from ..geometry.shapes import check_shape
 from ..keypoints.outliers import find_jumps, jitter
 from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
+from ..skeleton import H36M_17, standing_height
 
-__all__ = ["ANKLE_HEIGHT_FRACTION", "DEFAULT_FOV_DEG", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M",
-           "WorldPlacement", "body_scale", "clean_root_path", "focal_from_fov", "limit_root_motion", "place_in_world",
+__all__ = ["ANKLE_HEIGHT_FRACTION", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M",
+           "WorldPlacement", "body_scale", "clean_root_path", "limit_root_motion", "place_in_world",
            "root_jumps", "root_translation", "smooth_depth"]
 
 ANKLE_HEIGHT_FRACTION = 0.039
@@ -48,22 +50,8 @@ ROOT_JUMP_M = 0.05
 noise (:func:`root_jumps`); real motion capture stays below 2.5 cm. Below 30 fps it grows with
 ``(30 / fps) ** 2`` like the misses of real motion."""
 
-PELVIS, R_ANKLE, L_ANKLE, THORAX = 0, 3, 6, 8
-ANKLES = (R_ANKLE, L_ANKLE)
-
-
-def focal_from_fov(fov_deg: float, image_size: tuple[float, float]) -> float:
-    """Focal length (pixels) of a pinhole camera whose ``fov_deg`` spans the long side of ``image_size`` (w, h).
-
-    >>> round(focal_from_fov(90.0, (1920, 1080)), 6)
-    960.0
-    """
-    if not 0.0 < fov_deg < 180.0:
-        raise ValueError(f"field of view must be in (0, 180) degrees, got {fov_deg}")
-    if min(image_size) <= 0:
-        raise ValueError(f"image size must be positive, got {image_size}")
-    width, height = image_size
-    return fov_to_focal(fov_deg, width / height) * width / 2.0  # normalised focal length to pixels
+PELVIS, THORAX = H36M_17.root, H36M_17.index("thorax")
+ANKLES = tuple(ankle for _, _, ankle in H36M_17.legs())
 
 
 def _centred(x: np.ndarray, half: int, reduce) -> np.ndarray:
@@ -98,11 +86,7 @@ def body_scale(poses_rel: np.ndarray, person_height: float) -> float:
     if not (np.isfinite(person_height) and 0.5 <= person_height <= 2.6):
         raise ValueError(f"the person's height must be in metres between 0.5 and 2.6, got {person_height}")
 
-    def bone(a: int, b: int) -> np.ndarray:
-        return np.linalg.norm(poses_rel[:, a] - poses_rel[:, b], axis=-1)
-
-    legs = (bone(3, 2) + bone(2, 1) + bone(6, 5) + bone(5, 4)) / 2
-    standing = float(np.median(legs + bone(0, 7) + bone(7, 8) + bone(8, 9) + bone(9, 10)))
+    standing = float(np.median(standing_height(poses_rel)))
     return person_height * (1 - ANKLE_HEIGHT_FRACTION) / standing
 
 
@@ -308,10 +292,9 @@ def root_translation(poses_rel: np.ndarray, keypoints_2d: np.ndarray, scores: np
     [[0.5, 0.1, 4.0]]
     """
     poses_rel, keypoints_2d = np.asarray(poses_rel, np.float64), np.asarray(keypoints_2d, np.float64)
-    if poses_rel.ndim != 3 or poses_rel.shape[-1] != 3 or len(poses_rel) == 0:
-        raise ValueError(f"poses_rel must be (T, J, 3) with T >= 1, got {poses_rel.shape}")
-    if keypoints_2d.shape != poses_rel.shape[:2] + (2,):
-        raise ValueError(f"keypoints_2d must be {poses_rel.shape[:2] + (2,)} like poses_rel, got {keypoints_2d.shape}")
+    check_shape(keypoints_2d, "T J 2", "keypoints_2d", check_shape(poses_rel, "T J 3", "poses_rel"))
+    if len(poses_rel) == 0:
+        raise ValueError("poses_rel must have at least one frame, got none")
     weights = np.ones(poses_rel.shape[:2]) if scores is None else np.clip(np.asarray(scores, np.float64), 0, 1)
     if weights.shape != poses_rel.shape[:2]:
         raise ValueError(f"scores must be {poses_rel.shape[:2]}, got {weights.shape}")
@@ -358,10 +341,6 @@ class WorldPlacement:
         return np.asarray(points) @ self.rotation.T + self.translation
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True).clip(1e-12)
-
-
 def _contact_points(people: list[np.ndarray], up: np.ndarray, fps: float) -> np.ndarray:
     """Candidate foot contacts (N, 3) metres: the lower ankle along ``up`` in each person's slower half of frames."""
     points = []
@@ -394,7 +373,7 @@ def _fit_floor(points: np.ndarray, up: np.ndarray, threshold: float, max_tilt_de
         a, b, c = points[np.random.default_rng(0).integers(0, len(points), (3, iterations))]
         normals = np.cross(b - a, c - a)
         ok = np.linalg.norm(normals, axis=-1) > 1e-6
-        normals = _unit(normals * np.sign(normals @ up)[:, None])
+        normals = unit(normals * np.sign(normals @ up)[:, None])
         ok &= normals @ up >= min_up
         if ok.any():
             distance = np.abs(points @ normals.T - (a * normals).sum(-1))  # (N, iterations)
@@ -404,8 +383,8 @@ def _fit_floor(points: np.ndarray, up: np.ndarray, threshold: float, max_tilt_de
     if sv[0] < 0.3:
         normal, method = up, "body-up"
     elif sv[1] < 0.15:
-        line = _unit(np.linalg.svd(inliers - centre, full_matrices=False)[2][0])
-        normal, method = _unit(up - (up @ line) * line), "line"
+        line = unit(np.linalg.svd(inliers - centre, full_matrices=False)[2][0])
+        normal, method = unit(up - (up @ line) * line), "line"
     else:
         normal = np.linalg.svd(inliers - centre, full_matrices=False)[2][2]
         normal, method = normal * np.sign(normal @ up), "ransac"
@@ -452,19 +431,20 @@ def place_in_world(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0
         raise ValueError("people_abs must be a non-empty list of (T, 17, 3) arrays")
     people = [np.asarray(p, np.float64) for p in people_abs]
     for i, p in enumerate(people):
-        if p.ndim != 3 or p.shape[1:] != (17, 3) or len(p) == 0:
-            raise ValueError(f"person {i}: expected camera-frame poses (T, 17, 3) with T >= 1, got {p.shape}")
+        check_shape(p, "T 17 3", f"person {i}: camera-frame poses")
+        if len(p) == 0:
+            raise ValueError(f"person {i}: camera-frame poses must have at least one frame, got none")
         if not np.isfinite(p).all():
             raise ValueError(f"person {i}: poses contain NaN or infinite values (fill gaps first)")
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    up = _unit(np.concatenate([_unit(p[:, THORAX] - p[:, PELVIS]) for p in people]).mean(0))
+    up = unit(np.concatenate([unit(p[:, THORAX] - p[:, PELVIS]) for p in people]).mean(0))
     normal, offset, method, inliers = _fit_floor(_contact_points(people, up, fps), up, inlier_m, max_tilt_deg)
-    x_axis = _unit(np.array([1.0, 0.0, 0.0]) - normal[0] * normal)
+    x_axis = unit(np.array([1.0, 0.0, 0.0]) - normal[0] * normal)
     rotation = np.stack([x_axis, np.cross(normal, x_axis), normal])
     translation = -rotation @ (offset * normal)
     forward, right = rotation[:, 2], rotation[:, 0]  # the camera's z and x axes in the world
-    level = _unit(np.cross(forward, [0.0, 0.0, 1.0]))
+    level = unit(np.cross(forward, [0.0, 0.0, 1.0]))
     roll = math.atan2(right @ np.cross(forward, level), right @ level)
     notes = [{"ransac": f"floor fitted to {inliers} foot contacts",
               "line": f"the {inliers} foot contacts lie along a line: the floor holds it and is levelled "

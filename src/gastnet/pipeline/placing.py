@@ -1,0 +1,199 @@
+"""Lifted people placed in the world: the lens, each root, the kinematic fit, the camera's turns, the floor.
+
+:func:`place_people` is the step of :func:`~gastnet.pipeline.tracks_to_3d.lift_tracks` after the
+network: it takes each person's root-relative camera-frame poses and the 2D they were lifted from
+and returns a :class:`Placement`: per person the poses where they are in the camera frame and in
+the world, foot contacts and the fitted skeleton, the :class:`~gastnet.pipeline.results.CameraInfo`
+and the notes that explain the choices. Each choice is its own function: the lens
+(:func:`choose_focal`), the root path (:func:`gastnet.world.placement.root_translation`), the fit
+(:func:`gastnet.world.fit.fit_person`), the camera's motion (:func:`motion_frames`), the floor
+(:func:`gastnet.world.placement.place_in_world`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geometry.camera import DEFAULT_FOV_DEG, focal_from_fov
+from ..skeleton import H36M_17
+from ..world.camera_motion import CameraMotion, MotionKind, to_reference_frame
+from ..world.fit import KinematicFit, fit_person
+from ..world.focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
+from ..world.placement import WorldPlacement, place_in_world, root_translation
+from .options import LiftOptions
+from .results import CameraInfo
+
+__all__ = ["ChosenFocal", "LiftedTrack", "PlacedPerson", "Placement", "choose_focal", "motion_frames", "place_people"]
+
+
+@dataclass(frozen=True)
+class LiftedTrack:
+    """One person lifted, before placement: ``track_id``, ``frames`` (T,) input frame indices,
+    ``keypoints`` (T, 17, 2) pixels (gaps filled, smoothed as asked), ``scores`` (T, 17) and
+    ``poses`` (T, 17, 3) metres, root-relative, camera frame."""
+
+    track_id: int
+    frames: np.ndarray
+    keypoints: np.ndarray
+    scores: np.ndarray
+    poses: np.ndarray
+
+
+@dataclass(frozen=True)
+class PlacedPerson:
+    """One person placed: ``poses_absolute`` (T, 17, 3) and ``poses_world`` (T, 17, 3) metres, ``contacts``
+    (T,) bool (a foot on the floor), and the kinematic fit (None when it was not run)."""
+
+    poses_absolute: np.ndarray
+    poses_world: np.ndarray
+    contacts: np.ndarray
+    fit: KinematicFit | None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What :func:`place_people` found: the people (in the order given), the camera, notes, and the
+    seconds the kinematic fit took."""
+
+    people: list[PlacedPerson]
+    camera: CameraInfo
+    notes: list[str]
+    fit_seconds: float
+
+
+@dataclass(frozen=True)
+class ChosenFocal:
+    """The focal length placed with (``focal_px``, pixels), where it came from (``source``, words for
+    the notes) and the estimate when it was estimated (``estimate``)."""
+
+    focal_px: float
+    source: str
+    estimate: FocalLengthEstimate | None = None
+
+
+def choose_focal(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps: float, opts: LiftOptions,
+                 focal_source: str | None, motion: CameraMotion | None) -> ChosenFocal:
+    """The focal length (pixels) to place people with.
+
+    In order: ``opts.focal_length`` (given, or the file's: ``focal_source``), ``opts.fov``, else the
+    estimate (:func:`~gastnet.world.focal.combine_focal`) from the background of a turning camera
+    (:attr:`~gastnet.world.camera_motion.CameraMotion.focal_estimate`) and from the people
+    (:func:`~gastnet.world.focal.estimate_focal`; not while the camera moves: their paths are then
+    not the paths they walked), with the prior of typical lenses."""
+    if opts.focal_length is not None:  # focal_length and fov were checked by LiftOptions
+        return ChosenFocal(float(opts.focal_length), focal_source or "given")
+    if opts.fov is not None:
+        angle = float(opts.fov)
+        return ChosenFocal(focal_from_fov(angle, image_size), f"field of view {angle:g} degrees across the long side")
+    cues: list[FocalLengthEstimate] = []
+    if motion is not None and motion.focal_estimate is not None:
+        found = motion.focal_estimate
+        cues.append(FocalLengthEstimate.from_range(found.focal, found.low, found.high, image_size, "background",
+                                                   f"the camera's turn over {found.pairs} frame pairs", coverage=0.5))
+    if motion is None or motion.kind == MotionKind.STATIC:
+        cues.append(estimate_focal([p.poses for p in people], [p.keypoints for p in people],
+                                   [p.scores for p in people], image_size, fps))
+    chosen = combine_focal(cues) if cues else default_focal(image_size, "the camera moved too little to tell")
+    if not chosen.informative:
+        return ChosenFocal(chosen.focal_px, f"field of view {DEFAULT_FOV_DEG:g} degrees across the long side (default)",
+                           chosen)
+    narrow, wide = chosen.fov_range_deg()
+    methods = ", ".join(c.method for c in chosen.cues)
+    return ChosenFocal(chosen.focal_px, (f"estimated from {methods}: {chosen.fov_deg:.0f} degrees across, "
+                                         f"1 sigma {narrow:.0f}-{wide:.0f}"), chosen)
+
+
+def motion_frames(poses_absolute: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion: CameraMotion | None,
+                  focal: float) -> tuple[list[np.ndarray], CameraMotion | None]:
+    """Camera-frame poses (T, 17, 3) metres, per person, in the frame the floor is fitted in, and the
+    motion analysed with ``focal`` (pixels).
+
+    A camera that turned (:attr:`MotionKind.ROTATING`) has each frame's people brought into the
+    first frame's camera, so the world stays fixed while the camera turns; one that translated or
+    zoomed leaves the paths unknown: each person is placed at the median of their camera-frame
+    positions and keeps their own motion (poses, steps) on the spot; otherwise the poses are kept."""
+    if motion is None:
+        return list(poses_absolute), None
+    if motion.kind == MotionKind.ROTATING:
+        if not np.isclose(motion.focal, focal):
+            motion = motion.with_focal(focal)
+        return [to_reference_frame(a, motion.rotations[f]) for a, f in zip(poses_absolute, frames)], motion
+    if motion.kind == MotionKind.TRANSLATING:
+        return [a - a[:, :1] + np.median(a[:, 0], axis=0) for a in poses_absolute], motion
+    return list(poses_absolute), motion
+
+
+def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps: float, opts: LiftOptions,
+                 focal_source: str | None = None, motion: CameraMotion | None = None) -> Placement:
+    """Every person's (``people``, lifted and scaled) camera-frame and world poses, foot contacts and fit.
+
+    ``image_size`` (w, h) pixels, the principal point its centre; ``fps`` the frame rate; ``opts``
+    gives the lens (``focal_length``, ``fov``) and ``fit``; ``focal_source`` words for a
+    ``focal_length`` that came from the input; ``motion`` the camera's (None: fixed)."""
+    w, h = image_size
+    centre = (w / 2, h / 2)
+    chosen = choose_focal(people, image_size, fps, opts, focal_source, motion)
+    focal = chosen.focal_px
+    absolute = [p.poses + root_translation(p.poses, p.keypoints, p.scores, focal, centre, fps)[:, None] for p in people]
+    start = time.perf_counter()
+    fits: list[KinematicFit | None] = [None] * len(people)
+    if opts.fit:  # one skeleton per person, posed to agree with the 2D: it replaces the network's poses
+        fits = [fit_person(a, p.keypoints, p.scores, focal, centre, fps) for a, p in zip(absolute, people)]
+        absolute = [f.poses for f in fits if f is not None]
+    fit_seconds = time.perf_counter() - start
+    placing, motion = motion_frames(absolute, [p.frames for p in people], motion, focal)
+    world = place_in_world(placing, fps)
+    camera = _camera_info(chosen, centre, world, motion)
+    notes = _camera_notes(camera, chosen, world, motion)
+    notes.extend(_fit_note(p.track_id, f) for p, f in zip(people, fits) if f is not None)
+    placed = [PlacedPerson(a, pw, c, f) for a, pw, c, f in zip(absolute, world.poses_world, world.contacts, fits)]
+    return Placement(placed, camera, notes, fit_seconds)
+
+
+def _camera_info(chosen: ChosenFocal, centre: tuple[float, float], world: WorldPlacement,
+                 motion: CameraMotion | None) -> CameraInfo:
+    kind = MotionKind.STATIC if motion is None else MotionKind(motion.kind)
+    estimate = chosen.estimate
+    return CameraInfo(
+        focal_length_px=chosen.focal_px, focal_source=chosen.source, principal_point_px=centre,
+        height_m=world.camera_height, pitch_deg=world.camera_pitch_deg, roll_deg=world.camera_roll_deg,
+        floor_fit=world.plane_method, camera_to_world_rotation=world.rotation,
+        camera_to_world_translation=world.translation, motion=kind,
+        focal_length_sigma_log=estimate.sigma_log if estimate is not None and estimate.informative else None,
+        rotations=motion.rotations if motion is not None and kind == MotionKind.ROTATING else None)
+
+
+def _camera_notes(camera: CameraInfo, chosen: ChosenFocal, world: WorldPlacement, motion: CameraMotion | None) -> list[str]:
+    """The notes on the lens, the camera's height, pitch and roll, the floor and the camera's motion."""
+    kind = camera.motion
+    first = "the first frame's camera: " if kind == MotionKind.ROTATING else ""
+    notes = [f"camera: focal length {camera.focal_length_px:.0f} px ({chosen.source}); {first}{world.camera_height:.2f} m "
+             f"above the floor, pitched {world.camera_pitch_deg:.1f} degrees down, rolled {world.camera_roll_deg:.1f}; "
+             + "; ".join(world.notes)]
+    if motion is not None and kind != MotionKind.STATIC:
+        notes.append(motion.describe(world.rotation[2]) if kind == MotionKind.ROTATING else motion.note)
+    if kind == MotionKind.TRANSLATING:
+        notes.append("the camera moved or zoomed, which the world placement does not undo: each person's world "
+                     "poses stay at one spot (their steps and posture kept, their path not); the camera-frame "
+                     "poses are as reliable as with a fixed camera")
+    if chosen.estimate is not None and not chosen.estimate.informative:
+        notes.append("distances assume a typical phone or webcam lens (the people and the background could not "
+                     "tell the lens); pass --focal-length or --fov for real distances (people come out too far "
+                     "with a wider lens, too near with a longer one)")
+    return notes
+
+
+def _fit_note(track_id: int, fit: KinematicFit) -> str:
+    """One line on a person's kinematic fit: the skeleton and how well it agrees with the image."""
+    after, before = fit.reprojection_px, fit.reprojection_before_px
+    if not np.isfinite(after).any():
+        return f"track {track_id}: one skeleton of {fit.rig.height:.2f} m fitted (no detected joints to reproject)"
+    joints = ", ".join(f"{name} {np.nanmedian(after[:, j]):.1f}" for j, name in enumerate(H36M_17.joint_names)
+                       if np.isfinite(after[:, j]).any())
+    return (f"track {track_id}: one skeleton of {fit.rig.height:.2f} m fitted; its joints reproject "
+            f"{np.nanmedian(after):.1f} px from the detected 2D (median; the network's {np.nanmedian(before):.1f} px), "
+            f"per joint (px): {joints}")
