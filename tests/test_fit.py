@@ -237,11 +237,11 @@ def test_reprojection_errors_are_pixel_distances_to_the_detected_2d():
 def test_bad_input_is_a_value_error():
     poses = truth(10)
     keypoints, scores = project(poses), np.ones((10, 17))
-    for args, words in (((poses[:, :16], keypoints, scores), r"expected poses \(T, 17, 3\)"),
-                        ((poses, keypoints[:9], scores), r"expected poses .*got \(10, 17, 3\), \(9, 17, 2\)"),
-                        ((poses, keypoints, scores[:, :5]), r"and \(10, 5\)"),
-                        ((poses[:0], keypoints[:0], scores[:0]), r"expected poses"),
-                        ((poses[..., :2], keypoints, scores), r"expected poses")):
+    for args, words in (((poses[:, :16], keypoints, scores), r"poses must be \(T, 17, 3\), got \(10, 16, 3\)"),
+                        ((poses, keypoints[:9], scores), r"keypoints must be \(T, 17, 2\) with T = 10, got \(9, 17, 2\)"),
+                        ((poses, keypoints, scores[:, :5]), r"scores must be \(T, 17\) with T = 10, got \(10, 5\)"),
+                        ((poses[:0], keypoints[:0], scores[:0]), r"at least one frame"),
+                        ((poses[..., :2], keypoints, scores), r"poses must be \(T, 17, 3\)")):
         with pytest.raises(ValueError, match=words):
             fit_person(*args, FOCAL, CENTRE, FPS)
     for focal, fps in ((0.0, FPS), (-500.0, FPS), (np.nan, FPS), (FOCAL, 0.0), (FOCAL, -30.0), (FOCAL, np.inf)):

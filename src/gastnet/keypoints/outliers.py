@@ -302,7 +302,7 @@ def reject_jumps(keypoints: np.ndarray, scores: np.ndarray, fps: float, frames: 
     """
     keypoints = np.asarray(keypoints, np.float64)
     scores = np.asarray(scores, np.float64)
-    check_shape(scores, "T J", "scores", check_shape(keypoints, "T J 2", "keypoints (pixels)"))
+    check_shape(scores, "T J", "scores", check_shape(keypoints, "T J 2", "keypoints"))
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a positive number of frames per second, got {fps}")
     if not (np.isfinite(threshold) and threshold > 0):
