@@ -185,3 +185,55 @@ def real_walks(data_dir: Path) -> list[tuple[str, np.ndarray, float]]:
         world, fps = load_cmu_bvh(data_dir / "cmu" / f"{name}.bvh", 30.0)
         walks.append((f"CMU {name}", world.astype(np.float64), fps))
     return walks
+
+
+# --- two people who shake hands (tests/test_together.py and benchmarks/bench_together.py) ---------
+
+
+def handshake(data_dir: Path, subject: str, action: str, size_ratio: float, frames: int = 30
+              ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """Two people whose hands meet, from Human3.6M motion (25 fps): ``a`` (T, 17, 3) world metres z up,
+    the ``frames`` of ``subject``'s ``action`` around the steadiest moment its right hand reaches
+    forward at handshake height, and ``b``, its mirror image facing it through the vertical plane at
+    that hand (left and right relabelled, so b's left hand meets a's right hand there), scaled by
+    ``size_ratio`` about the floor below the hands (a smaller or taller person; their hands then
+    meet ``(1 - size_ratio)`` of the hand's height apart). Returns (a, b, (a's hand, b's hand))."""
+    from gastnet.skeleton import H36M_17
+
+    seq = load_dataset_mocap("h36m", data_dir).positions[subject][action][::2].astype(np.float64)
+    right_wrist, left_wrist = H36M_17.index("right_wrist"), H36M_17.index("left_wrist")
+    hips = seq[:, H36M_17.index("left_hip")] - seq[:, H36M_17.index("right_hip")]
+    forward = np.stack([hips[:, 1], -hips[:, 0]], 1)
+    forward /= np.linalg.norm(forward, axis=1, keepdims=True)
+    hand = seq[:, right_wrist]
+    reach = ((hand - seq[:, 0])[:, :2] * forward).sum(1)
+    raised = hand[:, 2] - seq[:, [3, 6], 2].min(1)
+    speed = np.r_[0.0, np.linalg.norm(np.diff(hand, axis=0), axis=1)]
+    score = reach - 5 * speed - 10 * ((raised < 0.8) | (raised > 1.5))
+    middle = int(np.argmax(score[frames:-frames])) + frames
+    a = seq[middle - frames // 2: middle - frames // 2 + frames]
+    normal = np.append(forward[middle], 0.0)
+    b = (a - 2 * ((a - seq[middle, right_wrist]) @ normal)[..., None] * normal)[:, H36M_17.flip_permutation()]
+    below = np.array([*seq[middle, right_wrist, :2], 0.0])
+    return a, below + size_ratio * (b - below), (right_wrist, left_wrist)
+
+
+def two_person_view(a: np.ndarray, b: np.ndarray, azimuth_deg: float, fov_deg: float = 65.0,
+                    size: tuple[int, int] = (1920, 1080), height: float = 1.6) -> tuple[np.ndarray, float]:
+    """Pixels (2, T, 17, 2) of people ``a`` and ``b`` (T, 17, 3) world metres seen by a camera ``height``
+    m up, ``azimuth_deg`` from the line square to the one joining them, as near as keeps every joint
+    40 px inside the image; and its focal length in pixels."""
+    both = np.concatenate([a, b], 1)
+    centre = both[..., :2].reshape(-1, 2).mean(0)
+    joining = b[:, 0, :2].mean(0) - a[:, 0, :2].mean(0)
+    joining /= np.linalg.norm(joining)
+    angle = math.radians(azimuth_deg)
+    view = math.cos(angle) * np.array([-joining[1], joining[0]]) + math.sin(angle) * joining
+    focal = focal_from_fov(fov_deg, size)
+    for dist in np.arange(2.0, 30.0, 0.25):
+        eye = np.append(centre - dist * view, height)
+        rot = look_at(torch.tensor(eye), torch.tensor(np.append(centre, 1.0))).numpy()
+        pixels = project_to_2d((both - eye) @ rot.T, focal, np.array(size) / 2)
+        if (pixels > 40).all() and (pixels[..., 0] < size[0] - 40).all() and (pixels[..., 1] < size[1] - 40).all():
+            return np.stack([pixels[:, :17], pixels[:, 17:]]), focal
+    raise RuntimeError("no camera distance sees both people")

@@ -6,12 +6,14 @@ and returns a :class:`Placement`: per person the poses where they are in the cam
 the world, foot contacts and the fitted skeleton, the :class:`~gastnet.pipeline.results.CameraInfo`
 and the notes that explain the choices. Each choice is its own function: the lens
 (:func:`choose_focal`), the root path (:func:`gastnet.world.placement.root_translation`), the fit
-(:func:`gastnet.world.fit.fit_person`), the camera's motion (:func:`motion_frames`), the floor
+(:func:`gastnet.world.fit.fit_person`), the camera's motion (:func:`motion_frames`), the people's
+sizes and depths relative to each other (:func:`gastnet.world.together.scale_together`), the floor
 (:func:`gastnet.world.placement.place_in_world`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from ..world.camera_motion import CameraMotion, MotionKind, to_reference_frame
 from ..world.fit import KinematicFit, fit_person
 from ..world.focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
 from ..world.placement import WorldPlacement, place_in_world, root_translation
+from ..world.together import scale_together
 from .options import LiftOptions
 from .results import CameraInfo
 
@@ -146,9 +149,16 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         absolute = [f.poses for f in fits if f is not None]
     fit_seconds = time.perf_counter() - start
     placing, motion = motion_frames(absolute, [p.frames for p in people], motion, focal)
+    together = scale_together(placing, [p.frames for p in people], [p.keypoints for p in people],
+                              [p.scores for p in people], [f"track {p.track_id}" for p in people])
+    scales = together.scales
+    absolute = [a * s for a, s in zip(absolute, scales)]  # about the camera's centre: the 2D stays as it is
+    placing = [a * s for a, s in zip(placing, scales)]
+    fits = [None if f is None else dataclasses.replace(f, poses=f.poses * s, rig=f.rig.scaled(s))
+            for f, s in zip(fits, scales)]
     world = place_in_world(placing, fps)
     camera = _camera_info(chosen, centre, world, motion)
-    notes = _camera_notes(camera, chosen, world, motion)
+    notes = _camera_notes(camera, chosen, world, motion) + together.notes
     notes.extend(_fit_note(p.track_id, f) for p, f in zip(people, fits) if f is not None)
     placed = [PlacedPerson(a, pw, c, f) for a, pw, c, f in zip(absolute, world.poses_world, world.contacts, fits)]
     return Placement(placed, camera, notes, fit_seconds)
