@@ -20,7 +20,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..skeleton import H36M_17
 
-__all__ = ["DEFAULT_KEYPOINT_FPS", "PersonTrack", "link_detections", "fill_gaps", "FillReport"]
+__all__ = ["DEFAULT_KEYPOINT_FPS", "PersonTrack", "link_detections", "fill_gaps", "FillReport", "centres_and_heights"]
 
 DEFAULT_KEYPOINT_FPS = 30.0
 """Frames per second of keypoints whose source does not say (files, arrays, image folders) and of a
@@ -114,6 +114,33 @@ def _centre_and_height(points: list[list[float]], seen: list[bool]) -> tuple[flo
                     for (a, b), share in _SEGMENTS if seen[a] and seen[b])
     height = ratios[round(0.8 * (len(ratios) - 1))] if len(ratios) >= 3 else 0.0
     return x, y, height
+
+
+def centres_and_heights(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a Human3.6M-17 person is and how tall they look, per frame, as the tracker measures them:
+    centres (T, 2) and heights (T,) in pixels from keypoints (T, 17, 2) pixels and scores (T, 17).
+
+    The joints used are those finite and scored above :data:`CONFIDENT` (else above 0, else all finite
+    ones, whichever first gives 3); the centre is the mean of the torso joints, the height the standing
+    height the bones seen imply (see :func:`_centre_and_height`: robust to a person cut by an edge or
+    half hidden), NaN where fewer than 3 segments are seen.
+    """
+    kp, sc = np.asarray(keypoints, np.float64), np.nan_to_num(np.asarray(scores, np.float64))
+    if kp.ndim != 3 or kp.shape[1:] != (17, 2) or sc.shape != kp.shape[:2]:
+        raise ValueError(f"expected keypoints (T, 17, 2) and scores (T, 17), found {kp.shape} and {sc.shape}")
+    centres, heights = np.full((len(kp), 2), np.nan), np.full(len(kp), np.nan)
+    finite = np.isfinite(kp).all(-1)
+    for t in range(len(kp)):
+        seen = finite[t] & (sc[t] > CONFIDENT)
+        for fallback in (finite[t] & (sc[t] > 0), finite[t]):
+            if seen.sum() < 3:
+                seen = fallback
+        if not seen.any():
+            continue
+        x, y, height = _centre_and_height(kp[t].tolist(), seen.tolist())
+        centres[t] = x, y
+        heights[t] = height if height > 0 else np.nan
+    return centres, heights
 
 
 class _Frame:
