@@ -16,6 +16,11 @@ are lifted, saved and drawn. Each check has one documented threshold (module con
   jitters in the detector (0.27% for the man standing at the start of the shared video, every
   joint above 0.15%); a picture of a person pasted into the same frames, 0.013%.
 
+- **rigid**: over at least :data:`RIGID_MIN_S`, the keypoints turn as one piece without changing
+  shape (:func:`gastnet.keypoints.objects.rigid_motion`): a thing swinging or carried;
+- **inside someone**: shorter than a second and inside another, longer track's box
+  (:func:`gastnet.keypoints.objects.inside_another`): a second skeleton on that person.
+
 One check needs the lifted poses and runs after lifting: **not a body**
 (:func:`gastnet.pipeline.checks.not_a_body`), no 3D human pose explains the 2D.
 
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .objects import INSIDE_SHARE, RIGID_CHANGE, RIGID_TURN_DEG, SHORT_S, inside_another, rigid_motion
 from .tracks import PersonTrack
 
 __all__ = ["screen_tracks", "most_prominent", "prominence", "MIN_HEIGHT", "MIN_SCORE", "STATIC_STEP", "RANK_WINDOW"]
@@ -36,6 +42,8 @@ MIN_HEIGHT = 0.03
 """Smallest person, as a fraction of the image height (about 32 px in a 1080p frame)."""
 MIN_SCORE = 0.4
 """Lowest mean detector confidence of a track."""
+RIGID_MIN_S = 0.5
+"""Shortest track, seconds, judged rigid (:func:`gastnet.keypoints.objects.rigid_motion`): half a swing of a bag."""
 STATIC_STEP = 0.0005
 """Largest per-frame joint displacement (75th percentile over joints of the median over frames), as a
 fraction of the person's height, of a static track."""
@@ -48,7 +56,8 @@ def _heights(keypoints: np.ndarray) -> np.ndarray:
 
 def screen_tracks(tracks: list[PersonTrack], image_size: tuple[int, int], fps: float, min_frames: int = 5,
                   num_frames: int | None = None) -> tuple[list[PersonTrack], list[str]]:
-    """The tracks that pass the checks before lifting (short, tiny, unsure, static), and a note per dropped track.
+    """The tracks that pass the checks before lifting (short, tiny, unsure, static, rigid, inside someone), and a
+    note per dropped track.
 
     Args:
         tracks: Human3.6M-17 tracks, keypoints in pixels.
@@ -76,10 +85,27 @@ def screen_tracks(tracks: list[PersonTrack], image_size: tuple[int, int], fps: f
                 reason = (f"static over {len(track)} frames (joints move {100 * step:.3f}% of its height per frame): "
                           "a picture or an object, not a person")
         if reason is None:
+            reason = _object_reason(track, tracks, fps)
+        if reason is None:
             kept.append(track)
         else:
             notes.append(f"dropped track {track.track_id}: {reason}")
     return kept, notes
+
+
+def _object_reason(track: PersonTrack, tracks: list[PersonTrack], fps: float) -> str | None:
+    """Why a track's 2D over time is a thing's (rigid, or a short second skeleton inside someone), or None."""
+    if len(track) >= RIGID_MIN_S * fps:
+        change, turn = rigid_motion(track)
+        if change < RIGID_CHANGE and turn >= RIGID_TURN_DEG:
+            return (f"rigid: it turns {turn:.0f} degrees but its shape changes only {100 * change:.1f}% of its height "
+                    "(a thing swinging or carried, not a person)")
+    if len(track) < SHORT_S * fps:
+        share, other = inside_another(track, tracks)
+        if share >= INSIDE_SHARE:
+            return (f"a second skeleton on track {other}: inside its box in {100 * share:.0f}% of its "
+                    f"{len(track)} frames (under {SHORT_S:g} s): part of that person or what they hold")
+    return None
 
 
 
