@@ -73,9 +73,10 @@ MIXED_MARGIN = 0.03
 """Where people overlap, a detection whose limbs lie nearer different people's expected limbs (each track's
 median layout placed where its motion puts it), each by more than this many person heights (mean over the
 limb's joints), mixes them: it goes to no track. Three times the detector's noise (about 1% of the
-height); on the synthetic crossings of ``tests/test_tracking.py`` it leaves 1% of the mixtures in
-tracks (21% without this test; 6% at 0.05) for 4% of the people's own detections left out in crowded
-frames (3% without; lost frames are interpolated, a mixed one would be lifted)."""
+height); on the synthetic crossings of ``tests/test_tracking.py`` it leaves 2% of the mixtures in
+tracks (21% without this test) for 4% of the people's own detections left out in crowded frames (3%
+without; a frame left out is interpolated, a mixed one would be lifted). Only tracks seen within
+``max_gap`` frames judge: a lost track's limbs are guesses."""
 MAX_SIZE_RATIO = 1.6
 """Largest change of size accepted between a track's expected size and a detection's (either way)."""
 GAP_GROWTH = 0.05
@@ -267,13 +268,16 @@ class _Track:
 def _mixtures(dets: _Frame, crowded: np.ndarray, within: np.ndarray, expected: np.ndarray, both: np.ndarray,
               sizes: np.ndarray) -> np.ndarray:
     """(D,) bool: the crowded detections whose limbs (:data:`_LIMBS`) lie nearer different tracks' expected
-    limbs (``expected`` (T, J, 2) pixels, ``both`` (T, D, J) the joints compared), each by more than
+    limbs (``expected`` (T, J, 2) pixels, ``both`` (T, D, J) the joints compared; only the tracks
+    ``within`` (T, D) count: not the lost ones), each by more than
     :data:`MIXED_MARGIN` of the track's height: one skeleton made of two people."""
     mixed = np.zeros(len(dets), dtype=bool)
     if dets.points.shape[1] != 17:
         return mixed
     for d in np.flatnonzero(crowded):
         near = np.flatnonzero(within[:, d])
+        if len(near) < 2:  # one track: no second person to have lent it limbs
+            continue
         apart = np.linalg.norm(dets.points[d][None] - expected[near], axis=-1) / sizes[near, None]  # (K, J)
         owners = set()
         for limb in _LIMBS:
@@ -288,8 +292,8 @@ def _mixtures(dets: _Frame, crowded: np.ndarray, within: np.ndarray, expected: n
     return mixed
 
 
-def _costs(tracks: list[_Track], dets: _Frame, frame: int,
-           max_distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _costs(tracks: list[_Track], dets: _Frame, frame: int, max_distance: float,
+           max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cost (T, D) of giving each detection to each track, :data:`UNMATCHED_COST` where a gate forbids it;
     the rivals (T, D): the same cost before the shape and size gates, inf outside the position gate; and
     the mixtures (D,) (:func:`_mixtures`), which no track may take. A detection within the position gate
@@ -315,7 +319,8 @@ def _costs(tracks: list[_Track], dets: _Frame, frame: int,
     within = (position <= max_distance) & dets.usable[None]
     crowded = within.sum(0) >= 2  # (D,): where a detector mixes people up
     expected = centres[:, None] + np.array([t.layout for t in tr]) * sizes[:, None, None]  # (T, J, 2) pixels
-    mixed = _mixtures(dets, crowded, within, expected, both, sizes)
+    recent = frame - np.array([t.seen for t in tr]) <= max_gap  # not the lost tracks: their limbs are guesses
+    mixed = _mixtures(dets, crowded, within & recent[:, None], expected, both, sizes)
     allowed = within & (shape <= np.where(crowded, MAX_SHAPE_CROWDED, MAX_SHAPE)) & (size <= np.log(MAX_SIZE_RATIO))
     allowed &= ~mixed[None]
     total = position + shape + size
@@ -387,7 +392,9 @@ def link_detections(
 
     A pair outside a gate (``max_distance``, :data:`MAX_SHAPE`, :data:`MAX_SIZE_RATIO`; where a
     detection is within the position gate of two tracks, people overlap and a detector mixes
-    their joints, so the shape gate tightens to :data:`MAX_SHAPE_CROWDED`) is never matched. A
+    their joints, so the shape gate tightens to :data:`MAX_SHAPE_CROWDED`, and a detection whose
+    limbs lie nearer the expected limbs of different tracks is a mixture of those people:
+    :data:`MIXED_MARGIN`) is never matched. A
     match that is not clear (:data:`AMBIGUITY` against every other track, and every other
     detection that is not a second skeleton of the same person) is dropped: its track misses that
     frame rather than risk a swap. A track lost for more than ``max_gap`` frames stays a rival
@@ -396,7 +403,7 @@ def link_detections(
     (:data:`MIN_HITS` detections) choose first; newer tracks take what is left. A detection left
     over starts a new track, unless it was ambiguous, lies within the position gate of two
     confirmed tracks (someone between two tracked people is more likely the detector mixing
-    them) or is a second skeleton of someone already placed: such detections are in no track.
+    them), is a mixture or is a second skeleton of someone already placed: such detections are in no track.
 
     Returns the tracks numbered in order of first appearance, each holding its detections as given
     (keypoints (T, J, 2), scores (T, J), float64). Costs about 0.5 ms per frame with two people, 1 ms
@@ -417,7 +424,7 @@ def link_detections(
         newer = [t for t in alive if len(t.frames) < MIN_HITS]
         rows = confirmed + lost + newer
         c, g = len(confirmed), len(lost)
-        cost, rivals, mixed = _costs(rows, dets, frame, max_distance)
+        cost, rivals, mixed = _costs(rows, dets, frame, max_distance, max_gap)
         # a lost track is a rival of every track but the one that most likely continues it
         # two skeletons of one person (centres within a tenth of their height) are no rivals of each other
         apart = np.linalg.norm(dets.centre[:, None] - dets.centre[None], axis=-1) if len(dets) else np.zeros((0, 0))
