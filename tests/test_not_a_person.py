@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import gastnet
-from gastnet.inference.lift import lift_tracks
-from gastnet.inference.pipeline import DEFAULT_MODELS
 from gastnet.keypoints.objects import RIGID_CHANGE, rigid_motion
 from gastnet.keypoints.people import screen_tracks
 from gastnet.keypoints.tracks import PersonTrack
+from gastnet.pipeline.recording import DEFAULT_MODELS
+from gastnet.pipeline.tracks_to_3d import lift_tracks
 from helpers import shared_file
 
 SIZE = (1280, 720)
