@@ -66,12 +66,12 @@ class Glb:
         return out
 
     def channels(self) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]:
-        """(node, path) -> (times (K,), values (K, width)) of the animation."""
+        """(node, path) -> (times (K,), values (K, width)) of the animation (poses LINEAR, visibility STEP)."""
         (animation,) = self.gltf.animations
         out = {}
         for channel in animation.channels:
             sampler = animation.samplers[channel.sampler]
-            assert sampler.interpolation == "LINEAR"
+            assert sampler.interpolation == ("STEP" if channel.target.path == "scale" else "LINEAR")
             out[(channel.target.node, channel.target.path)] = (self.array(sampler.input)[:, 0], self.array(sampler.output))
         return out
 
@@ -159,6 +159,34 @@ def test_glb_times_line_up_with_the_video(tmp_path, people):
     np.testing.assert_allclose(values[1], (bob.positions[0] @ Y_UP.T)[0], atol=1e-6)
     with pytest.raises(ValueError, match="do not fit"):
         write_glb(tmp_path / "short.glb", people, FPS, num_frames=41)
+
+
+def shown_at(times: np.ndarray, scales: np.ndarray, t: float) -> float:
+    """The scale a STEP sampler gives at time ``t``: the value of the last key at or before it (the first before it)."""
+    k = np.searchsorted(times, t + 1e-6, side="right") - 1
+    return float(scales[max(k, 0), 0])
+
+
+def test_glb_people_are_hidden_outside_their_frames(tmp_path, people):
+    # alice: frames 0-49, bob: frames 12-41, of a 60-frame video
+    glb = Glb(write_glb(tmp_path / "shown.glb", people, FPS, num_frames=60))
+    channels = glb.channels()
+    for p in people:
+        node = glb.node(p.name)
+        times, scales = channels[(node, "scale")]
+        assert set(np.unique(scales)) <= {0.0, 1.0} and (scales == scales[:, :1]).all()  # uniform 0 or 1
+        first, last = p.start_frame, p.start_frame + len(p.positions) - 1
+        shown = [shown_at(times, scales, k / FPS) for k in range(60)]
+        assert shown == [1.0 if first <= k <= last else 0.0 for k in range(60)], p.name
+        # half a frame after the last: still the last pose shown (STEP holds until the next key)
+        assert shown_at(times, scales, (last + 0.5) / FPS) == 1.0
+    # a person there in every frame gets no visibility keys; without the video's length only the start is hidden
+    whole = Glb(write_glb(tmp_path / "whole.glb", people[:1], FPS, num_frames=50))
+    assert not [key for key in whole.channels() if key[1] == "scale"]
+    late = Glb(write_glb(tmp_path / "late.glb", people[1:], FPS))
+    times, scales = late.channels()[(late.node("bob"), "scale")]
+    np.testing.assert_allclose(times, [0.0, 12 / FPS], rtol=1e-6)
+    assert scales[:, 0].tolist() == [0.0, 1.0]
 
 
 def test_glb_limbs_follow_the_bones(tmp_path, people):

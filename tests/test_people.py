@@ -75,23 +75,28 @@ def test_prominence_is_size_times_confidence_over_the_whole_input():
 
 def test_the_most_prominent_people_are_kept_whatever_order_they_were_found_in():
     """Four small people in the background, found first, and two large ones in front, one there only
-    for the second half and less sure; --people 2 keeps the two in front, --people 3 adds the largest
-    of the background, and a person cut into two tracks by an occlusion counts once per frame."""
+    for the second half and less sure; --people 2 keeps the two in front where both are there and the
+    largest of the background in the first half, --people 3 that one throughout, and a person cut into
+    two tracks by an occlusion counts once per frame (the smaller person is kept only between the two)."""
     background = [figure(i, 100.0 + 150 * i, 90.0 + 10 * i, range(100), 0.7) for i in range(4)]
     front = [figure(4, 900.0, 600.0, range(100)), figure(5, 1400.0, 500.0, range(50, 100), 0.6)]
     tracks = background + front
     kept, notes = most_prominent(tracks, 2, (1920, 1080), 100)
-    assert [t.track_id for t in kept] == [4, 5]
+    assert [(t.track_id, int(t.frames[0]), len(t)) for t in kept] == [(3, 0, 50), (4, 0, 100), (5, 50, 50)]
     assert len(notes) == 4 and notes[0] == (
-        "dropped track 0: only the 2 most prominent people are kept in any frame (--people 2), and it is less "
-        "prominent (score 0.058: 90 px, 8% of the image height, in 100 of 100 frames, confidence 0.70) than "
-        "tracks 4, 5 in the same frames")
+        "dropped track 0: only the 2 most prominent people are kept in any frame (--people 2), and it is among "
+        "them in 0 of its 100 frames (90 px, 8% of the image height; more prominent there: tracks 3, 4, 5)")
+    assert notes[3].startswith("track 3: kept in frames 0-49 only, its other 50 frames dropped")
     kept, _ = most_prominent(tracks, 3, (1920, 1080), 100)
-    assert [t.track_id for t in kept] == [3, 4, 5]
+    assert [(t.track_id, len(t)) for t in kept] == [(2, 50), (3, 100), (4, 100), (5, 50)]
     split = [figure(0, 900.0, 600.0, range(40)), figure(1, 950.0, 600.0, range(45, 100)),
              figure(2, 100.0, 100.0, range(100))]
     kept, notes = most_prominent(split, 1, (1920, 1080))
-    assert [t.track_id for t in kept] == [0, 1] and notes[0].startswith("dropped track 2: only the 1 most prominent person is")
+    # the small one only while nobody larger is there (frames 40-44)
+    assert [(t.track_id, int(t.frames[0]), len(t)) for t in kept] == [(0, 0, 40), (1, 45, 55), (2, 40, 5)]
+    assert notes[0].startswith("track 2: kept in frames 40-44 only, its other 95 frames dropped: only the 1 most "
+                               "prominent person is kept")
+    assert most_prominent(split, 1, (1920, 1080), min_frames=6)[0] == split[:2]  # a shorter run is dropped
     assert most_prominent(tracks, 6, (1920, 1080))[0] == tracks  # room for everyone: all kept, in order
     with pytest.raises(ValueError, match="at least 1, got 0"):
         most_prominent(tracks, 0, (1920, 1080))

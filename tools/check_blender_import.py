@@ -114,15 +114,19 @@ def blender_stage(out: Path) -> None:
         for person in manifest["people"]:
             name = person["name"]
             armature = _armature_of(bpy, joints, name)
+            shown = range(person["start_frame"], person["start_frame"] + person["frames"])  # hidden outside
             if scene_fps is not None:
-                errors = [np.linalg.norm(_heads(bpy, armature, joints, k) - truth[name][k], axis=-1)
-                          for k in range(num_frames)]
+                errors = [np.linalg.norm(_heads(bpy, armature, joints, k) - truth[name][k], axis=-1) for k in shown]
                 _report(f"glTF {name} (from video frame {person['start_frame']}), scene at {scene_fps} fps: "
                         "scene frame k vs video frame k", errors)
+                hidden = [np.ptp(_heads(bpy, armature, joints, k), axis=0).max() for k in range(num_frames)
+                          if k not in shown]
+                if hidden:  # scaled to zero: every joint head at one point
+                    print(f"     hidden in {len(hidden)} frames: joint heads spread at most {1000 * max(hidden):.4f} mm")
             else:
                 ratio = scene.render.fps / fps
                 errors = [np.linalg.norm(_heads(bpy, armature, joints, k) - truth[name][k], axis=-1)
-                          for k in range(num_frames) if k * ratio <= num_frames]
+                          for k in range(num_frames) if k * ratio <= num_frames and k in shown and round(k / ratio) in shown]
                 _report(f"glTF {name}, default {scene.render.fps} fps scene: scene frame k vs video frame k "
                         "(misaligned unless the scene's rate is the video's)", errors)
 

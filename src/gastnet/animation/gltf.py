@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -119,6 +119,155 @@ def _import_pygltflib() -> Any:
     return pygltflib
 
 
+@dataclass
+class _Scene:
+    """What :func:`write_glb` gathers, person by person, before it writes the document."""
+
+    buffer: _Buffer = field(default_factory=_Buffer)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    scene_nodes: list[int] = field(default_factory=list)
+    meshes: list[dict[str, Any]] = field(default_factory=list)
+    skins: list[dict[str, Any]] = field(default_factory=list)
+    materials: list[dict[str, Any]] = field(default_factory=list)
+    samplers: list[dict[str, Any]] = field(default_factory=list)
+    channels: list[dict[str, Any]] = field(default_factory=list)
+
+    def channel(self, times: int, values: np.ndarray, kind: str, node: int, path: str,
+                interpolation: str = "LINEAR") -> None:
+        """Animate ``path`` of ``node`` with ``values`` (K, width) at the times of accessor ``times``."""
+        self.samplers.append({"input": times, "output": self.buffer.add(values, kind), "interpolation": interpolation})
+        self.channels.append({"sampler": len(self.samplers) - 1, "target": {"node": node, "path": path}})
+
+
+class _Keys(NamedTuple):
+    """One person's animation keys: times (K,) seconds, the root joint's translation (K, 3) and every
+    node's rotation (K, N, 4), Y up; and the visibility keys: times (V,) and scales (V, 3), 0 or 1."""
+
+    times: np.ndarray
+    root: np.ndarray
+    quaternions: np.ndarray
+    shown_times: np.ndarray
+    shown: np.ndarray
+
+
+def _checked_positions(person: GlbPerson, num_frames: int | None) -> np.ndarray:
+    """The person's positions (T, J, 3) as float64, or a ValueError saying what is wrong with them."""
+    sk = person.rig.skeleton
+    positions = np.asarray(person.positions, np.float64)
+    if positions.ndim != 3 or positions.shape[1:] != (sk.num_joints, 3) or len(positions) == 0:
+        raise ValueError(f"{person.name}: expected positions (T, {sk.num_joints}, 3), got {positions.shape}")
+    if not np.isfinite(positions).all():
+        raise ValueError(f"{person.name}: positions must be finite")
+    start = int(person.start_frame)
+    if start < 0:
+        raise ValueError(f"{person.name}: start_frame must be >= 0, got {start}")
+    if num_frames is not None and start + len(positions) > num_frames:
+        raise ValueError(f"{person.name}: {len(positions)} frames from frame {start} do not fit in {num_frames} frames")
+    return positions
+
+
+def _keys(person: GlbPerson, upright: Rig, positions: np.ndarray, fps: float, num_frames: int | None) -> _Keys:
+    """The animation keys of one person (see :func:`write_glb`): their frames, the held poses at 0 s and
+    at the last frame (with ``num_frames``), and the scale keys that hide them outside their frames."""
+    up = positions @ Y_UP.T
+    quaternions = continuous_quaternions(matrix_to_quaternion(upright.solve(up)))  # (T, N, 4)
+    root = up[:, upright.skeleton.root]
+    start = int(person.start_frame)
+    last = start + len(positions) - 1
+    times = (start + np.arange(len(positions))) / fps
+    shown_times, shown = [start / fps], [1.0]
+    if start > 0:  # hidden from 0 s until the first frame
+        shown_times, shown = [0.0, *shown_times], [0.0, *shown]
+    if num_frames is not None:  # hold the first and last poses over the whole video
+        if start > 0:
+            times, root = np.concatenate([[0.0], times]), np.concatenate([root[:1], root])
+            quaternions = np.concatenate([quaternions[:1], quaternions])
+        if last < num_frames - 1:
+            times, root = np.concatenate([times, [(num_frames - 1) / fps]]), np.concatenate([root, root[-1:]])
+            quaternions = np.concatenate([quaternions, quaternions[-1:]])
+            shown_times, shown = [*shown_times, (last + 1) / fps], [*shown, 0.0]  # hidden from the frame after the last
+    scales = np.repeat(np.asarray(shown)[:, None], 3, 1)
+    return _Keys(times, root, quaternions, np.asarray(shown_times), scales)
+
+
+def _add_person(scene: _Scene, person: GlbPerson, fps: float, num_frames: int | None) -> tuple[int, Rig]:
+    """Add one person's node tree and animation to ``scene``; returns the node of their root joint and their
+    rig turned Y up."""
+    positions = _checked_positions(person, num_frames)
+    upright = person.rig.rotated(Y_UP)
+    tree = upright.nodes
+    keys = _keys(person, upright, positions, fps, num_frames)
+    person_node = len(scene.nodes)
+    first = person_node + 1
+    scene.nodes.append({"name": person.name, "children": [first]})
+    scene.scene_nodes.append(person_node)
+    for n, name in enumerate(tree.names):
+        node: dict[str, Any] = {"name": name}
+        translation = keys.root[0] if n == 0 else tree.offsets[n]
+        if np.any(translation):
+            node["translation"] = [float(v) for v in translation]
+        if tree.children[n]:
+            node["children"] = [first + c for c in tree.children[n]]
+        scene.nodes.append(node)
+    times = scene.buffer.add(keys.times, "SCALAR", bounds=True)
+    scene.channel(times, keys.root, "VEC3", first, "translation")
+    for n in range(len(tree.names)):
+        scene.channel(times, keys.quaternions[:, n], "VEC4", first + n, "rotation")
+    if len(keys.shown_times) > 1:  # shown only in their own frames: scale 0 (STEP) outside them
+        scene.channel(scene.buffer.add(keys.shown_times, "SCALAR", bounds=True), keys.shown, "VEC3", person_node,
+                      "scale", "STEP")
+    return first, upright
+
+
+def _add_limbs(scene: _Scene, name: str, upright: Rig, first: int, colour: tuple[float, float, float]) -> None:
+    """Add a skin of the person's nodes (bound in the T-pose, the root at the origin) and a skinned mesh of
+    one box per bone, on the node that turns it, in ``colour`` (linear RGB)."""
+    tree, sk = upright.nodes, upright.skeleton
+    rest = tree.rest_positions
+    inverse_bind = np.broadcast_to(np.eye(4), (len(rest), 4, 4)).copy()
+    inverse_bind[:, :3, 3] = -rest
+    scene.skins.append({"name": name, "joints": [first + n for n in range(len(rest))], "skeleton": first,
+                        "inverseBindMatrices": scene.buffer.add(np.swapaxes(inverse_bind, 1, 2), "MAT4")})  # column-major
+    vertices: list[np.ndarray] = []
+    normals: list[np.ndarray] = []
+    triangles: list[np.ndarray] = []
+    joints: list[np.ndarray] = []
+    count = 0
+    for child, parent in sk.bones():
+        child_node = tree.joint_nodes[child]
+        length = np.linalg.norm(tree.offsets[child_node])
+        if length < 1e-6:
+            continue
+        v, nrm, tri = _box(rest[tree.joint_nodes[parent]], rest[child_node], float(np.clip(0.12 * length, 0.01, 0.03)))
+        triangles.append(tri + count)
+        count += len(v)
+        vertices.append(v)
+        normals.append(nrm)
+        joints.append(np.full(len(v), tree.parents[child_node]))
+    vertex = np.concatenate(vertices)
+    joint_index = np.zeros((len(vertex), 4), np.int64)
+    joint_index[:, 0] = np.concatenate(joints)
+    weights = np.zeros((len(vertex), 4))
+    weights[:, 0] = 1.0
+    big_joints, big_vertices = len(rest) > 255, len(vertex) > 65534
+    buffer = scene.buffer
+    attributes = {
+        "POSITION": buffer.add(vertex, "VEC3", target=_ARRAY_BUFFER, bounds=True),
+        "NORMAL": buffer.add(np.concatenate(normals), "VEC3", target=_ARRAY_BUFFER),
+        "JOINTS_0": buffer.add(joint_index, "VEC4", _UNSIGNED_SHORT if big_joints else _UNSIGNED_BYTE,
+                               target=_ARRAY_BUFFER),
+        "WEIGHTS_0": buffer.add(weights, "VEC4", target=_ARRAY_BUFFER),
+    }
+    indices = buffer.add(np.concatenate(triangles).reshape(-1, 1), "SCALAR",
+                         _UNSIGNED_INT if big_vertices else _UNSIGNED_SHORT, target=_ELEMENT_ARRAY_BUFFER)
+    scene.materials.append({"name": f"{name} limbs", "pbrMetallicRoughness": {
+        "baseColorFactor": [*colour, 1.0], "metallicFactor": 0.0, "roughnessFactor": 0.7}})
+    scene.meshes.append({"name": f"{name} limbs", "primitives": [
+        {"attributes": attributes, "indices": indices, "material": len(scene.materials) - 1, "mode": 4}]})
+    scene.nodes.append({"name": f"{name} limbs", "mesh": len(scene.meshes) - 1, "skin": len(scene.skins) - 1})
+    scene.scene_nodes.append(len(scene.nodes) - 1)  # skinned meshes sit at the scene's root (their transform is ignored)
+
+
 def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: float, num_frames: int | None = None,
               meshes: bool = True) -> Path:
     """Write ``people`` (:class:`GlbPerson`) in motion as one glTF 2.0 binary file; returns ``path``.
@@ -128,138 +277,39 @@ def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: fl
     box per bone (one material per person); the skin's inverse bind matrices are the T-pose's. One
     animation holds, for all people, the root joint's translation and every node's local rotation
     (unit quaternions ``(x, y, z, w)``, sign-continuous over time), LINEAR, at the times
-    ``(start_frame + t) / fps`` seconds of the video. Before a person's first key a viewer shows
-    their first pose, after their last key the last one. With ``num_frames`` (the video's frame
-    count) every person also gets a key at 0 s holding their first pose and one at
-    ``(num_frames - 1) / fps`` holding their last, so that the animation spans the whole video in
-    every tool.
+    ``(start_frame + t) / fps`` seconds of the video. A person is shown only in their own frames:
+    their root node's scale is keyed (STEP) to 0 from 0 s until their first frame and, with
+    ``num_frames`` (the video's frame count), from the frame after their last to the end, and to 1
+    in between, so that every viewer collapses them to a point (nothing drawn) while they are
+    absent. With ``num_frames`` every person also gets a key at 0 s holding their first pose and
+    one at ``(num_frames - 1) / fps`` holding their last, so that the animation spans the whole
+    video in every tool.
     """
     pygltflib = _import_pygltflib()
     if not people:
         raise ValueError("no people to write")
     if not fps > 0:
         raise ValueError(f"fps must be > 0, got {fps}")
-    buffer = _Buffer()
-    nodes: list[dict[str, Any]] = []
-    scene_nodes: list[int] = []
-    meshes_out: list[dict[str, Any]] = []
-    skins: list[dict[str, Any]] = []
-    materials: list[dict[str, Any]] = []
-    samplers: list[dict[str, Any]] = []
-    channels: list[dict[str, Any]] = []
+    scene = _Scene()
     for index, person in enumerate(people):
-        rig = person.rig
-        sk = rig.skeleton
-        positions = np.asarray(person.positions, np.float64)
-        if positions.ndim != 3 or positions.shape[1:] != (sk.num_joints, 3) or len(positions) == 0:
-            raise ValueError(f"{person.name}: expected positions (T, {sk.num_joints}, 3), got {positions.shape}")
-        if not np.isfinite(positions).all():
-            raise ValueError(f"{person.name}: positions must be finite")
-        start = int(person.start_frame)
-        if start < 0:
-            raise ValueError(f"{person.name}: start_frame must be >= 0, got {start}")
-        last = start + len(positions) - 1
-        if num_frames is not None and last >= num_frames:
-            raise ValueError(f"{person.name}: {len(positions)} frames from frame {start} do not fit in {num_frames} frames")
-        upright = rig.rotated(Y_UP)
-        tree = upright.nodes
-        up = positions @ Y_UP.T
-        quaternions = continuous_quaternions(matrix_to_quaternion(upright.solve(up)))  # (T, N, 4)
-        root = up[:, sk.root]
-        times = (start + np.arange(len(positions))) / fps
-        if num_frames is not None:  # hold the first and last poses over the whole video
-            if start > 0:
-                times, root = np.concatenate([[0.0], times]), np.concatenate([root[:1], root])
-                quaternions = np.concatenate([quaternions[:1], quaternions])
-            if last < num_frames - 1:
-                times, root = np.concatenate([times, [(num_frames - 1) / fps]]), np.concatenate([root, root[-1:]])
-                quaternions = np.concatenate([quaternions, quaternions[-1:]])
-
-        # the node tree, under the person's root node
-        person_node = len(nodes)
-        first = person_node + 1
-        nodes.append({"name": person.name, "children": [first]})
-        scene_nodes.append(person_node)
-        for n, name in enumerate(tree.names):
-            node: dict[str, Any] = {"name": name}
-            translation = root[0] if n == 0 else tree.offsets[n]
-            if np.any(translation):
-                node["translation"] = [float(v) for v in translation]
-            if tree.children[n]:
-                node["children"] = [first + c for c in tree.children[n]]
-            nodes.append(node)
-
-        # the animation
-        time_accessor = buffer.add(times, "SCALAR", bounds=True)
-        samplers.append({"input": time_accessor, "output": buffer.add(root, "VEC3"), "interpolation": "LINEAR"})
-        channels.append({"sampler": len(samplers) - 1, "target": {"node": first, "path": "translation"}})
-        for n in range(len(tree.names)):
-            output = buffer.add(quaternions[:, n], "VEC4")
-            samplers.append({"input": time_accessor, "output": output, "interpolation": "LINEAR"})
-            channels.append({"sampler": len(samplers) - 1, "target": {"node": first + n, "path": "rotation"}})
-
-        if not meshes:
-            continue
-        # the skin: every node a joint, bound in the T-pose (the root at the origin)
-        rest = tree.rest_positions
-        inverse_bind = np.broadcast_to(np.eye(4), (len(rest), 4, 4)).copy()
-        inverse_bind[:, :3, 3] = -rest
-        skins.append({"name": person.name, "joints": [first + n for n in range(len(rest))], "skeleton": first,
-                      "inverseBindMatrices": buffer.add(np.swapaxes(inverse_bind, 1, 2), "MAT4")})  # column-major
-        # the limbs: one box per bone, on the node that turns it
-        vertices: list[np.ndarray] = []
-        normals: list[np.ndarray] = []
-        triangles: list[np.ndarray] = []
-        joints: list[np.ndarray] = []
-        count = 0
-        for child, parent in sk.bones():
-            child_node = tree.joint_nodes[child]
-            length = np.linalg.norm(tree.offsets[child_node])
-            if length < 1e-6:
-                continue
-            v, nrm, tri = _box(rest[tree.joint_nodes[parent]], rest[child_node], float(np.clip(0.12 * length, 0.01, 0.03)))
-            triangles.append(tri + count)
-            count += len(v)
-            vertices.append(v)
-            normals.append(nrm)
-            joints.append(np.full(len(v), tree.parents[child_node]))
-        vertex = np.concatenate(vertices)
-        joint_index = np.zeros((len(vertex), 4), np.int64)
-        joint_index[:, 0] = np.concatenate(joints)
-        weights = np.zeros((len(vertex), 4))
-        weights[:, 0] = 1.0
-        big_joints, big_vertices = len(rest) > 255, len(vertex) > 65534
-        attributes = {
-            "POSITION": buffer.add(vertex, "VEC3", target=_ARRAY_BUFFER, bounds=True),
-            "NORMAL": buffer.add(np.concatenate(normals), "VEC3", target=_ARRAY_BUFFER),
-            "JOINTS_0": buffer.add(joint_index, "VEC4", _UNSIGNED_SHORT if big_joints else _UNSIGNED_BYTE,
-                                   target=_ARRAY_BUFFER),
-            "WEIGHTS_0": buffer.add(weights, "VEC4", target=_ARRAY_BUFFER),
-        }
-        indices = buffer.add(np.concatenate(triangles).reshape(-1, 1), "SCALAR",
-                             _UNSIGNED_INT if big_vertices else _UNSIGNED_SHORT, target=_ELEMENT_ARRAY_BUFFER)
-        colour = _COLOURS[index % len(_COLOURS)]
-        materials.append({"name": f"{person.name} limbs", "pbrMetallicRoughness": {
-            "baseColorFactor": [*colour, 1.0], "metallicFactor": 0.0, "roughnessFactor": 0.7}})
-        meshes_out.append({"name": f"{person.name} limbs", "primitives": [
-            {"attributes": attributes, "indices": indices, "material": len(materials) - 1, "mode": 4}]})
-        nodes.append({"name": f"{person.name} limbs", "mesh": len(meshes_out) - 1, "skin": len(skins) - 1})
-        scene_nodes.append(len(nodes) - 1)  # skinned meshes sit at the scene's root (their transform is ignored)
-
+        first, upright = _add_person(scene, person, fps, num_frames)
+        if meshes:
+            _add_limbs(scene, person.name, upright, first, _COLOURS[index % len(_COLOURS)])
+    buffer = scene.buffer
     while len(buffer.data) % 4:
         buffer.data.append(0)
     document: dict[str, Any] = {
         "asset": {"version": "2.0", "generator": "gastnet"},
         "scene": 0,
-        "scenes": [{"name": "gastnet", "nodes": scene_nodes}],
-        "nodes": nodes,
-        "animations": [{"name": "motion", "samplers": samplers, "channels": channels}],
+        "scenes": [{"name": "gastnet", "nodes": scene.scene_nodes}],
+        "nodes": scene.nodes,
+        "animations": [{"name": "motion", "samplers": scene.samplers, "channels": scene.channels}],
         "accessors": buffer.accessors,
         "bufferViews": buffer.views,
         "buffers": [{"byteLength": len(buffer.data)}],
     }
     if meshes:
-        document.update(meshes=meshes_out, skins=skins, materials=materials)
+        document.update(meshes=scene.meshes, skins=scene.skins, materials=scene.materials)
     gltf = pygltflib.GLTF2.from_dict(document)
     gltf.set_binary_blob(bytes(buffer.data))
     path = Path(path)

@@ -178,8 +178,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smooth-3d", choices=["one-euro", "savgol"],
                    help="smooth the network's 3D, before the kinematic fit (default: off)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flip averaging")
-    p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people lifted in any frame, the most prominent "
-                                                          "(default: %(default)s); what is not a person is dropped "
+    p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people lifted in any frame, in each frame the "
+                                                          "largest there (default: %(default)s); what is not a person is dropped "
                                                           "either way")
     lens = p.add_mutually_exclusive_group()
     lens.add_argument("--focal-length", type=float, metavar="PIXELS",

@@ -103,8 +103,8 @@ class LiftOptions:
     smoothing_3d: str | None = None
     """The same filters on the 3D poses (metres) after lifting; ``None``: off."""
     max_people: int = DEFAULT_MAX_PEOPLE
-    """Most people lifted in any frame (at least 1): the most prominent (size in the image, time on
-    screen, confidence; :func:`gastnet.keypoints.people.most_prominent`), whatever order they were
+    """Most people lifted in any frame (at least 1): in each frame those who matter most there (size in
+    the image, confidence; :func:`gastnet.keypoints.people.most_prominent`), whatever order they were
     found in; a video's detector looks for a few more (:func:`gastnet.video.detectors.search_slots`).
     What is not a person is dropped either way."""
     focal_length: float | None = None

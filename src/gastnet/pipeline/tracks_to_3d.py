@@ -19,6 +19,7 @@ from ..geometry.camera import normalize_screen_coordinates
 from ..keypoints.checks import check_image_size, check_keypoints_in_image
 from ..keypoints.outliers import reject_jumps
 from ..keypoints.people import most_prominent, screen_tracks
+from ..keypoints.rejoin import join_hidden
 from ..keypoints.tracks import FillReport, PersonTrack, fill_gaps
 from ..model.gastnet import GASTNet
 from ..runtime.predict import frame_stride, lift_at_model_rate
@@ -60,10 +61,11 @@ def lift_tracks(
     (:class:`~gastnet.pipeline.options.LiftOptions`, with ``overrides`` of its fields) gives
     ``flip``, ``smoothing`` (``"one-euro"`` or ``"savgol"``, the 2D before lifting),
     ``smoothing_3d`` (the 3D poses after it), ``focal_length``, ``fov`` and ``person_height``; its
-    model, layout, image size and detector fields are the caller's (:func:`gastnet.lift`). Tracks
+    model, layout, image size and detector fields are the caller's (:func:`gastnet.lift`). The pieces
+    of one person hidden behind someone are joined (:func:`~gastnet.keypoints.rejoin.join_hidden`). Tracks
     seen in fewer than ``min_frames`` frames (unless the input is that short), tiny, unsure, static
     or not explained by any human pose are dropped, and of the rest at most ``options.max_people`` in
-    any frame are kept, the most prominent (:func:`~gastnet.keypoints.people.most_prominent`; see
+    any frame are kept, in each frame the most prominent there (:func:`~gastnet.keypoints.people.most_prominent`; see
     :mod:`gastnet.keypoints.people`; a model
     with random weights, ``pretrained_weights=None``, is not asked whether a track is a body); gaps
     are filled by :func:`~gastnet.keypoints.tracks.fill_gaps` (only what the detector did not give,
@@ -95,8 +97,10 @@ def lift_tracks(
         raise ValueError(f"lifting detector keypoints needs a Human3.6M-17 model, this one takes {model.num_joints} joints")
     if num_frames is None:
         num_frames = max((int(t.frames[-1]) + 1 for t in tracks), default=0)
-    tracks, notes = screen_tracks(tracks, (w, h), fps, min_frames, num_frames)
-    tracks, dropped = most_prominent(tracks, opts.max_people, (w, h), num_frames)
+    tracks, notes = join_hidden(tracks, fps)
+    tracks, dropped = screen_tracks(tracks, (w, h), fps, min_frames, num_frames)
+    notes.extend(dropped)
+    tracks, dropped = most_prominent(tracks, opts.max_people, (w, h), num_frames, min_frames)
     notes.extend(dropped)
     kept: list[TrackLift] = []
     people: list[LiftedTrack] = []
