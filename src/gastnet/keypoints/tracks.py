@@ -376,6 +376,26 @@ def link_detections(
             person and a detection's centre, in the person's heights, for a track seen in the
             previous frame; it widens by :data:`GAP_GROWTH` of itself per frame missed.
 
+    The rules of each frame's assignment are :class:`_Linker`'s. Returns the tracks numbered in
+    order of first appearance, each holding its detections as given (keypoints (T, J, 2), scores
+    (T, J), float64). Costs about 0.5 ms per frame with two people, 1 ms with four, on one core of
+    a busy 2-core machine.
+    """
+    if max_gap < 0:
+        raise ValueError(f"max_gap must be 0 or more frames, got {max_gap}")
+    if not max_distance > 0:
+        raise ValueError(f"max_distance must be a positive fraction of the person's height, got {max_distance}")
+    linker = _Linker(max_gap, max_distance)
+    for frame, people in enumerate(detections):
+        linker.step(frame, _Frame(people, frame))
+    return [PersonTrack(t.track_id, np.array(t.frames), np.array(t.keypoints, dtype=np.float64),
+                        np.array(t.scores, dtype=np.float64))
+            for t in sorted(linker.finished + linker.alive, key=lambda t: t.track_id)]
+
+
+class _Linker:
+    """The tracks of :func:`link_detections` as the frames come, one :meth:`step` per frame.
+
     Each frame is one joint assignment (Hungarian method) of its detections to the tracks seen
     within ``max_gap`` frames, on a cost that adds, for each pair:
 
@@ -405,34 +425,31 @@ def link_detections(
     confirmed tracks (someone between two tracked people is more likely the detector mixing
     them), is a mixture or is a second skeleton of someone already placed: such detections are in no track.
 
-    Returns the tracks numbered in order of first appearance, each holding its detections as given
-    (keypoints (T, J, 2), scores (T, J), float64). Costs about 0.5 ms per frame with two people, 1 ms
-    with four, on one core of a busy 2-core machine.
     """
-    if max_gap < 0:
-        raise ValueError(f"max_gap must be 0 or more frames, got {max_gap}")
-    if not max_distance > 0:
-        raise ValueError(f"max_distance must be a positive fraction of the person's height, got {max_distance}")
-    alive: list[_Track] = []  # seen within max_gap frames
-    lost: list[_Track] = []  # confirmed tracks ended within the last max_gap frames: rivals, never matched
-    finished: list[_Track] = []
-    next_id = 0
-    for frame, people in enumerate(detections):
-        dets = _Frame(people, frame)
-        lost = [t for t in lost if frame - t.frames[-1] <= 2 * max_gap]
-        confirmed = [t for t in alive if len(t.frames) >= MIN_HITS]
-        newer = [t for t in alive if len(t.frames) < MIN_HITS]
-        rows = confirmed + lost + newer
-        c, g = len(confirmed), len(lost)
-        cost, rivals, mixed = _costs(rows, dets, frame, max_distance, max_gap)
-        # a lost track is a rival of every track but the one that most likely continues it
+
+    def __init__(self, max_gap: int, max_distance: float):
+        self.max_gap, self.max_distance = max_gap, max_distance
+        self.alive: list[_Track] = []  # seen within max_gap frames
+        self.lost: list[_Track] = []  # confirmed tracks ended within the last max_gap frames: rivals, never matched
+        self.finished: list[_Track] = []
+        self.next_id = 0
+
+    def step(self, frame: int, dets: _Frame) -> None:
+        """Match frame ``frame``'s detections to the tracks, start new tracks, retire old ones."""
+        self.lost = [t for t in self.lost if frame - t.frames[-1] <= 2 * self.max_gap]
+        confirmed = [t for t in self.alive if len(t.frames) >= MIN_HITS]
+        newer = [t for t in self.alive if len(t.frames) < MIN_HITS]
+        rows = confirmed + self.lost + newer
+        c, g = len(confirmed), len(self.lost)
+        cost, rivals, mixed = _costs(rows, dets, frame, self.max_distance, self.max_gap)
         # two skeletons of one person (centres within a tenth of their height) are no rivals of each other
         apart = np.linalg.norm(dets.centre[:, None] - dets.centre[None], axis=-1) if len(dets) else np.zeros((0, 0))
         distinct = apart > 0.1 * np.maximum(dets.size[:, None], dets.size[None]) if len(dets) else apart > 0
+        # a lost track is a rival of every track but the one that most likely continues it
         ignores = np.zeros((len(rows), len(rows)), dtype=bool)
         for t, track in enumerate(rows):
-            if track.heir_of is not None and track.heir_of in lost:
-                ignores[t, c + lost.index(track.heir_of)] = True
+            if track.heir_of is not None and track.heir_of in self.lost:
+                ignores[t, c + self.lost.index(track.heir_of)] = True
         # confirmed tracks choose first; lost ones take nothing but still make a detection ambiguous
         first = np.full(cost.shape, UNMATCHED_COST)
         first[:c] = cost[:c]
@@ -449,31 +466,37 @@ def link_detections(
         for t, d in matches + later:
             rows[t].add(frame, dets, d)
             taken.add(d)
-        # what is left starts a track, unless it was ambiguous, lies between two confirmed tracks or is a
-        # second skeleton of someone already placed in this frame
+        refused = ambiguous | doubtful | {d for d in range(len(dets)) if mixed[d]}
+        self._start(frame, dets, taken, refused, rivals, c, distinct)
+        self._retire(frame)
+
+    def _start(self, frame: int, dets: _Frame, taken: set[int], refused: set[int], rivals: np.ndarray, c: int,
+               distinct: np.ndarray) -> None:
+        """Start a track with each detection left, unless it was ambiguous or a mixture (``refused``),
+        lies between two confirmed tracks or is a second skeleton of someone already placed."""
+        g = len(self.lost)
         between = np.isfinite(rivals[:c]).sum(0) >= 2
         for d in range(len(dets)):
-            if (d in taken or d in ambiguous or d in doubtful or between[d] or mixed[d]
-                    or not distinct[d, list(taken)].all()):
+            if d in taken or d in refused or between[d] or not distinct[d, list(taken)].all():
                 continue
             taken.add(d)
-            track = _Track(next_id, frame, dets, d)
-            next_id += 1
+            track = _Track(self.next_id, frame, dets, d)
+            self.next_id += 1
             if g and np.isfinite(rivals[c : c + g, d]).any():
-                track.heir_of = lost[int(np.argmin(rivals[c : c + g, d]))]
-            alive.append(track)
+                track.heir_of = self.lost[int(np.argmin(rivals[c : c + g, d]))]
+            self.alive.append(track)
+
+    def _retire(self, frame: int) -> None:
+        """Tracks unseen for more than ``max_gap`` frames end (confirmed ones stay rivals a while)."""
         still = []
-        for track in alive:
-            if frame - track.frames[-1] <= max_gap:
+        for track in self.alive:
+            if frame - track.frames[-1] <= self.max_gap:
                 still.append(track)
             else:
-                finished.append(track)
+                self.finished.append(track)
                 if len(track.frames) >= MIN_HITS:
-                    lost.append(track)
-        alive = still
-    return [PersonTrack(t.track_id, np.array(t.frames), np.array(t.keypoints, dtype=np.float64),
-                        np.array(t.scores, dtype=np.float64))
-            for t in sorted(finished + alive, key=lambda t: t.track_id)]
+                    self.lost.append(track)
+        self.alive = still
 
 
 def fill_gaps(track: PersonTrack, missing_below: float = 0.0) -> tuple[PersonTrack, FillReport]:

@@ -54,40 +54,26 @@ def lift_tracks(
     timings: dict[str, float] | None = None,
     **overrides: Any,
 ) -> LiftResult:
-    """Drop what is not a person, fill every track's gaps, lift it whole (edge padding, flip averaging) and place it.
+    """2D tracks (pixels) of a recording to the people in 3D: screened, lifted whole, placed in the world.
 
-    ``fps`` is the rate the tracks were recorded at (default: ``options.fps``, else
-    :data:`~gastnet.pipeline.options.DEFAULT_KEYPOINT_FPS`); ``options``
-    (:class:`~gastnet.pipeline.options.LiftOptions`, with ``overrides`` of its fields) gives
-    ``flip``, ``smoothing`` (``"one-euro"`` or ``"savgol"``, the 2D before lifting),
-    ``smoothing_3d`` (the 3D poses after it), ``focal_length``, ``fov`` and ``person_height``; its
-    model, layout, image size and detector fields are the caller's (:func:`gastnet.lift`). The pieces
-    of one person hidden behind someone are joined (:func:`~gastnet.keypoints.rejoin.join_hidden`). Tracks
-    seen in fewer than ``min_frames`` frames (unless the input is that short), tiny, unsure, static
-    or not explained by any human pose are dropped, and of the rest at most ``options.max_people`` in
-    any frame are kept, in each frame the most prominent there (:func:`~gastnet.keypoints.people.most_prominent`; see
-    :mod:`gastnet.keypoints.people`; a model
-    with random weights, ``pretrained_weights=None``, is not asked whether a track is a body); gaps
-    are filled by :func:`~gastnet.keypoints.tracks.fill_gaps` (only what the detector did not give,
-    and the detections that jump off their path for a frame or two:
-    :func:`~gastnet.keypoints.outliers.reject_jumps`).
-    The result's notes (and warnings) say what was dropped and why, and how much of each track was filled.
+    In order: the pieces of one person hidden behind someone are joined
+    (:func:`~gastnet.keypoints.rejoin.join_hidden`); tracks too short (under ``min_frames``, unless
+    the input is that short), tiny, unsure, static, rigid or not a person are dropped
+    (:func:`~gastnet.keypoints.people.screen_tracks`); at most ``options.max_people`` are kept in
+    any frame, the most prominent there (:func:`~gastnet.keypoints.people.most_prominent`); each
+    track is filled and lifted (:func:`lift_track`) and bodies no pose explains are dropped (a
+    model without weights is not asked); the people are scaled to ``person_height`` when given
+    (:func:`~gastnet.world.placement.body_scale`) and placed
+    (:func:`~gastnet.pipeline.placing.place_people`: the lens, roots, fit, camera motion, floor).
 
-    ``camera_motion`` (a video's, from :mod:`gastnet.video.motion`; None: a fixed camera): a turning
-    camera's people are placed in a world that stays fixed while it turns; a camera that moved or
-    zoomed leaves each person's path unknown (see :func:`~gastnet.pipeline.placing.motion_frames`).
-
-    Placing people (:func:`~gastnet.pipeline.placing.place_people`, :mod:`gastnet.world`): the camera's ``focal_length`` in pixels
-    (``focal_source`` says where it came from), else a ``fov`` in degrees across the long side of
-    the image, else estimated from the people and a turning camera's background
-    (:mod:`gastnet.world.focal`), else :data:`~gastnet.geometry.camera.DEFAULT_FOV_DEG`; the
-    principal point is the image centre. Distances scale with the focal length and with the body's size: a 10% error
-    in either puts people 10% too far or too near. Lifted bodies have the training subjects' size
-    (Human3.6M: 1.6-1.8 m); ``person_height`` (metres, everyone's stature) rescales the lifted
-    poses to it first (:func:`~gastnet.world.placement.body_scale`).
-
-    The 2D must fit the image (:mod:`gastnet.keypoints.checks`; ``input_name`` names the input in
-    the message). ``timings``, if given, receives the seconds the kinematic fit took (``"fit"``).
+    ``image_size`` (w, h) pixels, which the 2D must fit (``input_name`` names the input in the
+    message); ``num_frames`` of the input (default: up to the last tracked frame); ``fps`` the
+    tracks' rate (default ``options.fps``, else
+    :data:`~gastnet.pipeline.options.DEFAULT_KEYPOINT_FPS`); ``options`` (with ``overrides`` of its
+    fields) gives flip, smoothing, lens, stature, people and fit; ``focal_source`` says where a
+    given ``focal_length`` came from; ``camera_motion`` is the video's (None: a fixed camera);
+    ``timings``, if given, receives the seconds of the kinematic fit (``"fit"``). The result's
+    notes (and warnings) say what was dropped and why, and how much of each track was filled.
     """
     opts = lift_options(options, **overrides)
     fps = float(fps if fps is not None else opts.fps or DEFAULT_KEYPOINT_FPS)
