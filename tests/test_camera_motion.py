@@ -13,9 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from gastnet.geometry.camera import DEFAULT_FOV_DEG as motion_default_fov
-from gastnet.geometry.camera import DEFAULT_FOV_DEG as placement_default_fov
-from gastnet.geometry.camera import focal_from_fov
+from gastnet.geometry.camera import DEFAULT_FOV_DEG, focal_from_fov
 from gastnet.geometry.rotations import nearest_rotation
 from gastnet.video.motion import CameraMotionEstimator, boxes_from_keypoints
 from gastnet.world.camera_motion import PARALLAX_FRACTION, CameraMotion, focal_from_homographies, to_reference_frame
@@ -230,8 +228,18 @@ def test_a_blank_background_is_unknown():
     assert np.allclose(motion.rotations, np.eye(3))
 
 
-def test_the_default_lens_is_the_placements():
-    assert motion_default_fov == placement_default_fov
+@pytest.mark.parametrize(("height", "width"), [(360, 640), (640, 360), (200, 200)])
+def test_the_default_lens_is_the_placements(height, width):
+    """Without a focal length, the camera's motion is measured with the lens the placement assumes: the
+    same focal length in pixels, the default field of view across the long side of the image."""
+    estimator = CameraMotionEstimator()
+    for _ in range(3):
+        estimator.update(np.full((height, width, 3), 128, np.uint8))
+    motion = estimator.finish()
+    assert motion.focal_source == "default"
+    by_hand = max(width, height) / 2 / np.tan(np.radians(DEFAULT_FOV_DEG / 2))
+    assert motion.focal == pytest.approx(by_hand, rel=1e-9)
+    assert motion.focal == pytest.approx(focal_from_fov(DEFAULT_FOV_DEG, (width, height)), rel=1e-9)
 
 
 def test_bad_input_is_refused():

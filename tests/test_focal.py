@@ -176,6 +176,11 @@ def test_straight_across_at_one_depth_before_a_level_camera_is_unsure():
     if estimate.informative:
         assert estimate.sigma_log >= 0.12, estimate.describe()
         assert abs(math.log(estimate.focal_px / focal)) < 2 * estimate.sigma_log, estimate.describe()
+    else:  # the default lens, as unsure as the prior, and saying so
+        assert estimate.method == "default" and estimate.sigma_log == PRIOR_SIGMA_LOG, estimate.describe()
+        assert estimate.focal_px == pytest.approx(focal_from_fov(DEFAULT_FOV_DEG, SIZE))
+    narrow, wide = estimate.fov_range_deg()
+    assert narrow < 75.0 < wide, estimate.describe()  # either way, the range it admits holds the true lens
 
 
 def test_the_body_size_does_not_matter():

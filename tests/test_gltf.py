@@ -1,6 +1,7 @@
 """glTF 2.0 binary files of rigs in motion: read back, joints recomputed, times, skin, the Khronos validator."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -234,6 +235,8 @@ def test_missing_pygltflib_names_the_extra(tmp_path, people, monkeypatch):
 # --- the Khronos glTF validator (npm gltf-validator, run by node) ---------------------------------
 
 VALIDATOR_DIR = Path.home() / ".cache" / "gastnet-gltf-validator"
+VALIDATOR_ENV = "GASTNET_GLTF_VALIDATOR"  # the installed package's folder (.ci/run sets it)
+CI_ENV = "GASTNET_CI"  # set by .ci/run: there the validator must run, and its test fails rather than skip
 VALIDATE_JS = """
 const fs = require('fs');
 const validator = require(process.argv[1]);
@@ -243,11 +246,26 @@ validator.validateBytes(new Uint8Array(fs.readFileSync(process.argv[2])), {maxIs
 """
 
 
+def cannot_validate(reason: str) -> None:
+    """Skip, saying why; under CI (``GASTNET_CI`` set, as .ci/run does) fail instead: CI must not pass without the check."""
+    if os.environ.get(CI_ENV):
+        pytest.fail(f"{reason}; under CI ({CI_ENV} is set) the glTF validator must run: .ci/run installs it")
+    pytest.skip(reason)
+
+
 def validator_module() -> Path:
-    """The installed gltf-validator package (npm, in a cache folder outside the repository), or skip."""
+    """The installed gltf-validator package: ``$GASTNET_GLTF_VALIDATOR``, else installed by npm in a cache
+    folder outside the repository; or :func:`cannot_validate`."""
     node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("the glTF validator needs node and npm, which are not installed")
+    if node is None:
+        cannot_validate("the glTF validator needs node, which is not installed")
+    if os.environ.get(VALIDATOR_ENV):
+        module = Path(os.environ[VALIDATOR_ENV])
+        if not (module / "package.json").is_file():
+            cannot_validate(f"${VALIDATOR_ENV} is {module}, which holds no npm package")
+        return module
+    if npm is None:
+        cannot_validate("installing the glTF validator needs npm, which is not installed")
     module = VALIDATOR_DIR / "node_modules" / "gltf-validator"
     if not (module / "package.json").is_file():
         VALIDATOR_DIR.mkdir(parents=True, exist_ok=True)
@@ -255,10 +273,20 @@ def validator_module() -> Path:
             done = subprocess.run([npm, "install", "--prefix", str(VALIDATOR_DIR), "--no-audit", "--no-fund",
                                    "gltf-validator"], capture_output=True, text=True, timeout=180)
         except subprocess.TimeoutExpired:
-            pytest.skip("npm install gltf-validator timed out (no network?)")
+            cannot_validate("npm install gltf-validator timed out (no network?)")
         if done.returncode != 0 or not (module / "package.json").is_file():
-            pytest.skip(f"npm install gltf-validator failed (no network?): {done.stderr.strip()[-300:]}")
+            cannot_validate(f"npm install gltf-validator failed (no network?): {done.stderr.strip()[-300:]}")
     return module
+
+
+@pytest.mark.parametrize("ci", [False, True])
+def test_without_the_validator_a_developer_sees_a_skip_and_ci_fails(monkeypatch, ci):
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no node, no npm
+    monkeypatch.delenv(CI_ENV, raising=False)
+    if ci:
+        monkeypatch.setenv(CI_ENV, "1")
+    with pytest.raises(pytest.fail.Exception if ci else pytest.skip.Exception, match="needs node"):
+        validator_module()
 
 
 def test_glb_passes_the_khronos_validator(tmp_path, people):

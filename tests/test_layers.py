@@ -25,7 +25,7 @@ import pytest
 import gastnet
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("skeleton", "geometry", "fileio", "safe_load", "weights"),  # base: numpy, torch, scipy, the standard library
+    ("skeleton", "geometry", "fileio", "safe_load", "extras", "progress", "weights"),  # base: numpy, torch, scipy, tqdm, stdlib
     ("model", "keypoints", "animation"),  # the network; 2D keypoints and their tracks; rigs, BVH and glTF
     ("data", "world"),  # datasets (data.cmu reads BVH); people in the world: lens, placement, fit, camera motion
     ("video", "runtime"),  # video input, 2D detection, the camera's motion measured; running the network

@@ -228,6 +228,103 @@ def test_the_fields_files_still_load_the_same(tmp_path):
     assert loaded["metadata"].item() == reference["metadata"].item()
 
 
+def traced_peak(load, *args):
+    """``load(*args)`` and the peak of traced memory it took (numpy reports its buffers to tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = load(*args)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def zeros_bomb(path, nbytes: int):
+    """A small npz whose one deflated member inflates to ``nbytes`` of zeros (an .npy header, then float64 zeros)."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {**np.lib.format.header_data_from_array_1_0(np.zeros(0)),
+                                                  "shape": ((nbytes - 128) // 8,)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("x.npy", "w", force_zip64=True) as f:
+        f.write(header.getvalue())
+        f.write(bytes((nbytes - 128) // 8 * 8))
+    return path
+
+
+def test_a_member_that_inflates_to_the_cap_is_read_once_into_its_array(tmp_path):
+    """Before: the array's bytes were joined from 1 MiB pieces and then copied into the array: a 2 MB npz
+    inflating to 2 GB took 4.3 GB at its peak (benchmarks/bench_load_memory.py). Here the cap is 64 MiB."""
+    limits = LoadLimits(max_bytes=2**26)
+    path = zeros_bomb(tmp_path / "zeros.npz", limits.max_bytes)
+    assert path.stat().st_size < 2**18
+    loaded, peak = traced_peak(load_npz, path, limits)
+    assert loaded["x"].nbytes > 0.99 * limits.max_bytes and not loaded["x"].any() and loaded["x"].flags.writeable
+    assert peak <= loaded["x"].nbytes + 2**22, f"{peak:,} bytes at the peak for {loaded['x'].nbytes:,} of data"
+    np.save(tmp_path / "zeros.npy", loaded["x"])
+    del loaded
+    array, peak = traced_peak(load_npy, tmp_path / "zeros.npy", limits)
+    assert peak <= array.nbytes + 2**22
+
+
+def test_pickled_arrays_are_read_once_and_keep_their_shared_references(tmp_path):
+    """VideoPose3D's files are pickled dicts of arrays: each array's data is read straight into it."""
+    walk = np.arange(2**21, dtype=">f8")  # 16 MiB, big-endian
+    turn = np.asfortranarray(np.arange(2**21, dtype=np.float32).reshape(2**11, 2**10))  # 8 MiB, Fortran order
+    np.savez(tmp_path / "vp3d.npz", positions_3d=object_array({"S1": {"Walk": walk, "Turn": turn, "Walk again": walk}}))
+    loaded, peak = traced_peak(load_npz, tmp_path / "vp3d.npz")
+    got = loaded["positions_3d"][0]["S1"]
+    np.testing.assert_array_equal(got["Walk"], walk)
+    np.testing.assert_array_equal(got["Turn"], turn)
+    assert got["Walk"].dtype == walk.dtype and got["Turn"].flags.f_contiguous and got["Walk"].flags.writeable
+    assert got["Walk again"] is got["Walk"]  # one array, referenced twice, as it was pickled
+    assert peak <= walk.nbytes + turn.nbytes + 2**22, f"{peak:,} bytes at the peak"
+
+
+@pytest.mark.parametrize("text", [
+    "[" + ",".join(["1.5"] * 50_000) + "]",  # numbers
+    "[" + ",".join(["1073741824"] * 50_000) + "]",  # ints past the small ones
+    "[" + ",".join(f'{{"k{i}": {i}}}' for i in range(50_000)) + "]",  # dicts of one distinct key
+    "[" + ",".join(["{}"] * 50_000) + "]",  # empty dicts
+    "[" + ",".join(["[1]"] * 50_000) + "]",  # short lists
+    "[" + ",".join(f'"s{i}"' for i in range(50_000)) + "]",  # distinct strings
+    '["' + "x" * 10**6 + '\\ud83d\\ude00"]',  # an escape that makes a text of 1 byte a character 4 bytes
+    '["' + "x" * 10**6 + '\\u00e9"]',
+    '["' + "x" * 10**6 + '😀"]',  # the document itself 4 bytes a character
+    '["' + "x\\n" * 10**6 + '"]',
+    '[{"image_id": 1, "keypoints": [' + ",".join(["123.45"] * 51) + '], "score": 0.9}' + ',{"image_id": 2}' * 3000 + "]",
+], ids=["floats", "ints", "dicts", "empty dicts", "lists", "strings", "astral escape", "latin escape", "astral",
+        "escapes", "coco"])
+def test_json_memory_is_estimated_above_what_parsing_takes(tmp_path, text):
+    path = tmp_path / "doc.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"parsing it would take about [\d,]+ bytes of memory; gastnet takes at most 1 "):
+        read_json(path, LoadLimits(max_memory=1))
+    try:
+        read_json(path, LoadLimits(max_memory=1))
+    except ValueError as err:
+        estimate = int(str(err).split("about ")[1].split(" bytes")[0].replace(",", ""))
+    _, peak = traced_peak(read_json, path)
+    assert peak <= estimate
+    assert estimate <= 12 * peak + 2**21  # a bound, not a refusal of everything
+
+
+def test_what_a_pickle_builds_is_counted_against_the_memory_budget(tmp_path):
+    np.savez(tmp_path / "dicts.npz", x=object_array([{} for _ in range(20_000)]))
+    with pytest.raises(ValueError, match=r"dicts\.npz: a pickle that would take more than 5,000,000 bytes of memory"):
+        load_npz(tmp_path / "dicts.npz", LoadLimits(max_memory=5_000_000))
+    loaded, peak = traced_peak(load_npz, tmp_path / "dicts.npz", LoadLimits(max_memory=25_000_000))
+    assert len(loaded["x"][0]) == 20_000 and peak < 25_000_000
+
+
+@pytest.mark.parametrize(("value", "match"), [
+    ("x" * 2**21, "refusing a pickled text of 2,097,152 bytes"),
+    ([b"x" * 2**21], "holds a byte string of 2,097,152 bytes outside an array"),
+])
+def test_long_strings_outside_arrays_are_refused(tmp_path, value, match):
+    path = write_npz(tmp_path / "s.npz", {"x": npy_member(object_array(value))})
+    with pytest.raises(ValueError, match=match):
+        load_npz(path)
+
+
 def test_a_full_disk_is_one_error_and_nothing_left(tmp_path, monkeypatch):
     """Before: the error was followed by a zipfile 'Exception ignored' traceback from the garbage collector."""
     from gastnet.fileio import save_npz

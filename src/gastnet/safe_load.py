@@ -12,6 +12,13 @@ is allocated.
 
 :data:`LIMITS` is the budget; a file that asks for more is refused with a one-line ValueError that
 says what it asked for and what the cap is. Every refusal is a ValueError naming the file.
+
+Memory: an array is read once, straight into its own buffer (a zip member inflates 1 MiB at a
+time into it), so a numeric ``.npy`` or ``.npz`` costs its arrays' bytes plus 1 MiB at its peak,
+at most ``max_bytes`` + 1 MiB. Pickled arrays are read the same way; what else a pickle builds,
+and what parsing a JSON document builds, is estimated before it is built (an upper bound measured
+per kind of value, :data:`PICKLE_OBJECT_BYTES`, :data:`JSON_VALUE_BYTES`) and refused past
+``max_memory``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ import json
 import math
 import os
 import pickle
+import re
+import struct
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,19 +49,30 @@ class LoadLimits:
     text). ``max_objects``: Python objects built from a pickle or a JSON document, every shared
     reference counted as often as it is reached (what converting the data to arrays would build;
     a JSON number or a pickle opcode counts one). ``max_depth``: nesting of containers in a pickle.
-    The defaults admit the field's largest files (Human3.6M's 3D file decodes to ~0.3 GB; an hour
-    of four people in COCO results JSON is ~22 million numbers) and keep any file under a few GB
-    of memory.
+    ``max_memory``: bytes that reading one file may take at its peak, estimated before they are
+    taken (see the module docstring). The defaults admit the field's largest files (Human3.6M's 3D
+    file decodes to ~0.3 GB; COCO results JSON of four people in 50 minutes at 30 fps, 360,000
+    detections and 18 million numbers, is estimated at 1.43 GB) and keep the reading of any file
+    under 1.5 GB of memory.
     """
 
-    max_bytes: int = 2 * 2**30
+    max_bytes: int = 2**30
     max_objects: int = 25_000_000
     max_depth: int = 64
+    max_memory: int = 1_500_000_000
 
 
 LIMITS = LoadLimits()
 
 _CHUNK = 2**20  # bytes asked of a compressed stream at a time, so a zip bomb never inflates past the cap
+
+PICKLE_OBJECT_BYTES = 512
+"""Memory charged per pickle opcode against ``max_memory``: above the most any opcode builds (an empty
+dict, 64 bytes, and its slot) together with what checking the result takes per object."""
+
+JSON_VALUE_BYTES = 40
+"""Memory charged per JSON separator against ``max_memory`` (a ``,`` or ``:``, each ``"``, ``[``
+twice and ``{`` four times): above the most each builds (measured: 36 bytes, an int past 2**30 and its slot)."""
 
 
 class _BoundedReader:
@@ -78,8 +99,30 @@ class _BoundedReader:
             want -= len(part)
         return b"".join(parts)
 
+    @property
+    def left(self) -> int:
+        """Bytes the stream may still deliver."""
+        return self._left
+
+    def readinto(self, buffer: np.ndarray) -> int:
+        """Fill ``buffer`` (a contiguous uint8 array) from the stream, :data:`_CHUNK` bytes at a time;
+        the bytes it took (fewer at the end of the stream)."""
+        if len(buffer) > self._left:
+            raise ValueError(f"{self._what} inflates past its declared size or the byte cap of gastnet.safe_load.LIMITS")
+        done = 0
+        while done < len(buffer):
+            part = self._raw.read(min(len(buffer) - done, _CHUNK))
+            if not part:
+                break
+            buffer[done:done + len(part)] = np.frombuffer(part, np.uint8)
+            done += len(part)
+        self._left -= done
+        return done
+
     def readline(self, size: int = -1) -> bytes:
-        return self._take(self._raw.readline(self._left + 1 if size is None or size < 0 else min(size, self._left + 1)))
+        """One line of at most :data:`_CHUNK` bytes (the pickle opcodes that read lines read short numbers and names)."""
+        limit = min(self._left + 1, _CHUNK) if size is None or size < 0 else min(size, self._left + 1, _CHUNK)
+        return self._take(self._raw.readline(limit))
 
 
 def _refuse(message: str) -> ValueError:
@@ -99,6 +142,30 @@ class _ArrayToken:
 _ARRAY_TOKEN = _ArrayToken()
 
 
+class _Payload:
+    """A pickled byte string of :data:`_CHUNK` bytes or more, read straight into a uint8 array: an
+    array's data (where numpy's pickles put it), which BUILD turns into the array without a copy."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: np.ndarray):
+        self.data = data
+
+
+class _Memo(dict):
+    """The unpickler's memo, which also remembers under which keys each empty array that
+    ``_reconstruct`` made was stored, so that BUILD can put the built array there instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys_of: dict[int, list[Any]] = {}
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if type(value) is np.ndarray and value.size == 0:
+            self.keys_of.setdefault(id(value), []).append(key)
+        super().__setitem__(key, value)
+
+
 def _plain_dtype(dtype: Any, objects: bool) -> np.dtype:
     """``dtype`` if it is a plain numeric or text dtype (or ``object`` where ``objects``), else refused."""
     if not isinstance(dtype, np.dtype) or dtype.fields is not None or dtype.subdtype is not None:
@@ -113,12 +180,20 @@ class _DataUnpickler(pickle._Unpickler):  # the Python implementation, whose opc
 
     dispatch: ClassVar[dict[int, Callable[[Any], None]]] = dict(pickle._Unpickler.dispatch)
     stack: list[Any]  # the Python implementation's value stack (set by load())
+    append: Callable[[Any], None]  # stack.append (set by load())
+    read: Callable[[int], bytes]  # reads through the frames (set by load())
+    memo: Any
+    _unframer: Any  # reads the pickle's frames (set by load())
+    _decode_string: Callable[[bytes], Any]  # a Python 2 byte string as the encoding given asks
 
     def __init__(self, file: _BoundedReader, limits: LoadLimits):
         super().__init__(file, encoding="latin1")  # latin1: Python 2 pickles' byte strings, as numpy reads them
+        self._source = file
         self._limits = limits
         self._built = 0
-        self._array_bytes = 0
+        self._array_bytes = 0  # arrays' data, counted against max_bytes
+        self._read_bytes = 0  # byte and text strings read (array data included), counted against max_memory
+        self.memo = _Memo()
         self._safe = (self._dtype, self._reconstruct, self._scalar)
 
     # -- the only globals: checked stand-ins for what numpy's pickles name ---------------------------
@@ -170,12 +245,76 @@ class _DataUnpickler(pickle._Unpickler):  # the Python implementation, whose opc
             self._check_dtype_state(inst, state)
         elif type(inst) is np.ndarray:
             self._check_array_state(state)
+            if isinstance(state[4], _Payload):  # the data read into its own buffer: the array is a view of it
+                _, shape, dtype, fortran, payload = state
+                built = _shaped(payload.data, dtype, math.prod(shape), shape, fortran)
+                self.stack[-1] = built
+                for key in self.memo.keys_of.pop(id(inst), []):
+                    if self.memo.get(key) is inst:
+                        dict.__setitem__(self.memo, key, built)
+                return
         else:
             raise _refuse(f"refusing to set the state of a {type(inst).__name__}")
         inst.__setstate__(state)
 
     def _refused_opcode(self) -> None:
         raise _refuse("refusing a pickle that builds objects other than plain data")
+
+    # -- opcodes that read sized data: large byte strings straight into a buffer, text within a bound --
+    def _sized(self, header: str) -> int:
+        (size,) = struct.unpack(header, self.read(struct.calcsize(header)))
+        if size < 0:
+            raise _refuse("refusing a pickled string of negative length")
+        return size
+
+    def _payload(self, size: int) -> _Payload:
+        """``size`` bytes of the pickle read into a new uint8 array (from the current frame, which is
+        at most :data:`_CHUNK` bytes, or else straight from the file)."""
+        self._read_bytes += size
+        self._check_memory()
+        frame = self._unframer.current_frame
+        head = frame.read(size) if frame else b""
+        if head:
+            if len(head) < size:
+                raise _refuse("a pickle exhausted before the end of its frame")
+            return _Payload(np.frombuffer(head, np.uint8).copy())
+        self._unframer.current_frame = None
+        if size > self._source.left:  # checked before the buffer is allocated
+            raise _refuse(f"truncated: a pickled string of {size:,} bytes where {self._source.left:,} are left")
+        data = np.empty(size, np.uint8)
+        if self._source.readinto(data) != size:
+            raise _refuse(f"truncated: a pickled string of {size:,} bytes ends early")
+        return _Payload(data)
+
+    def _small(self, size: int) -> bytes:
+        self._read_bytes += size
+        self._check_memory()
+        return self.read(size)
+
+    def _check_memory(self) -> None:
+        if self._built * PICKLE_OBJECT_BYTES + self._read_bytes > self._limits.max_memory:
+            raise ValueError(f"a pickle that would take more than {self._limits.max_memory:,} bytes of memory "
+                             "(gastnet.safe_load.LIMITS)")
+
+    def _load_bytes(self, header: str) -> None:
+        size = self._sized(header)
+        self.append(self._payload(size) if size >= _CHUNK else self._small(size))
+
+    def _load_binstring(self) -> None:  # Python 2's byte strings: array data in numpy's Python 2 pickles
+        size = self._sized("<i")
+        self.append(self._payload(size) if size >= _CHUNK else self._decode_string(self._small(size)))
+
+    def _load_text(self, header: str) -> None:
+        size = self._sized(header)
+        if size >= _CHUNK:
+            raise _refuse(f"refusing a pickled text of {size:,} bytes; expected arrays, dicts, lists and short strings")
+        self.append(str(self._small(size), "utf-8", "surrogatepass"))
+
+    def _load_frame(self) -> None:
+        size = self._sized("<Q")
+        if size > _CHUNK:  # pickle writes frames of about 64 KiB, and large strings outside them
+            raise _refuse(f"refusing a pickle frame of {size:,} bytes")
+        self._unframer.load_frame(size)
 
     @staticmethod
     def _check_dtype_state(dtype: np.dtype, state: Any) -> None:
@@ -201,7 +340,8 @@ class _DataUnpickler(pickle._Unpickler):  # the Python implementation, whose opc
                 raise _refuse(f"refusing an object array of shape {shape} with {type(data).__name__} contents")
             return
         size = count * dtype.itemsize
-        if not isinstance(data, (bytes, str)) or len(data) != size:
+        found = data.data.size if isinstance(data, _Payload) else len(data) if isinstance(data, (bytes, str)) else -1
+        if found != size:
             raise _refuse(f"refusing an array of shape {shape} and dtype {dtype} whose data is not {size} bytes")
         self._array_bytes += size
         if self._array_bytes > self._limits.max_bytes:
@@ -215,15 +355,20 @@ def _counted(handler: Callable[[Any], None]) -> Callable[[Any], None]:
         unpickler._built += 1
         if unpickler._built > unpickler._limits.max_objects:
             raise ValueError(f"more than {unpickler._limits.max_objects:,} pickled objects (gastnet.safe_load.LIMITS)")
+        unpickler._check_memory()
         handler(unpickler)
     return counted
 
 
 _CHECKED: dict[bytes, Callable[[Any], None]] = {
     pickle.REDUCE: _DataUnpickler._load_reduce, pickle.BUILD: _DataUnpickler._load_build,
+    pickle.BINBYTES: lambda u: u._load_bytes("<I"), pickle.BINBYTES8: lambda u: u._load_bytes("<Q"),
+    pickle.BINSTRING: _DataUnpickler._load_binstring, pickle.BINUNICODE: lambda u: u._load_text("<I"),
+    pickle.BINUNICODE8: lambda u: u._load_text("<Q"), pickle.FRAME: _DataUnpickler._load_frame,
 }
 _REFUSED = ("INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID", "NEXT_BUFFER",
-            "READONLY_BUFFER")  # opcodes that build instances, look up registries or take outside buffers
+            "READONLY_BUFFER", "BYTEARRAY8")  # opcodes that build instances, look up registries or take outside buffers;
+# a bytearray (protocol 5) is no plain data
 _CHECKED.update({getattr(pickle, name): _DataUnpickler._refused_opcode for name in _REFUSED})
 _DataUnpickler.dispatch = {code: _counted(_CHECKED.get(bytes([code]), handler))
                            for code, handler in _DataUnpickler.dispatch.items()}
@@ -273,6 +418,8 @@ def _children(obj: Any) -> list[Any]:
         return list(obj.ravel()) if obj.dtype.kind == "O" else []
     if isinstance(obj, _SCALARS):
         return []
+    if isinstance(obj, _Payload):
+        raise ValueError(f"it holds a byte string of {obj.data.size:,} bytes outside an array; expected short strings")
     raise ValueError(f"it holds a {type(obj).__name__}, which is not plain data")
 
 
@@ -309,10 +456,22 @@ def _read_npy(f: _BoundedReader, size: int, limits: LoadLimits) -> np.ndarray:
     if count * dtype.itemsize > min(size, limits.max_bytes):
         raise ValueError(f"its header declares {count * dtype.itemsize:,} bytes of data ({shape}, {dtype}) "
                          f"but the file holds {size:,} (and gastnet reads at most {limits.max_bytes:,})")
-    data = f.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise ValueError(f"truncated: {len(data):,} of {count * dtype.itemsize:,} bytes of data")
-    array = np.frombuffer(data, dtype).copy()  # a writable array of its own
+    array = _read_data(f, count * dtype.itemsize)
+    return _shaped(array, dtype, count, shape, fortran)
+
+
+def _read_data(f: _BoundedReader, size: int) -> np.ndarray:
+    """``size`` bytes of ``f`` as a new uint8 array (read once, straight into it); ValueError if ``f`` ends sooner."""
+    data = np.empty(size, np.uint8)
+    got = f.readinto(data) if size else 0
+    if got != size:
+        raise ValueError(f"truncated: {got:,} of {size:,} bytes of data")
+    return data
+
+
+def _shaped(data: np.ndarray, dtype: np.dtype, count: int, shape: tuple[int, ...], fortran: bool) -> np.ndarray:
+    """The bytes ``data`` (uint8) seen as ``count`` values of ``dtype`` in ``shape`` (Fortran order if ``fortran``), no copy."""
+    array = data.view(dtype) if data.size else np.empty(count, dtype)
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
 
 
@@ -379,6 +538,19 @@ def load_npy(path: str | os.PathLike[str], limits: LoadLimits | None = None) -> 
     return array
 
 
+_WIDENING_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u[0-9a-fA-F]{4}")  # a \uXXXX escape (after an even run of backslashes)
+
+
+def _json_memory(raw: bytes, text: str, separators: int) -> int:
+    """Bytes that parsing the JSON ``text`` (decoded from ``raw``) may take at its peak: the text (1-4 bytes a
+    character) beside the file's bytes, then beside what the parse builds: its strings, copies of the text's
+    characters (but a \\u escape in a text of one byte a character may make a string of four, and building
+    it may take as much again) and :data:`JSON_VALUE_BYTES` per weighted separator; and 1 MiB for the rest."""
+    size = sys.getsizeof(text)
+    strings = 8 * len(text) if _WIDENING_ESCAPE.search(raw) else size
+    return size + max(len(raw), strings + JSON_VALUE_BYTES * separators) + 2**20
+
+
 def read_json(path: str | os.PathLike[str], limits: LoadLimits | None = None) -> Any:
     """The JSON document in ``path``, read within ``limits``: its size and its number of values
     (a cheap count of separators and brackets) are checked before it is parsed. ValueError, one
@@ -398,12 +570,22 @@ def read_json(path: str | os.PathLike[str], limits: LoadLimits | None = None) ->
         raise ValueError(f"{path}: {size:,} bytes of JSON; gastnet reads at most {limits.max_bytes:,} "
                          "(gastnet.safe_load.LIMITS)")
     raw = path.read_bytes()
-    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{") + raw.count(b":")
+    commas, colons, lists, dicts = (raw.count(c) for c in (b",", b":", b"[", b"{"))
+    values = commas + colons + lists + dicts
     if values > limits.max_objects:
         raise ValueError(f"{path}: about {values:,} JSON values; gastnet reads at most {limits.max_objects:,} "
                          "(gastnet.safe_load.LIMITS)")
     try:
-        return json.loads(raw)
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    memory = _json_memory(raw, text, commas + colons + raw.count(b'"') + 2 * lists + 4 * dicts)
+    if memory > limits.max_memory:
+        raise ValueError(f"{path}: parsing it would take about {memory:,} bytes of memory; gastnet takes at most "
+                         f"{limits.max_memory:,} (gastnet.safe_load.LIMITS)")
+    del raw
+    try:
+        return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path}: not valid JSON ({err})") from None
     except (RecursionError, ValueError) as err:  # ValueError: an integer of more than 4300 digits

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..extras import require
 from ..fileio import atomic_path
 from ..geometry.rotations import continuous_quaternions, matrix_to_quaternion
 from .rig import Y_UP, Rig
@@ -112,10 +113,9 @@ def _box(head: np.ndarray, tail: np.ndarray, half_width: float) -> tuple[np.ndar
 
 
 def _import_pygltflib() -> Any:
-    try:
-        import pygltflib  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ImportError as error:
-        raise ImportError('writing .glb files needs pygltflib: pip install "gastnet[gltf]"') from error
+    require("gltf", "writing .glb files")  # an ImportError (MissingExtra) naming the extra
+    import pygltflib  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
     return pygltflib
 
 

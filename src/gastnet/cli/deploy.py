@@ -10,8 +10,7 @@ import torch
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
+    from ..progress import progress_bar
     from ..runtime.speed import measure_speed
 
     if args.threads:
@@ -20,7 +19,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda asked for, but torch sees no CUDA device here")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    rows = [measure_speed(rf, device, args.frames, args.budget) for rf in tqdm(args.rf, desc="bench", unit="model")]
+    rows = [measure_speed(rf, device, args.frames, args.budget) for rf in progress_bar(args.rf, desc="bench", unit="model")]
     print(f"GAST-Net speed on {name} (torch {torch.__version__}, batch 1, BatchNorms folded, frames per second)\n")
     print("| RF | parameters | VideoPose3D | reduction | layer by layer | one frame (strided) | window (dilated) "
           "| streaming | streaming / window (dilated) | layer by layer / streaming |")
@@ -42,10 +41,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ..extras import require
     from ..model.registry import create_model
     from ..model.weights import list_pretrained
     from ..runtime.export import export_model
 
+    if args.format == "onnx":
+        require("onnx", "ONNX export")
     model = create_model(args.source, pretrained=args.source in list_pretrained()).eval()
     if model.pretrained_weights is None:
         print(f"note: {args.source} is a bare architecture: the exported weights are random")
@@ -88,6 +90,9 @@ def cmd_live(args: argparse.Namespace) -> int:
     import statistics
     import time
 
+    from ..extras import require
+
+    require("video", "gastnet live")  # before the model loads (PyAV, OpenCV, MediaPipe Pose)
     from ..runtime.live import live_poses
     from ..runtime.streaming import StreamingLifter
     from ..video.detectors import MediaPipePoseDetector

@@ -93,15 +93,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from gastnet.evaluation.metrics import mpjpe, p_mpjpe
     from gastnet.examples import load_demo_sample
+    from gastnet.extras import missing
     from gastnet.fileio import matching_files, output_set
     from gastnet.pipeline.options import LiftOptions
     from gastnet.pipeline.recording import lift
 
     sample = load_demo_sample()
     out = Path(args.out)
+    renders = not missing("plot")  # said before the work: the demo goes on without its renders
+    if not renders:
+        print('no renders: matplotlib is missing (pip install "gastnet[plot]")')
     width, height = (int(v) for v in sample["image_size"])
     options = LiftOptions(layout="h36m", image_size=(width, height), fps=float(sample["fps"]), model=args.model,
-                          focal_length=float(sample["focal_length"]))
+                          focal_length=float(sample["focal_length"]), fit=not args.no_fit)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = lift(sample["keypoints_2d"], options)
@@ -116,11 +120,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     earlier = matching_files(out, DEMO_FILES)
     with output_set(out, DEMO_FILES, overwrite=True) as stage:  # a rerun replaces the demo's own files, whole
         written = result.save(stage, ("npz", "json"))
-        try:
+        if renders:
             from gastnet.visualization.render import RenderOptions, contact_sheet, render_animation
-        except ImportError:
-            print("no renders: matplotlib is missing (pip install 'gastnet[plot]')")
-        else:
+
             keypoints, world = result.padded("keypoints_2d", 2), result.padded("poses_world", 3)
             size = result.image_size
             render = RenderOptions(fps=result.fps, step=args.step)
@@ -156,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help=f"model name (default: {DEFAULT_MODELS[False]}, the shipped weights "
                                                  "made for video, trained on video-like input)")
     p.add_argument("--step", type=int, default=DEMO_STEP, help="render every n-th frame (default: %(default)s)")
+    p.add_argument("--no-fit", action="store_true", help="skip the kinematic fit, as 'gastnet lift --no-fit' does "
+                                                         "(the error is then the network's alone)")
     p.set_defaults(func=_cmd_demo)
 
     add_research_commands(sub)

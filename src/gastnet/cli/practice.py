@@ -9,11 +9,30 @@ from pathlib import Path
 
 import numpy as np
 
+from ..extras import require
 from ..fileio import folder_lock, matching_files, output_set
 from ..geometry.camera import DEFAULT_FOV_DEG
 from ..pipeline.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MAX_PEOPLE, DEFAULT_MODELS, LiftOptions
 from ..pipeline.results import OUTPUT_FILES, LiftResult
 from ..pipeline.writers import WRITERS, check_formats, missing_extras
+
+RENDER_NEEDS = {".gif": (("plot", None),), ".mp4": (("plot", None), ("video", ("av",)))}
+"""``--render`` suffix -> (extra, the modules of it needed, None: all) that it needs."""
+
+
+def _require_extras(args: argparse.Namespace, inputs: list[Path]) -> None:
+    """MissingExtra (a ValueError: exit code 2) naming the extra to install, before any work, if a
+    package that the inputs, --render or --attention need is not installed (the formats' own are
+    checked through their writers: :func:`~gastnet.pipeline.writers.missing_extras`)."""
+    from ..pipeline.recording import is_video_input
+
+    videos = [p for p in inputs if is_video_input(p)]
+    if videos:
+        require("video", f"video input ({videos[0].name})")
+    for extra, only in RENDER_NEEDS.get(args.render or "", ()):
+        require(extra, f"--render {args.render}", only)
+    if args.attention:
+        require("plot", "--attention")
 
 
 def _image_size(text: str | None) -> tuple[int, int] | None:
@@ -126,6 +145,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     _check_out(out)
     options = lift_options_from_args(args)
     inputs = expand_inputs(args.input)
+    _require_extras(args, inputs)
     if not (len(args.input) == 1 and inputs == [Path(args.input[0]).resolve()]):  # not one file or one folder of frames
         return _cmd_lift_batch(args, options, inputs, formats)
     if args.timeout is not None:

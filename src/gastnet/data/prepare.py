@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from ..extras import require
 from ..fileio import save_npz
+from ..progress import progress_bar
 from .keypoints2d import project_mocap, save_keypoints_2d
 from .mocap import get_dataset_spec, load_mocap
 
@@ -29,10 +30,9 @@ def prepare_h36m_from_cdf(cdf_dir: str | os.PathLike[str], out: str | os.PathLik
     Action names follow the standard convention (``TakingPhoto`` -> ``Photo``, ``WalkingDog`` ->
     ``WalkDog``); S11's unnumbered ``Directions`` (a corrupted recording) is left out.
     """
-    try:
-        import cdflib
-    except ImportError:
-        raise ValueError("reading CDF files needs cdflib: pip install 'gastnet[cdf]'") from None
+    require("cdf", "reading CDF files")
+    import cdflib
+
     cdf_dir, out = Path(cdf_dir), Path(out)
     _refuse_existing(out)
     files = {s: sorted((cdf_dir / s / "MyPoseFeatures" / "D3_Positions").glob("*.cdf")) for s in H36M_SUBJECTS}
@@ -40,7 +40,7 @@ def prepare_h36m_from_cdf(cdf_dir: str | os.PathLike[str], out: str | os.PathLik
         raise ValueError(f"no CDF files in {cdf_dir}/S*/MyPoseFeatures/D3_Positions/")
     positions: dict[str, dict[str, np.ndarray]] = {}
     todo = [(s, f) for s in H36M_SUBJECTS for f in files[s]]
-    for subject, path in tqdm(todo, desc="read CDF", unit="file", disable=not progress):
+    for subject, path in progress_bar(todo, desc="read CDF", unit="file", disable=not progress):
         action = path.stem
         if subject == "S11" and action == "Directions":
             continue

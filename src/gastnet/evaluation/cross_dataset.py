@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..data.cmu import load_cmu_bvh
 from ..data.mocap import action_group, get_dataset_spec, resolve_data_dir
@@ -46,6 +45,7 @@ from ..data.sources import load_dataset_mocap, load_pose_data
 from ..data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
+from ..progress import progress_bar
 from ..runtime.predict import lift_at_model_rate
 from ..skeleton import standing_height
 from .evaluate import METRICS, EvaluationTable, GroupErrors, _group_order
@@ -164,7 +164,7 @@ def evaluate_clips(model: GASTNet, clips: list[BenchmarkClip], scored: tuple[int
     cells: dict[tuple[str, ...], GroupErrors] = {}
     breakdown: dict[str, list[float]] = {}  # label -> [frames, sum mpjpe, sum p_mpjpe]
     idx = list(scored)
-    for clip in tqdm(clips, desc="benchmark", unit="clip", disable=not progress, leave=False):
+    for clip in progress_bar(clips, desc="benchmark", unit="clip", disable=not progress, leave=False):
         pred = torch.from_numpy(lift_at_model_rate(model, clip.inputs, clip.fps, model.skeleton if flip else None))
         target = torch.from_numpy(clip.targets).double()
         pred, target = (pred - pred[:, :1])[:, idx], (target - target[:, :1])[:, idx]  # metres

@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..data.mocap import action_group, get_dataset_spec
 from ..data.sources import load_pose_data
 from ..data.windows import PoseSequence, build_sequences
 from ..model.gastnet import GASTNet
 from ..model.registry import create_model
+from ..progress import progress_bar
 from ..runtime.predict import predict_sequence
 from ..skeleton import Skeleton
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
@@ -126,7 +126,7 @@ def evaluate_sequences(
     sequences = list(sequences)
     root = model.skeleton.root
     cells: dict[tuple[str, ...], GroupErrors] = {}
-    for seq in tqdm(sequences, desc="evaluate", unit="seq", disable=not progress, leave=False):
+    for seq in progress_bar(sequences, desc="evaluate", unit="seq", disable=not progress, leave=False):
         pred = predict_sequence(model, seq.inputs, flip_skeleton)
         pred = pred - pred[:, root : root + 1]
         target = torch.from_numpy(seq.targets) - torch.from_numpy(seq.targets[:, root : root + 1])

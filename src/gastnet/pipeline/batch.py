@@ -40,9 +40,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from ..fileio import atomic_path, folder_lock, matching_files, natural_key, output_set
+from ..progress import progress_bar
 from .options import LiftOptions, lift_options
 from .recording import VIDEO_SUFFIXES, lift
 from .results import OUTPUT_FILES
@@ -320,7 +319,7 @@ def lift_many(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
             for path, folder in zip(paths, folders)]
     records: list[dict[str, Any] | None] = [None] * len(paths)
     running: set[int] = set()
-    bar = tqdm(total=len(paths), desc="lift", unit="input", disable=not progress)
+    bar = progress_bar(total=len(paths), desc="lift", unit="input", disable=not progress)
 
     def finished(i: int, record: dict[str, Any]) -> None:
         records[i] = record

@@ -11,7 +11,6 @@ The coordinate contract of what is written is in :mod:`gastnet.pipeline.results`
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import numpy as np
 from ..animation.bvh import write_rig_bvh
 from ..animation.gltf import GlbPerson, write_glb
 from ..animation.rig import Rig
+from ..extras import MissingExtra, require
 from ..fileio import atomic_path, save_npz
 from ..skeleton import H36M_17
 
@@ -69,9 +69,11 @@ def missing_extras(formats: Iterable[str]) -> list[str]:
     lines = []
     for name in check_formats(formats):
         writer = WRITERS[name]
-        missing = [m for m in writer.modules if importlib.util.find_spec(m) is None]
-        if missing:
-            lines.append(f'the {name} format needs {", ".join(missing)}: pip install "gastnet[{writer.extra}]"')
+        if writer.extra:
+            try:
+                require(writer.extra, f"the {name} format", writer.modules or None)  # gastnet.extras: one place
+            except MissingExtra as err:
+                lines.append(str(err))
     return lines
 
 

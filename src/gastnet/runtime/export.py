@@ -18,6 +18,7 @@ from typing import Literal
 
 import torch
 
+from ..extras import require
 from ..fileio import atomic_path
 from ..model.fusion import fuse_batchnorm
 from ..model.gastnet import GASTNet
@@ -33,10 +34,9 @@ def _example(model: GASTNet, form: str) -> torch.Tensor:
 
 
 def _export_onnx(model: GASTNet, example: torch.Tensor, path: Path, form: str, metadata: str) -> None:
-    try:
-        import onnx
-    except ImportError:
-        raise ValueError("ONNX export needs onnx and onnxscript: pip install 'gastnet[onnx]'") from None
+    require("onnx", "ONNX export")
+    import onnx
+
     dims = {0: torch.export.Dim("batch")}
     if form == "dilated":
         dims[1] = torch.export.Dim("frames", min=model.receptive_field)

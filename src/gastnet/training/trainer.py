@@ -38,7 +38,6 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from tqdm.auto import tqdm
 
 from ..data.mocap import get_dataset_spec
 from ..data.sources import load_pose_data
@@ -50,6 +49,7 @@ from ..fileio import atomic_path
 from ..model.checkpoint import grow_weights, load_checkpoint, load_weights, save_checkpoint
 from ..model.gastnet import GASTNet, validate_config
 from ..model.registry import create_model, get_model_spec
+from ..progress import progress_bar
 from ..skeleton import Skeleton
 from .config import Config, TrainConfig, video_augmentation
 
@@ -505,9 +505,9 @@ class Trainer:
             done = (state.batch - start_batch) * loader.batch_size * self.world_size
             return done / max(time.perf_counter() - start_time, _MIN_ELAPSED_S)
 
-        bar = tqdm(loader.epoch(epoch, start_batch), total=len(loader), initial=start_batch, unit="batch",
-                   desc=f"epoch {epoch + 1}/{tc.epochs}", disable=not (self.progress and self.is_main), leave=False,
-                   mininterval=PROGRESS_INTERVAL_S)
+        bar = progress_bar(loader.epoch(epoch, start_batch), total=len(loader), initial=start_batch, unit="batch",
+                           desc=f"epoch {epoch + 1}/{tc.epochs}", disable=not (self.progress and self.is_main),
+                           leave=False, mininterval=PROGRESS_INTERVAL_S)
         stopped = False
         for x, y in bar:
             loss = self._step(session, x, y)

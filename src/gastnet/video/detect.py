@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Generator, Iterable
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..keypoints.convert import coco_to_h36m
 from ..keypoints.files import KeypointFile
 from ..keypoints.tracks import link_detections
+from ..progress import progress_bar
 from . import reader
 from .detectors import MultiPersonDetector, search_slots
 
@@ -63,7 +63,7 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     spent = {"decode": 0.0, "detect": 0.0}
     try:
         with video, contextlib.closing(_read_ahead(video, spent)) as frame_iter:  # the thread stops before the file closes
-            bar = tqdm(total=video.frame_count, desc="detect 2D", unit="frame", disable=not progress)
+            bar = progress_bar(total=video.frame_count, desc="detect 2D", unit="frame", disable=not progress)
             for frame in frame_iter:
                 start = time.perf_counter()
                 people = [coco_to_h36m(p.keypoints, p.scores) for p in detector.detect(frame)]

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..extras import require
 from ..keypoints.convert import mediapipe_to_coco
 
 __all__ = ["Detection", "PoseDetector", "MediaPipePoseDetector", "MultiPersonDetector", "SPARE_SLOTS", "MAX_SLOTS",
@@ -100,10 +101,9 @@ class MediaPipePoseDetector:
     """
 
     def __init__(self, tracking: bool = True, min_confidence: float = 0.5) -> None:
-        try:
-            import mediapipe as mp
-        except ImportError:
-            raise ValueError("2D detection needs MediaPipe: pip install 'gastnet[video]'") from None
+        require("video", "2D detection with MediaPipe Pose", only=("mediapipe",))
+        import mediapipe as mp
+
         with _native_stderr_silenced():
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=not tracking, model_complexity=1, min_detection_confidence=min_confidence,

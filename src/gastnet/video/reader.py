@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..extras import require
 from ..fileio import natural_key
 from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 
@@ -37,19 +38,18 @@ INTERVAL_TOLERANCE = 0.05
 
 
 def require_cv2():
-    try:
-        import cv2
-    except ImportError:
-        raise ValueError("video input needs OpenCV: pip install 'gastnet[video]'") from None
+    """The ``cv2`` module (OpenCV), or :class:`~gastnet.extras.MissingExtra` (a ValueError) saying how to install it."""
+    require("video", "video input", only=("cv2",))
+    import cv2
+
     return cv2
 
 
 def require_av():
-    """The ``av`` module (PyAV), or ValueError saying how to install it."""
-    try:
-        import av
-    except ImportError:
-        raise ValueError("video files need PyAV: pip install 'gastnet[video]'") from None
+    """The ``av`` module (PyAV), or :class:`~gastnet.extras.MissingExtra` (a ValueError) saying how to install it."""
+    require("video", "video files", only=("av",))
+    import av
+
     return av
 
 

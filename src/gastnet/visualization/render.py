@@ -34,9 +34,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator
 from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the "3d" projection on older matplotlib)
-from tqdm.auto import tqdm
 
 from ..fileio import atomic_path
+from ..progress import progress_bar
 from ..skeleton import H36M_17, Skeleton
 from .figure import save_figure
 from .layout import (
@@ -354,7 +354,7 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
         video: the RGB frames (H, W, 3) the keypoints come from, drawn under the 2D skeletons (all
             of them: with ``step`` > 1 every ``step``-th is shown).
         skeleton: the joints of the poses.
-        progress: show a tqdm bar.
+        progress: show a progress bar (:func:`gastnet.progress.progress_bar`).
 
     Returns the path written; the frames are ``figure_pixels(image_size)`` (even) in size.
     """
@@ -389,7 +389,7 @@ def render_animation(path: str | os.PathLike[str], keypoints_2d: np.ndarray, pos
     video_frames = iter(video) if video is not None else None
 
     def frame_images() -> Iterator[np.ndarray]:
-        with tqdm(total=frames, desc="render", unit="frame", disable=not progress) as bar:
+        with progress_bar(total=frames, desc="render", unit="frame", disable=not progress) as bar:
             for t in range(frames):
                 if video_frames is not None:
                     scene.show_frame(next(video_frames, None))  # a short video keeps its last frame
