@@ -65,7 +65,7 @@ class _LogBar(plain_tqdm):
     """A tqdm bar that shows only the lines described in the module docstring."""
 
     def __init__(self, *args: Any, **kwargs: Any):
-        self._shown: tuple[float, float] | None = None  # (n, clock) of the last line written
+        self._shown: tuple[float, float, float | None] | None = None  # (n, clock, total) of the last line written
         stream = kwargs.pop("file", None)
         # every update reaches display(), which decides; the monitor thread never forces a redraw
         kwargs.update(file=_Lines(sys.stderr if stream is None else stream), mininterval=0, maxinterval=math.inf,
@@ -76,13 +76,13 @@ class _LogBar(plain_tqdm):
         if msg is None:
             now = _clock()
             if self._shown is not None:
-                last_n, last_t = self._shown
+                last_n, last_t, last_total = self._shown
                 step = self.total * LOG_FRACTION if self.total else math.inf
                 closing = self.disable  # close() sets it before its last display
                 due = closing or self.n == self.total or self.n - last_n >= step or now - last_t >= LOG_INTERVAL_S
-                if self.n == last_n or not due:
+                if (self.n == last_n and self.total == last_total) or not due:  # a corrected total is shown
                     return True
-            self._shown = (self.n, now)
+            self._shown = (self.n, now, self.total)
         return bool(super().display(msg, pos))
 
 

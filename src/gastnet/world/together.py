@@ -41,7 +41,7 @@ from ..skeleton import H36M_17
 __all__ = ["MAX_TOUCH_GAP_M", "MAX_TOUCH_SIGMAS", "MIN_TOUCH_FRAMES", "SIZE_SIGMA_LOG", "TOUCH_FRACTION", "Contact", "Together",
            "find_contacts", "scale_together"]
 
-SIZE_SIGMA_LOG = 0.2
+SIZE_SIGMA_LOG = 0.15
 """Spread (1 sigma of ln) of people's sizes around the lifted size: adults' statures (1.55-1.90 m)
 lie within about +-10% of 1.72 m, and a child of 8 is about 0.75 of that; the floor and the
 contacts, when they say anything, say it more precisely than this."""
@@ -54,7 +54,7 @@ the camera is well above the feet (lifted posture, ankle height); :func:`scale_t
 FLOOR_SIGMA_M = 0.05
 """Absolute uncertainty (metres) of a person's ankles' distance below the camera."""
 
-CONTACT_SIGMA_LOG = 0.03
+CONTACT_SIGMA_LOG = 0.06
 """Uncertainty (1 sigma of ln depth) of a contact: two touching joints' centres are a few
 centimetres apart along the view, at a few metres."""
 
