@@ -2,7 +2,8 @@
 
 Frames come from :mod:`gastnet.video.reader`, people from any backend of
 :mod:`gastnet.video.detectors` (BlazePose under LiteRT by default:
-:func:`~gastnet.video.detectors.make_detector`); their COCO-17 keypoints become Human3.6M-17 (:mod:`gastnet.keypoints.convert`) and are linked into tracks
+:func:`~gastnet.video.detectors.make_detector`); their COCO-17 keypoints become Human3.6M-17
+(:mod:`gastnet.keypoints.convert`) and are linked into tracks
 (:func:`gastnet.keypoints.tracks.link_detections`). ``gastnet.lift`` lifts what comes out.
 """
 
