@@ -220,7 +220,7 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7
         if not (0 <= col < s and 0 <= row < s):
             continue
         r0, r1, c0, c1 = max(0, row - half), min(s, row + half + 1), max(0, col - half), min(s, col + half + 1)
-        conf = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, k].astype(np.float64)))
+        conf = 1.0 / (1.0 + np.exp(-np.clip(heatmap[r0:r1, c0:c1, k].astype(np.float64), -60, 60)))
         if conf.max() < min_confidence:
             continue
         total = conf.sum()
