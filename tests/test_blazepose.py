@@ -9,8 +9,17 @@ import math
 import numpy as np
 import pytest
 
-from gastnet.video.blazepose import (Candidates, Region, crop_matrix, crop_to_image, decode_anchors,
-                                     refine_with_heatmap, region_from_points, ssd_anchor_centres, weighted_nms)
+from gastnet.video.blazepose import (
+    Candidates,
+    Region,
+    crop_matrix,
+    crop_to_image,
+    decode_anchors,
+    refine_with_heatmap,
+    region_from_points,
+    ssd_anchor_centres,
+    weighted_nms,
+)
 from helpers import shared_file
 
 # --- decoding ------------------------------------------------------------------------------------
