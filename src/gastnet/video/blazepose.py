@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,20 +213,23 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7
 
     A heatmap cell (column i, row j) stands for (i / S, j / S), the model's convention.
     """
-    s = heatmap.shape[0]
+    s, count = heatmap.shape[0], len(points)
     out = np.array(points, dtype=np.float64)
     cells = np.floor(out * s).astype(int)
+    inside = ((cells >= 0) & (cells < s)).all(1)
     half = (kernel - 1) // 2
-    for k, (col, row) in enumerate(cells):
-        if not (0 <= col < s and 0 <= row < s):
-            continue
-        r0, r1, c0, c1 = max(0, row - half), min(s, row + half + 1), max(0, col - half), min(s, col + half + 1)
-        conf = 1.0 / (1.0 + np.exp(-np.clip(heatmap[r0:r1, c0:c1, k].astype(np.float64), -60, 60)))
-        if conf.max() < min_confidence:
-            continue
-        total = conf.sum()
-        out[k, 0] = (conf.sum(0) @ np.arange(c0, c1)) / total / s
-        out[k, 1] = (conf.sum(1) @ np.arange(r0, r1)) / total / s
+    # windows of every landmark at once: the heatmap padded with zero confidence, as if cut at its edges
+    padded = np.pad(1.0 / (1.0 + np.exp(-np.clip(heatmap.astype(np.float64), -60, 60))),
+                    ((half, half), (half, half), (0, 0)))
+    offsets = np.arange(-half, half + 1)
+    cols = np.clip(cells[:, 0], 0, s - 1)[:, None] + offsets  # (K, kernel), unpadded indices
+    rows = np.clip(cells[:, 1], 0, s - 1)[:, None] + offsets
+    conf = padded[rows[:, :, None] + half, cols[:, None, :] + half, np.arange(count)[:, None, None]]  # (K, kernel, kernel)
+    total = conf.sum((1, 2))
+    move = inside & (conf.max((1, 2)) >= min_confidence) & (total > 0)
+    safe = np.where(total > 0, total, 1.0)
+    out[move, 0] = ((conf.sum(1) * cols).sum(1) / safe / s)[move]
+    out[move, 1] = ((conf.sum(2) * rows).sum(1) / safe / s)[move]
     return out
 
 
@@ -248,6 +252,9 @@ def model_files() -> tuple[Path, Path]:
     return root / "pose_detection" / "pose_detection.tflite", root / "pose_landmark" / "pose_landmark_full.tflite"
 
 
+_Output = tuple[np.ndarray, float, np.ndarray, np.ndarray]
+
+
 @dataclass
 class _Person:
     """One person's landmarks in a frame: ``marks`` (39, 2) pixels, ``visibility`` (39,) in [0, 1],
@@ -268,13 +275,14 @@ class BlazePoseDetector:
     """Several people a frame with one detector pass: BlazePose's detector and landmark models under LiteRT.
 
     Args:
-        max_people: most people reported per frame (the largest regions first).
+        max_people: most people reported per frame (the largest regions, when there are more).
         redetect_every: run the person detector every this many frames (newcomers are found within
             that many); it also runs on the frame after someone was lost, and on every frame while
             nobody is tracked.
         min_detection: the detector's score for a person (0 to 1).
         min_presence: the landmark model's person-presence score to keep a person (0 to 1).
-        threads: CPU threads of each model.
+        threads: CPU threads of each model; with 2 or more, two people or more are run by two
+            one-thread copies of the landmark model side by side.
         refine: move the landmarks by their heatmaps (as MediaPipe does).
     """
 
@@ -296,6 +304,11 @@ class BlazePoseDetector:
             self._landmarker = Interpreter(model_path=str(landmark_file), num_threads=threads)
             self._detector.allocate_tensors()
             self._landmarker.allocate_tensors()
+            self._pair = None
+            if threads >= 2:
+                self._pair = [Interpreter(model_path=str(landmark_file), num_threads=1) for _ in range(2)]
+                for model in self._pair:
+                    model.allocate_tensors()
         self._det_in = self._detector.get_input_details()[0]["index"]
         outs = {tuple(d["shape"][1:]): d["index"] for d in self._detector.get_output_details()}
         self._det_boxes, self._det_scores = outs[(2254, 12)], outs[(2254, 1)]
@@ -303,6 +316,7 @@ class BlazePoseDetector:
         outs = {tuple(d["shape"][1:]): d["index"] for d in self._landmarker.get_output_details()}
         self._lm_marks, self._lm_flag, self._lm_heat = outs[(195,)], outs[(1,)], outs[(64, 64, 39)]
         self._lm_mask = outs[(256, 256, 1)]
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="gastnet-landmarks") if self._pair else None
         self.anchors = ssd_anchor_centres()
         self.max_people, self.redetect_every = max_people, redetect_every
         self.min_detection, self.min_presence, self.refine = min_detection, min_presence, refine
@@ -351,6 +365,24 @@ class BlazePoseDetector:
     def landmarks(self, frame: np.ndarray, region: Region, hide: list[_Person] | tuple[_Person, ...] = ()) -> _Person:
         """The landmark model on ``region`` of an RGB frame (H, W, 3), with the people of ``hide``
         painted over by their segmentation (so that the model follows the person behind them)."""
+        return self._landmarks_many(frame, [region], [hide])[0]
+
+    def _landmarks_many(self, frame: np.ndarray, regions: list[Region], hides: list) -> list[_Person]:
+        """:meth:`landmarks` for each region (with its own people to hide); two or more regions are
+        shared between two one-thread copies of the model running side by side (on 2 cores that
+        beats one two-thread copy taking them in turn)."""
+        crops = [self._crop(frame, region, hide) for region, hide in zip(regions, hides)]
+        pair, pool = self._pair, self._pool
+        if len(crops) == 1 or pair is None or pool is None:
+            outputs = [self._infer(self._landmarker, crop) for crop in crops]
+        else:
+            half = (len(crops) + 1) // 2
+            second = pool.submit(lambda: [self._infer(pair[1], c) for c in crops[half:]])
+            outputs = [self._infer(pair[0], c) for c in crops[:half]] + second.result()
+        return [self._person(out, region) for out, region in zip(outputs, regions)]
+
+    def _crop(self, frame: np.ndarray, region: Region, hide) -> np.ndarray:
+        """The landmark model's input (1, 256, 256, 3) in [0, 1] for ``region``, the people of ``hide`` painted grey."""
         import cv2
 
         matrix = crop_matrix(region)
@@ -364,35 +396,50 @@ class BlazePoseDetector:
                     inside = cv2.warpAffine((other.mask > 0).astype(np.uint8), across, (LANDMARK_SIZE, LANDMARK_SIZE),
                                             flags=cv2.INTER_NEAREST)
                     crop[inside > 0] = 127
-        self._landmarker.set_tensor(self._lm_in, (crop.astype(np.float32) * (1 / 255))[None])
-        self._landmarker.invoke()
-        raw = self._landmarker.get_tensor(self._lm_marks).reshape(39, 5).astype(np.float64)
-        presence = float(self._landmarker.get_tensor(self._lm_flag).reshape(()))
+        return (crop.astype(np.float32) * (1 / 255))[None]
+
+    def _infer(self, model, crop: np.ndarray) -> _Output:
+        """One landmark model run: landmarks (39, 5), presence, heatmaps (64, 64, 39), segmentation (256, 256)."""
+        model.set_tensor(self._lm_in, crop)
+        model.invoke()
+        return (model.get_tensor(self._lm_marks).reshape(39, 5).astype(np.float64),
+                float(model.get_tensor(self._lm_flag).reshape(())), model.get_tensor(self._lm_heat)[0],
+                model.get_tensor(self._lm_mask)[0, :, :, 0].copy())
+
+    def _person(self, output: _Output, region: Region) -> _Person:
+        raw, presence, heatmap, mask = output
         points = raw[:, :2] / LANDMARK_SIZE
         if self.refine:
-            points = refine_with_heatmap(points, self._landmarker.get_tensor(self._lm_heat)[0])
+            points = refine_with_heatmap(points, heatmap)
         marks = crop_to_image(points * LANDMARK_SIZE, region)
         visibility = 1.0 / (1.0 + np.exp(-np.clip(raw[:, 3], -60, 60)))
-        mask = self._landmarker.get_tensor(self._lm_mask)[0, :, :, 0].copy()
-        return _Person(marks, visibility, presence, region, mask)
+        return _Person(marks, visibility, float(presence), region, mask)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.size == 0:
             raise ValueError(f"expected an RGB frame (H, W, 3), got shape {frame.shape}")
+        before = self._people  # each is looked for with the ones found before (in front) painted over
         people: list[_Person] = []
-        for before in self._people:  # largest first: the people in front are found before those they hide
-            self._accept(people, self.landmarks(frame, before.next_region(), hide=people))
-        lost = len(people) < len(self._people)
-        if lost or not self._people or self._frame % self.redetect_every == 0:
+        for person in self._landmarks_many(frame, [p.next_region() for p in before],
+                                           [before[:i] for i in range(len(before))]):
+            self._accept(people, person)
+        lost = len(people) < len(before)
+        if lost or not before or self._frame % self.redetect_every == 0:
             for _ in range(self.max_people):  # a pass finds the most prominent person left best: look again after a newcomer
                 found = self.find_people(frame, hide=people)
-                newcomers = sum(self._accept(people, self.landmarks(frame, region_from_points(k[0], k[1]), hide=people))
-                                for k in found.keypoints)
+                if not len(found):
+                    break
+                shown = list(people)
+                newcomers = sum(self._accept(people, p) for p in self._landmarks_many(
+                    frame, [region_from_points(k[0], k[1]) for k in found.keypoints], [shown] * len(found)))
                 if not newcomers or len(people) >= self.max_people:
                     break
         self._frame += 1
-        self._people = sorted(people, key=lambda p: -p.region.side)[:self.max_people]
-        return [_detection(p) for p in self._people]
+        if len(people) > self.max_people:  # the largest: nearer and more of them in view
+            largest = sorted(range(len(people)), key=lambda i: -people[i].region.side)[:self.max_people]
+            people = [people[i] for i in sorted(largest)]
+        self._people = people  # in the order found, which puts people in front before those they hide
+        return [_detection(p) for p in people]
 
     def _accept(self, people: list[_Person], person: _Person) -> bool:
         """Add ``person`` to ``people`` if the landmark model sees someone there who is not one of them yet."""
@@ -407,6 +454,8 @@ class BlazePoseDetector:
 
     def close(self) -> None:
         self._people = []
+        if self._pool is not None:
+            self._pool.shutdown()
 
 
 SAME_PERSON = 0.08
