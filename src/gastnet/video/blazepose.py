@@ -201,6 +201,17 @@ def crop_matrix(region: Region, size: int = LANDMARK_SIZE) -> np.ndarray:
     return np.concatenate([linear, offset[:, None]], axis=1)
 
 
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    """The 3 x 3 inverse of a 2 x 3 affine matrix."""
+    linear = _inverse_2x2(matrix[:, :2])
+    return np.vstack([np.concatenate([linear, -(linear @ matrix[:, 2])[:, None]], axis=1), [0.0, 0.0, 1.0]])
+
+
+def _inverse_2x2(m: np.ndarray) -> np.ndarray:
+    det = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
+    return np.array([[m[1, 1], -m[0, 1]], [-m[1, 0], m[0, 0]]]) / det
+
+
 def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7, min_confidence: float = 0.5
                         ) -> np.ndarray:
     """Landmarks (K, 2) as fractions of the crop, moved to the confidence-weighted mean of their heatmap near them.
@@ -219,12 +230,13 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7
     inside = ((cells >= 0) & (cells < s)).all(1)
     half = (kernel - 1) // 2
     # windows of every landmark at once: the heatmap padded with zero confidence, as if cut at its edges
-    padded = np.pad(1.0 / (1.0 + np.exp(-np.clip(heatmap.astype(np.float64), -60, 60))),
-                    ((half, half), (half, half), (0, 0)))
+    padded = np.pad(heatmap, ((half, half), (half, half), (0, 0)), constant_values=-np.inf)
     offsets = np.arange(-half, half + 1)
     cols = np.clip(cells[:, 0], 0, s - 1)[:, None] + offsets  # (K, kernel), unpadded indices
     rows = np.clip(cells[:, 1], 0, s - 1)[:, None] + offsets
-    conf = padded[rows[:, :, None] + half, cols[:, None, :] + half, np.arange(count)[:, None, None]]  # (K, kernel, kernel)
+    logits = padded[rows[:, :, None] + half, cols[:, None, :] + half, np.arange(count)[:, None, None]]  # (K, kernel, kernel)
+    conf = 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -60, 60)))
+    conf[np.isneginf(logits)] = 0.0
     total = conf.sum((1, 2))
     move = inside & (conf.max((1, 2)) >= min_confidence) & (total > 0)
     safe = np.where(total > 0, total, 1.0)
@@ -389,7 +401,7 @@ class BlazePoseDetector:
         crop = cv2.warpAffine(frame, matrix, (LANDMARK_SIZE, LANDMARK_SIZE),
                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
         if hide:
-            to_crop = np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))
+            to_crop = _inverse(matrix)
             for other in hide:
                 if other.mask is not None:  # other's crop pixel index -> image -> this crop
                     across = (to_crop @ np.vstack([crop_matrix(other.region), [0, 0, 1]]))[:2]
