@@ -197,3 +197,28 @@ def test_a_person_pasted_twice_is_found_twice(video_frames, detector):
     for expected in (striped, striped + [shift, 0]):
         gap = np.median(np.linalg.norm(found - expected, axis=2), axis=1)  # median keypoint distance to each one found
         assert gap.min() < 15, gap.round(1)
+
+
+@pytest.mark.data
+def test_a_new_backend_prints_nothing(video_frames, capfd):
+    """LiteRT announces its CPU delegate on the process's stderr when a model starts: not the user's concern."""
+    from gastnet.video.detectors import make_detector
+
+    detector = make_detector("blazepose", 2)
+    assert len(detector.detect(video_frames[60])) == 2
+    detector.close()  # type: ignore[attr-defined]
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_the_default_backend_and_a_wrong_name():
+    from gastnet.video.blazepose import BlazePoseDetector, litert_available
+    from gastnet.video.detectors import MultiPersonDetector, make_detector
+
+    with pytest.raises(ValueError, match="unknown detector 'openpose'; expected one of blazepose, mediapipe"):
+        make_detector("openpose")
+    if not litert_available():
+        pytest.skip("the BlazePose backend needs ai-edge-litert and the mediapipe wheel")
+    detector = make_detector(None, 4)
+    assert isinstance(detector, BlazePoseDetector) and detector.max_people == 6  # 4 kept + 2 spare
+    assert not isinstance(detector, MultiPersonDetector)

@@ -151,7 +151,8 @@ def test_lifting_the_two_person_video_keeps_identities(tmp_path, capsys):
     assert "2 people" in capsys.readouterr().out
     with np.load(tmp_path / "poses.npz") as data:
         keypoints, ids = data["keypoints_2d"], data["track_ids"]
-    assert ids.tolist() == [0, 1] and keypoints.shape[:2] == (2, 87)
+    # two tracks (their numbers depend on how many short tracks the linker opened on the way)
+    assert len(set(ids.tolist())) == 2 and keypoints.shape[:2] == (2, 87)
     for person in keypoints:  # each track moves smoothly: no identity swaps between the two walkers
         pelvis = person[:, 0]
         seen = np.isfinite(pelvis).all(-1)
