@@ -222,3 +222,14 @@ def test_the_default_backend_and_a_wrong_name():
     detector = make_detector(None, 4)
     assert isinstance(detector, BlazePoseDetector) and detector.max_people == 6  # 4 kept + 2 spare
     assert not isinstance(detector, MultiPersonDetector)
+
+
+def test_the_detector_flag_takes_one_input(tmp_path, capsys):
+    from gastnet.cli.main import main
+
+    for name in ("a.npy", "b.npy"):
+        np.save(tmp_path / name, np.zeros((5, 17, 2)))
+    args = ["lift", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--layout", "h36m", "--image-size", "640x480"]
+    assert main([*args, "--detector", "mediapipe", "--out", str(tmp_path / "out")]) == 2
+    assert "--detector takes one input at a time" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

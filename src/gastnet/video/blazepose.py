@@ -403,7 +403,8 @@ class BlazePoseDetector:
         if hide:
             to_crop = _inverse(matrix)
             for other in hide:
-                if other.mask is not None:  # other's crop pixel index -> image -> this crop
+                apart = np.hypot(*(other.region.centre - region.centre)) > (other.region.side + region.side) / math.sqrt(2)
+                if other.mask is not None and not apart:  # other's crop pixel index -> image -> this crop
                     across = (to_crop @ np.vstack([crop_matrix(other.region), [0, 0, 1]]))[:2]
                     inside = cv2.warpAffine((other.mask > 0).astype(np.uint8), across, (LANDMARK_SIZE, LANDMARK_SIZE),
                                             flags=cv2.INTER_NEAREST)
