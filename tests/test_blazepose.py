@@ -233,3 +233,19 @@ def test_the_detector_flag_takes_one_input(tmp_path, capsys):
     assert main([*args, "--detector", "mediapipe", "--out", str(tmp_path / "out")]) == 2
     assert "--detector takes one input at a time" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.data
+def test_joints_behind_the_man_in_front_score_low(video_frames, detector):
+    """Frame 0: the man in the striped shirt turns his right side to the other man, who hides it; its
+    joints keep the model's guess for a position, scored under the tracker's CONFIDENT. Joints clear of
+    the man in front (right of his rightmost keypoint, by 20 pixels) keep the model's score, above it."""
+    from gastnet.keypoints.tracks import CONFIDENT
+
+    detector.reset()
+    front, behind = detector.detect(video_frames[0])
+    assert front.scores.min() > 0.5
+    edge = front.keypoints[:, 0].max() + 20
+    assert behind.keypoints[[6, 8], 0].max() < edge and behind.scores[[6, 8]].max() < CONFIDENT, behind.scores.round(2)
+    clear = behind.keypoints[:, 0] > edge
+    assert clear.sum() >= 5 and behind.scores[clear].min() > CONFIDENT

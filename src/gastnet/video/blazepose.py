@@ -452,7 +452,7 @@ class BlazePoseDetector:
             largest = sorted(range(len(people)), key=lambda i: -people[i].region.side)[:self.max_people]
             people = [people[i] for i in sorted(largest)]
         self._people = people  # in the order found, which puts people in front before those they hide
-        return [_detection(p) for p in people]
+        return [_detection(p, people[:i]) for i, p in enumerate(people)]
 
     def _accept(self, people: list[_Person], person: _Person) -> bool:
         """Add ``person`` to ``people`` if the landmark model sees someone there who is not one of them yet."""
@@ -482,6 +482,31 @@ def _same_person(a: _Person, b: _Person) -> bool:
     return bool(gap < SAME_PERSON * max(a.region.side, b.region.side))
 
 
-def _detection(person: _Person) -> Detection:
-    coco = mediapipe_to_coco(np.concatenate([person.marks[:33], person.visibility[:33, None]], axis=1))
+HIDDEN_SCORE = 0.2
+"""Score of a landmark that lies on a person found before (in front, by their segmentation): the
+detector cannot have seen it there, so its position is the model's guess, whatever the model's own
+visibility says (it calls a joint hidden behind another person visible). Under the tracker's
+:data:`gastnet.keypoints.tracks.CONFIDENT`, so that such joints do not decide whose track a skeleton joins."""
+
+
+def _hidden(points: np.ndarray, front: _Person) -> np.ndarray:
+    """(N,) whether each image point (N, 2) lies on ``front``'s segmentation."""
+    if front.mask is None:
+        return np.zeros(len(points), bool)
+    to_crop = _inverse(crop_matrix(front.region))
+    index = np.rint((points - 0.5) @ to_crop[:2, :2].T + to_crop[:2, 2]).astype(int)  # crop (column, row)
+    size = front.mask.shape[0]
+    inside = ((index >= 0) & (index < size)).all(1)
+    hidden = np.zeros(len(points), bool)
+    hidden[inside] = front.mask[index[inside, 1], index[inside, 0]] > 0
+    return hidden
+
+
+def _detection(person: _Person, in_front: list[_Person]) -> Detection:
+    """``person`` as COCO-17 with the visibility as score, :data:`HIDDEN_SCORE` at most where a person in front covers a joint."""
+    score = person.visibility[:33].copy()
+    for front in in_front:
+        hidden = _hidden(person.marks[:33], front)
+        score[hidden] = np.minimum(score[hidden], HIDDEN_SCORE)
+    coco = mediapipe_to_coco(np.concatenate([person.marks[:33], score[:, None]], axis=1))
     return Detection(coco[:, :2], np.clip(coco[:, 2], 0.0, 1.0))
