@@ -157,4 +157,6 @@ def test_lifting_the_two_person_video_keeps_identities(tmp_path, capsys):
         pelvis = person[:, 0]
         seen = np.isfinite(pelvis).all(-1)
         assert seen.sum() > 40
-        assert np.abs(np.diff(pelvis[seen, 0])).max() < 80  # pixels per frame
+        # pixels per frame; the man in front leaving the frame steps up to about 85 px in unsmoothed
+        # 2D (BlazePose under LiteRT; MediaPipe Pose smooths its landmarks), the walkers end 1000 px apart
+        assert np.abs(np.diff(pelvis[seen, 0])).max() < 120
