@@ -35,7 +35,7 @@ import numpy as np
 
 import gastnet
 from gastnet.keypoints.convert import COCO_17
-from gastnet.video.detectors import make_detector
+from gastnet.video.backends import make_detector
 
 BACKENDS = ("mediapipe", "blazepose")
 

@@ -202,7 +202,7 @@ def test_a_person_pasted_twice_is_found_twice(video_frames, detector):
 @pytest.mark.data
 def test_a_new_backend_prints_nothing(video_frames, capfd):
     """LiteRT announces its CPU delegate on the process's stderr when a model starts: not the user's concern."""
-    from gastnet.video.detectors import make_detector
+    from gastnet.video.backends import make_detector
 
     detector = make_detector("blazepose", 2)
     assert len(detector.detect(video_frames[60])) == 2
@@ -212,8 +212,9 @@ def test_a_new_backend_prints_nothing(video_frames, capfd):
 
 
 def test_the_default_backend_and_a_wrong_name():
+    from gastnet.video.backends import make_detector
     from gastnet.video.blazepose import BlazePoseDetector, litert_available
-    from gastnet.video.detectors import MultiPersonDetector, make_detector
+    from gastnet.video.detectors import MultiPersonDetector
 
     with pytest.raises(ValueError, match="unknown detector 'openpose'; expected one of blazepose, mediapipe"):
         make_detector("openpose")

@@ -15,7 +15,8 @@ from gastnet.keypoints.tracks import PersonTrack
 from gastnet.pipeline.checks import pose_fit_error
 from gastnet.pipeline.recording import DEFAULT_MODELS
 from gastnet.pipeline.tracks_to_3d import lift_tracks
-from gastnet.video.detectors import Detection, MultiPersonDetector, make_detector, search_slots
+from gastnet.video.backends import make_detector
+from gastnet.video.detectors import Detection, MultiPersonDetector, search_slots
 from helpers import coco_person, shared_file
 
 SIZE = (1280, 720)

@@ -163,7 +163,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
             timings: dict[str, float] = {}
             detector = None
             if args.detector is not None:
-                from ..video.detectors import make_detector
+                from ..video.backends import make_detector
 
                 detector = make_detector(args.detector, options.max_people)
             try:

@@ -2,7 +2,7 @@
 
 Frames come from :mod:`gastnet.video.reader`, people from any backend of
 :mod:`gastnet.video.detectors` (BlazePose under LiteRT by default:
-:func:`~gastnet.video.detectors.make_detector`); their COCO-17 keypoints become Human3.6M-17
+:func:`~gastnet.video.backends.make_detector`); their COCO-17 keypoints become Human3.6M-17
 (:mod:`gastnet.keypoints.convert`) and are linked into tracks
 (:func:`gastnet.keypoints.tracks.link_detections`). ``gastnet.lift`` lifts what comes out.
 """
@@ -22,7 +22,8 @@ from ..keypoints.files import KeypointFile
 from ..keypoints.tracks import link_detections
 from ..progress import progress_bar
 from . import reader
-from .detectors import detector_name, make_detector
+from .backends import make_detector
+from .detectors import detector_name
 
 __all__ = ["FrameHook", "detect_video"]
 

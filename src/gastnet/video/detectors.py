@@ -1,7 +1,7 @@
 """2D pose detection backends: anything with ``detect(frame) -> list[Detection]`` plugs in.
 
-Two backends are built in (:func:`make_detector`), both BlazePose with the weights that ship inside
-the ``mediapipe==0.10.21`` wheel, so both run offline:
+Two backends are built in (:func:`gastnet.video.backends.make_detector`), both BlazePose with the
+weights that ship inside the ``mediapipe==0.10.21`` wheel, so both run offline:
 
 - ``"blazepose"`` (the default when ``ai-edge-litert`` is installed): the wheel's person detector
   and landmark model run under LiteRT by :class:`gastnet.video.blazepose.BlazePoseDetector`: one
@@ -26,10 +26,7 @@ from ..extras import require
 from ..keypoints.convert import mediapipe_to_coco
 
 __all__ = ["Detection", "PoseDetector", "MediaPipePoseDetector", "MultiPersonDetector", "SPARE_SLOTS", "MAX_SLOTS",
-           "search_slots", "DETECTORS", "make_detector", "detector_name"]
-
-DETECTORS = ("blazepose", "mediapipe")
-"""The built-in backends' names (:func:`make_detector`)."""
+           "search_slots", "detector_name"]
 
 SPARE_SLOTS = 2
 """People looked for beyond those that will be kept: the detector finds people in no particular order
@@ -98,26 +95,6 @@ def _native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-def make_detector(name: str | None = None, people: int = 4) -> PoseDetector:
-    """A built-in backend that looks for :func:`search_slots` (``people``) people a frame.
-
-    Args:
-        name: ``"blazepose"`` (LiteRT, one detector pass for everyone), ``"mediapipe"`` (MediaPipe
-            Pose, one pass per person) or None: ``"blazepose"`` when ``ai-edge-litert`` is
-            installed, else ``"mediapipe"``.
-        people: how many people will be kept.
-    """
-    from .blazepose import BlazePoseDetector, litert_available
-
-    if name is None:
-        name = "blazepose" if litert_available() else "mediapipe"
-    if name == "blazepose":
-        return BlazePoseDetector(max_people=search_slots(people))
-    if name == "mediapipe":
-        return MultiPersonDetector(search_slots(people))
-    raise ValueError(f"unknown detector {name!r}; expected one of {', '.join(DETECTORS)}")
 
 
 def detector_name(detector: object) -> str:
