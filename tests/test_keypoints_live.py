@@ -151,9 +151,12 @@ def test_lifting_the_two_person_video_keeps_identities(tmp_path, capsys):
     assert "2 people" in capsys.readouterr().out
     with np.load(tmp_path / "poses.npz") as data:
         keypoints, ids = data["keypoints_2d"], data["track_ids"]
-    assert ids.tolist() == [0, 1] and keypoints.shape[:2] == (2, 87)
+    # two tracks (their numbers depend on how many short tracks the linker opened on the way)
+    assert len(set(ids.tolist())) == 2 and keypoints.shape[:2] == (2, 87)
     for person in keypoints:  # each track moves smoothly: no identity swaps between the two walkers
         pelvis = person[:, 0]
         seen = np.isfinite(pelvis).all(-1)
         assert seen.sum() > 40
-        assert np.abs(np.diff(pelvis[seen, 0])).max() < 80  # pixels per frame
+        # pixels per frame; the man in front leaving the frame steps up to about 85 px in unsmoothed
+        # 2D (BlazePose under LiteRT; MediaPipe Pose smooths its landmarks), the walkers end 1000 px apart
+        assert np.abs(np.diff(pelvis[seen, 0])).max() < 120

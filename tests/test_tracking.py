@@ -398,13 +398,15 @@ def test_human36m_walkers_crossing_are_never_swapped():
 @pytest.mark.data
 @pytest.mark.slow
 def test_the_shared_video_gives_the_same_two_tracks():
-    """The real detector on the shared two-person video: the man from frame 0 to 86 walking from
+    """MediaPipe Pose on the shared two-person video: the man from frame 0 to 86 walking from
     x = 908 to 173 px, the second person from frame 40 (the first search that finds her) to 86, from
-    x = 1127 to 1425 px: as the greedy linker gave before (about 10 s)."""
+    x = 1127 to 1425 px: as the greedy linker gave before (about 10 s). (The default detector,
+    BlazePose under LiteRT, finds the second man from frame 0: tests/test_blazepose.py.)"""
     pytest.importorskip("mediapipe", reason="video detection needs the video extra (MediaPipe)")
+    from gastnet.video.backends import make_detector
     from gastnet.video.detect import detect_video
 
-    found, _ = detect_video(shared_file("video", "walk_apart_2persons.avi"))
+    found, _ = detect_video(shared_file("video", "walk_apart_2persons.avi"), detector=make_detector("mediapipe", 4))
     spans = [(int(t.frames[0]), int(t.frames[-1]), len(t)) for t in found.tracks]
     assert spans == [(0, 86, 87), (40, 86, 47)]
     for track, (first, last) in zip(found.tracks, [(908.0, 173.0), (1127.0, 1425.0)]):

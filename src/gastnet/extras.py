@@ -23,7 +23,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "plot": ("matplotlib",),  # renders, plots, training curves
     "cdf": ("cdflib",),  # the original Human3.6M CDF files
     "onnx": ("onnx", "onnxscript", "onnxruntime"),  # ONNX export
-    "video": ("av", "cv2", "mediapipe"),  # PyAV (video files), OpenCV (photos, cameras, camera motion), MediaPipe Pose
+    # PyAV (video files), OpenCV (photos, cameras, camera motion), MediaPipe Pose (its models), LiteRT (runs them)
+    "video": ("av", "cv2", "mediapipe", "ai_edge_litert"),
     "batch": ("dask", "distributed"),  # Dask clusters for lift_many
     "gltf": ("pygltflib",),  # .glb export
 }

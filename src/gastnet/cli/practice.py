@@ -93,6 +93,8 @@ def _cmd_lift_batch(args: argparse.Namespace, options: LiftOptions, inputs: list
 
     if args.render or args.attention:
         raise ValueError("--render and --attention take one input at a time; lift the batch first, then render an input")
+    if args.detector is not None:
+        raise ValueError("--detector takes one input at a time; a batch uses the default detector")
     records = lift_many(inputs, args.out, options, workers=args.workers, formats=formats, overwrite=args.overwrite,
                         progress=True, timeout=args.timeout)
     for r in records:
@@ -159,7 +161,16 @@ def cmd_lift(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the notes below say the same
             timings: dict[str, float] = {}
-            result = lift(args.input, options, progress=True, timings=timings)
+            detector = None
+            if args.detector is not None:
+                from ..video.backends import make_detector
+
+                detector = make_detector(args.detector, options.max_people)
+            try:
+                result = lift(args.input, options, detector=detector, progress=True, timings=timings)
+            finally:
+                if detector is not None and hasattr(detector, "close"):
+                    detector.close()
         with output_set(out, OUTPUT_FILES, args.overwrite) as stage:  # the whole set replaces the earlier one, or nothing
             paths = [out / p.name for p in _write_outputs(args, options, result, stage, formats, timings)]
     for note in result.notes:
@@ -201,6 +212,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people lifted in any frame, in each frame the "
                                                           "largest there (default: %(default)s); what is not a person is dropped "
                                                           "either way")
+    p.add_argument("--detector", choices=["blazepose", "mediapipe"],
+                   help="the 2D detector for a video: blazepose (one detector pass finds everyone, people followed "
+                        "between frames; runs under LiteRT) or mediapipe (MediaPipe Pose, one pass per person); "
+                        "default: blazepose when ai-edge-litert is installed, else mediapipe")
     lens = p.add_mutually_exclusive_group()
     lens.add_argument("--focal-length", type=float, metavar="PIXELS",
                       help="the camera's focal length in pixels, to place people at their real distances")

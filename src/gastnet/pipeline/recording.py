@@ -93,7 +93,7 @@ def lift(
             ``LiftOptions()``: the shipped model made for video (``DEFAULT_MODELS[False]``),
             keypoints at :data:`~gastnet.pipeline.options.DEFAULT_KEYPOINT_FPS` unless they say.
         detector: a 2D backend for videos (see :class:`gastnet.video.detectors.PoseDetector`);
-            default MediaPipe Pose.
+            default :func:`gastnet.video.backends.make_detector` (BlazePose under LiteRT).
         progress: show progress bars (the detection of a video).
         timings: if given, receives seconds per stage (``decode``, ``detect`` and ``camera``, the camera's
             motion, for videos; ``lift``).

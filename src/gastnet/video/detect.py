@@ -1,8 +1,9 @@
 """2D people in every frame of a video or image folder, linked into tracks (the input of lifting).
 
 Frames come from :mod:`gastnet.video.reader`, people from any backend of
-:mod:`gastnet.video.detectors` (MediaPipe Pose by default); their COCO-17 keypoints become
-Human3.6M-17 (:mod:`gastnet.keypoints.convert`) and are linked into tracks
+:mod:`gastnet.video.detectors` (BlazePose under LiteRT by default:
+:func:`~gastnet.video.backends.make_detector`); their COCO-17 keypoints become Human3.6M-17
+(:mod:`gastnet.keypoints.convert`) and are linked into tracks
 (:func:`gastnet.keypoints.tracks.link_detections`). ``gastnet.lift`` lifts what comes out.
 """
 
@@ -21,7 +22,8 @@ from ..keypoints.files import KeypointFile
 from ..keypoints.tracks import link_detections
 from ..progress import progress_bar
 from . import reader
-from .detectors import MultiPersonDetector, search_slots
+from .backends import make_detector
+from .detectors import detector_name
 
 __all__ = ["FrameHook", "detect_video"]
 
@@ -45,7 +47,8 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
             :data:`READ_AHEAD` frames ahead, so it overlaps the detection) and detecting (``detect``);
             the time of ``on_frame`` counts in neither.
         detector: any object with ``detect(rgb_frame) -> list[Detection]`` (COCO-17 keypoints in
-            pixels); by default MediaPipe Pose finding up to ``search_slots(max_people)`` people.
+            pixels); by default ``make_detector(None, max_people)`` (BlazePose under LiteRT when installed,
+            else MediaPipe Pose), looking for ``search_slots(max_people)`` people.
         on_frame: called for every frame, in order, with (frame index, the RGB uint8 frame (H, W, 3),
             that frame's people as (keypoints (17, 2) pixels, scores (17,)) in Human3.6M-17), so that
             other per-frame work (camera motion) uses the same decoded frames. The frame must not be
@@ -58,7 +61,7 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     """
     video = reader.open_source(source)  # looked up at each call: tests stand in for it
     own_detector = detector is None
-    detector = MultiPersonDetector(search_slots(max_people)) if own_detector else detector
+    detector = make_detector(None, max_people) if own_detector else detector
     frames: list[list[tuple[np.ndarray, np.ndarray]]] = []
     spent = {"decode": 0.0, "detect": 0.0}
     try:
@@ -86,7 +89,7 @@ def detect_video(source, max_people: int = 4, progress: bool = False,
     tracks = link_detections(frames)
     if not tracks:
         raise ValueError(f"{video.name}: nobody was detected in {len(frames)} frames")
-    backend = "MediaPipe Pose" if own_detector else type(detector).__name__
+    backend = detector_name(detector)
     fps, rate_note = video.lifting_fps()
     kind = "photo" if video.kind == "photo" else "video"
     times = video.timestamps

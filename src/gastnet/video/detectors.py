@@ -1,8 +1,14 @@
 """2D pose detection backends: anything with ``detect(frame) -> list[Detection]`` plugs in.
 
-The built-in backend is MediaPipe Pose (BlazePose), whose weights ship inside the
-``mediapipe==0.10.21`` wheel, so it runs offline. It follows one person;
-:class:`MultiPersonDetector` finds several with it.
+Two backends are built in (:func:`gastnet.video.backends.make_detector`), both BlazePose with the
+weights that ship inside the ``mediapipe==0.10.21`` wheel, so both run offline:
+
+- ``"blazepose"`` (the default when ``ai-edge-litert`` is installed): the wheel's person detector
+  and landmark model run under LiteRT by :class:`gastnet.video.blazepose.BlazePoseDetector`: one
+  detector pass finds everyone, then each person costs one landmark run, and people are followed
+  from frame to frame so the detector runs only every few frames.
+- ``"mediapipe"``: MediaPipe's own Pose solution, which follows one person;
+  :class:`MultiPersonDetector` finds several with it, one full pass per person and frame.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from ..extras import require
 from ..keypoints.convert import mediapipe_to_coco
 
 __all__ = ["Detection", "PoseDetector", "MediaPipePoseDetector", "MultiPersonDetector", "SPARE_SLOTS", "MAX_SLOTS",
-           "search_slots"]
+           "search_slots", "detector_name"]
 
 SPARE_SLOTS = 2
 """People looked for beyond those that will be kept: the detector finds people in no particular order
@@ -91,6 +97,11 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def detector_name(detector: object) -> str:
+    """What to call a backend in notes: its ``name`` attribute, else its class's name."""
+    return str(getattr(detector, "name", type(detector).__name__))
+
+
 class MediaPipePoseDetector:
     """MediaPipe Pose (legacy solution, model complexity 1, bundled with the wheel), one person.
 
@@ -145,6 +156,8 @@ class MultiPersonDetector:
     often sees one skeleton, sometimes with joints of both, and the hidden person is not found
     until they separate; the tracker leaves such skeletons to neither person.
     """
+
+    name = "MediaPipe Pose"
 
     def __init__(self, max_people: int = 4, margin: float = 0.25, backend=MediaPipePoseDetector,
                  search_every: int = 10) -> None:
