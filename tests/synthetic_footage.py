@@ -362,3 +362,31 @@ def truck_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360)
     focal = np.full(frames, focal_from_fov(fov_deg, size))
     return Footage("translating", size, fps, focal, rot, eyes, local, people, seed, _Planes(wall_behind, seed))
 
+
+
+def dolly_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,
+               near: float = 2.9, drift_m: float = 0.6, height: float = 1.5, pitch_deg: float = 5.0,
+               wall_behind: float = 6.0, people: bool = True, seed: int = 0) -> Footage:
+    """A camera that drifts forward while the walker comes toward it: the camera looks along the walk
+    (``height`` m up, pitched ``pitch_deg`` down, never turning) and moves ``drift_m`` metres toward
+    the walker over the clip, ending ``near`` metres from the walker's last root position. The scene
+    is the ground and a wall ``wall_behind`` m beyond the walk's start, facing the camera, so the
+    background grows a little (the wall by ``1 + drift / distance``) while the walker grows a lot."""
+    world = np.asarray(world, np.float64)
+    root = world[:, 0, :2]
+    centre = root.mean(0)
+    axis = np.linalg.svd(root - centre, full_matrices=False)[2][0]
+    if (root[-1] - root[0]) @ axis > 0:
+        axis = -axis  # the walk goes along -axis
+    # a frame where the walk runs along -y (toward the camera, which looks along +y)
+    turn = np.array([[-axis[1], axis[0], 0.0], [axis[0], axis[1], 0.0], [0.0, 0.0, 1.0]])
+    local = (world - np.append(centre, 0.0)) @ turn.T
+    frames = len(world)
+    end_y = local[-1, 0, 1] - near
+    y = end_y - drift_m * (1.0 - np.linspace(0.0, 1.0, frames))
+    eyes = np.stack([np.full(frames, local[:, 0, 0].mean()), y, np.full(frames, height)], axis=1)
+    forward = np.array([0.0, math.cos(math.radians(pitch_deg)), -math.sin(math.radians(pitch_deg))])
+    rot = look_at(torch.tensor(eyes), torch.tensor(eyes + forward)).numpy()
+    focal = np.full(frames, focal_from_fov(fov_deg, size))
+    return Footage("translating", size, fps, focal, rot, eyes, local, people, seed,
+                   _Planes(float(local[0, 0, 1]) + wall_behind, seed))

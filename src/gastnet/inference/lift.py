@@ -27,6 +27,7 @@ from ..video.motion import CameraMotion, to_reference_frame
 from .checks import not_a_body
 from .fit import KinematicFit, fit_person
 from .focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
+from .moving_camera import keep_paths
 from .options import DEFAULT_KEYPOINT_FPS, LiftOptions, lift_options
 from .placement import (
     DEFAULT_FOV_DEG,
@@ -82,7 +83,7 @@ def lift_tracks(
 
     ``camera_motion`` (a video's, from :mod:`gastnet.video.motion`; None: a fixed camera): a turning
     camera's people are placed in a world that stays fixed while it turns; a camera that moved or
-    zoomed leaves each person's path unknown (see :func:`_place`).
+    zoomed keeps the best paths there are and says how far to trust them (see :func:`_place`).
 
     Placing people (:mod:`gastnet.inference.placement`): the camera's ``focal_length`` in pixels
     (``focal_source`` says where it came from), else a ``fov`` in degrees across the long side of
@@ -228,8 +229,8 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
 
     A camera that turned (``motion.kind == "rotating"``) has each frame's people brought into the
     first frame's camera before the floor is fitted, so the world stays fixed while the camera
-    turns; one that translated or zoomed leaves the paths unknown: each person is placed at the
-    median of their camera-frame positions and keeps their own motion (poses, steps) on the spot."""
+    turns; one that translated or zoomed keeps the best paths there are
+    (:func:`~gastnet.inference.moving_camera.keep_paths`)."""
     w, h = image_size
     focal, source, estimate = _choose_focal(people, image_size, fps, opts, focal_source, motion)
     absolute = [p.poses + root_translation(p.poses, p.keypoints, p.filled.scores, focal, (w / 2, h / 2), fps)[:, None]
@@ -247,7 +248,8 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
         assert motion is not None
         placing = [to_reference_frame(a, motion.rotations[p.filled.frames]) for a, p in zip(absolute, people)]
     elif kind == "translating/zooming":
-        placing = [a - a[:, :1] + np.median(a[:, 0], axis=0) for a in absolute]
+        assert motion is not None
+        placing, kept_notes = keep_paths(absolute, [p.filled.frames for p in people], motion)
     else:
         placing = absolute
     placement = place_in_world(placing, fps)
@@ -258,9 +260,7 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
     if motion is not None and kind != "static":
         notes.append(motion.describe(placement.rotation[2]) if kind == "rotating" else motion.note)
     if kind == "translating/zooming":
-        notes.append("the camera moved or zoomed, which the world placement does not undo: each person's world "
-                     "poses stay at one spot (their steps and posture kept, their path not); the camera-frame "
-                     "poses are as reliable as with a fixed camera")
+        notes.extend(kept_notes)
     if estimate is not None and not estimate.informative:
         notes.append("distances assume a typical phone or webcam lens (the people and the background could not "
                      "tell the lens); pass --focal-length or --fov for real distances (people come out too far "
@@ -272,9 +272,11 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
               "camera_to_world_translation": placement.translation.tolist(), "motion": kind, "notes": notes}
     if estimate is not None and estimate.informative:
         camera["focal_length_sigma_log"] = estimate.sigma_log
-    if motion is not None and kind == "rotating":
+    if motion is not None and (kind == "rotating" or motion.zoom is not None):
         # frame t's camera -> world: camera_to_world_rotation @ rotations[t].T (rotations: frame-0 camera -> frame t's)
         camera["rotations"] = np.round(motion.rotations, 6).tolist()
+        if motion.zoom is not None:  # frame t's focal length: focal_length_px * zoom[t]
+            camera["zoom"] = np.round(motion.zoom, 6).tolist()
     notes.extend(_fit_note(p.track.track_id, f) for p, f in zip(people, fits))
     fitted: list[KinematicFit | None] = list(fits) if fits else [None] * len(people)
     return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera, fitted, fit_seconds)

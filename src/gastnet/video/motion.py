@@ -359,6 +359,10 @@ class CameraMotion:
     _measurements: _Measurements = field(repr=False)
     _estimate: FocalEstimate | None = field(default=None, repr=False)  # kept for with_focal
     _judge: FocalEstimate | None = field(default=None, repr=False)
+    zoom: np.ndarray | None = None
+    """(T,) how much larger frame t shows the background than frame 0 does, for a "translating/zooming"
+    camera whose background a zoom explains (a zoom factor: the focal length grew by it, or the camera
+    moved toward a distant background); None otherwise."""
 
     def __len__(self) -> int:
         return len(self.rotations)
@@ -521,6 +525,7 @@ def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: Foc
     turned = float(motion.turned_deg().max())
     failed = 1 - meas.measured[1:].mean() if frames > 1 else 0.0
     off_share = float(off.sum() / max(1, measured.sum()))
+    zoom: np.ndarray | None = None
     if failed > MAX_FAILED_FRAMES:
         kind = "unknown"
         note = (f"camera: motion unknown: too little background to track in {100 * failed:.0f}% of the frames; "
@@ -530,7 +535,8 @@ def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: Foc
         z, model = _zoom_model(k_inv @ meas.key_homographies[off] @ k)
         zoom_fits = np.median(_grid_error(meas.key_homographies[off], k @ model @ k_inv, grid)) <= limit
         if zoom_fits and np.median(parallax[off]) <= PARALLAX_FRACTION:
-            chained, _ = _zoom_model(k_inv @ meas.homographies[meas.measured] @ k)
+            zoom, _ = _zoom_model(k_inv @ meas.homographies @ k)  # unmeasured frames hold the frame before's
+            chained = zoom[meas.measured]
             what = f"zooming, up to x{chained[np.argmax(np.abs(np.log(chained)))]:.2f}"
         else:
             what = "translating: near and far things shift differently"
@@ -542,7 +548,8 @@ def _analyse(meas: _Measurements, focal: float, focal_source: str, estimate: Foc
     else:
         kind = "rotating"
         note = ""
-    motion = replace(motion, kind=kind, note=note, focal_estimate=estimate if kind == "rotating" else None)
+    motion = replace(motion, kind=kind, note=note, focal_estimate=estimate if kind == "rotating" else None,
+                     zoom=zoom)
     return replace(motion, note=motion.describe()) if kind == "rotating" else motion
 
 
