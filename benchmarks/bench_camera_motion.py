@@ -57,12 +57,12 @@ from gastnet.inference.lift import lift_at_model_rate
 from gastnet.inference.options import DEFAULT_MODELS
 from gastnet.inference.placement import focal_from_fov, place_in_world, root_translation
 from gastnet.skeleton import H36M_17
-from gastnet.video.motion import CameraMotion, CameraMotionEstimator, to_reference_frame
+from gastnet.video.motion import LINE_FRAMES, CameraMotion, CameraMotionEstimator, to_reference_frame
 
 # the camera placement and the synthetic footage are shared with the tests and live there
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import floor_frame, place_camera, real_walks  # noqa: E402
-from synthetic_footage import Footage, fixed_camera, follow_walk, straight_walk  # noqa: E402
+from synthetic_footage import Footage, fixed_camera, follow_walk, room_walk, straight_walk  # noqa: E402
 
 SIZE = (1920, 1080)
 FOV, HEIGHT, PITCH = 65.0, 1.6, 10.0  # lens across (deg), camera height (m), static camera's pitch down (deg)
@@ -148,6 +148,19 @@ def speed(frames: int = 60, repeats: int = 3) -> None:
           f"{1000 * min(full):.2f} ms per frame ({1 / min(full):.0f} fps), of which the grey downscale "
           f"{1000 * min(down):.2f} ms; rotation error max {error.max():.3f} deg over a "
           f"{angle_deg(footage.rotations[:1].repeat(len(images), 0), footage.rotations).max():.1f}-degree turn")
+    # the straight lines' focal length, measured on LINE_FRAMES only: its cost per measured frame in a room
+    room = room_walk(straight_walk(1.0), 25.0, SIZE, FOV)
+    estimator = CameraMotionEstimator()
+    estimator.update(room.frame(0), room.boxes(0))
+    grey, box = estimator._grey(room.frame(0)), np.array(room.boxes(0))
+    costs = []
+    for _ in range(repeats):
+        start = time.process_time()
+        estimator._measure_lines(grey, box)
+        costs.append(time.process_time() - start)
+    print(f"the scene's lines (a room at 1920 x 1080): {1000 * min(costs):.1f} ms per measured frame, on frames "
+          f"{', '.join(map(str, LINE_FRAMES))} only ({1000 * min(costs) * 2 / 60:.2f} ms per frame over the first "
+          f"60, {1000 * min(costs) * 4 / 500:.2f} ms over 500)")
 
 
 def lenses(render_size: tuple[int, int], fovs: tuple[float, ...] = (50.0, 60.0, 70.0, 80.0, 90.0),

@@ -390,3 +390,106 @@ def dolly_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360)
     focal = np.full(frames, focal_from_fov(fov_deg, size))
     return Footage("translating", size, fps, focal, rot, eyes, local, people, seed,
                    _Planes(float(local[0, 0, 1]) + wall_behind, seed))
+
+
+# --- a scene with straight lines (a room or street corner) ------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def lined_texture(kind: str, seed: int = 0) -> np.ndarray:
+    """A texture (1024, 2048, 3) uint8 at 100 texels per metre with straight lines along its axes.
+
+    ``kind`` "tiles": the seeded :func:`texture` crossed by dark joints every 0.64 m (floor tiles,
+    paving); "facade": the texture with window and door frames (light rectangles with dark
+    outlines, 0.6-1.6 m wide) in rows, as on a wall or a building."""
+    image = texture(1024, 2048, seed).copy()
+    if kind == "tiles":
+        for i in range(0, 2048, 64):
+            cv2.line(image, (i, 0), (i, 1023), (30, 30, 30), 3)
+        for j in range(0, 1024, 64):
+            cv2.line(image, (0, j), (2047, j), (30, 30, 30), 3)
+        return image
+    if kind != "facade":
+        raise ValueError(f"kind must be 'tiles' or 'facade', got {kind!r}")
+    rng = np.random.default_rng(seed + 100)
+    for row, (top, tall) in enumerate(((40, 160), (300, 170), (560, 150), (800, 200))):
+        x = int(rng.integers(0, 60))
+        while x < 2000:
+            wide = int(rng.integers(60, 160))
+            if x + wide >= 2040:
+                break
+            cv2.rectangle(image, (x, top), (x + wide, top + tall), (200, 205, 210), -1)
+            cv2.rectangle(image, (x, top), (x + wide, top + tall), (20, 20, 25), 5)
+            cv2.line(image, (x + wide // 2, top), (x + wide // 2, top + tall), (20, 20, 25), 3)
+            x += wide + int(rng.integers(40, 140)) + 4 * row
+    return image
+
+
+class _Room:
+    """Axis-aligned textured planes: the ground (z = 0, tiles), a back wall (y = ``back_y``) and a side
+    wall (x = ``side_x``), both facades; each ray takes the nearest plane in front of the camera."""
+
+    def __init__(self, back_y: float, side_x: float, seed: int, texels_per_m: float = 100.0):
+        self.density = texels_per_m
+        # (axis of the plane's normal, its coordinate, texture, texture axes u and v)
+        self.planes = ((2, 0.0, lined_texture("tiles", seed), (0, 1)),
+                       (1, back_y, lined_texture("facade", seed + 1), (0, 2)),
+                       (0, side_x, lined_texture("facade", seed + 2), (1, 2)))
+
+    def render(self, size: tuple[int, int], focal: float, world_to_cam: np.ndarray, eye: np.ndarray) -> np.ndarray:
+        d = _pixel_rays(size, focal) @ world_to_cam.astype(np.float32)
+        e = eye.astype(np.float32)
+        best = np.full(d.shape[:2], np.inf, np.float32)
+        image = np.zeros(d.shape[:2] + (3,), np.uint8)
+        for axis, value, tex, (a, b) in self.planes:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = (value - e[axis]) / d[..., axis]
+            t = np.where(np.isfinite(t) & (t > 1e-3), t, np.inf).astype(np.float32)
+            u = (e[a] + t * d[..., a]) * self.density
+            v = -(e[b] + t * d[..., b]) * self.density
+            u, v = np.nan_to_num(u, posinf=0.0, neginf=0.0), np.nan_to_num(v, posinf=0.0, neginf=0.0)
+            layer = cv2.remap(tex, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+            nearer = t < best
+            image[nearer] = layer[nearer]
+            best = np.minimum(best, t)
+        return image
+
+
+def room_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,
+              yaw_deg: float = 30.0, pitch_deg: float = 8.0, distance: float = 5.0, height: float = 1.5,
+              people: bool = True, seed: int = 0) -> Footage:
+    """A fixed camera in a scene full of straight lines: a tiled ground, a back wall and a side wall
+    with windows and doors (:class:`_Room`). The walk is centred on the origin; the camera stands
+    ``distance`` m from it, ``height`` m up, looking at the walk's middle ``yaw_deg`` degrees off the
+    room's +y axis (0: square to the back wall, where the wall's horizontal lines meet at infinity)
+    and pitched ``pitch_deg`` degrees down. The walls stand 4 m beyond the walk."""
+    world = np.asarray(world, np.float64)
+    world = world - np.append(world[:, 0, :2].mean(0), 0.0)
+    yaw, pitch = math.radians(yaw_deg), math.radians(pitch_deg)
+    view = np.array([math.sin(yaw), math.cos(yaw)])
+    eye = np.append(-distance * view, height)
+    forward = np.array([view[0] * math.cos(pitch), view[1] * math.cos(pitch), -math.sin(pitch)])
+    frames = len(world)
+    rot = look_at(torch.tensor(eye[None]), torch.tensor((eye + forward)[None])).numpy()[0]
+    focal = np.full(frames, focal_from_fov(fov_deg, size))
+    reach = float(np.abs(world[:, 0, :2]).max()) + 4.0
+    side = math.copysign(reach, view[0]) if abs(view[0]) > 1e-6 else reach
+    return Footage("static", size, fps, focal, np.tile(rot, (frames, 1, 1)), np.tile(eye, (frames, 1)), world,
+                   people, seed, _Room(reach, side, seed))
+
+
+def imperfect_lens(image: np.ndarray, focal: float, offset: tuple[float, float] = (0.0, 0.0),
+                   k1: float = 0.0) -> np.ndarray:
+    """A pinhole frame (h, w, 3) (principal point at the centre, focal length ``focal`` pixels) as a
+    real lens would show it: the principal point ``offset`` (dx, dy) pixels from the centre and radial
+    distortion ``x_d = x (1 + k1 |x|^2)`` (normalised coordinates; k1 < 0: barrel, as wide phone
+    lenses are before their software corrects them)."""
+    h, w = image.shape[:2]
+    u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    xd, yd = (u - w / 2 - offset[0]) / focal, (v - h / 2 - offset[1]) / focal
+    x, y = xd.copy(), yd.copy()
+    for _ in range(5):  # undistort by fixed-point iteration
+        scale = 1 + k1 * (x * x + y * y)
+        x, y = xd / scale, yd / scale
+    map_x, map_y = (x * focal + w / 2).astype(np.float32), (y * focal + h / 2).astype(np.float32)
+    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -87,7 +87,7 @@ def lift_tracks(
 
     Placing people (:mod:`gastnet.inference.placement`): the camera's ``focal_length`` in pixels
     (``focal_source`` says where it came from), else a ``fov`` in degrees across the long side of
-    the image, else estimated from the people and a turning camera's background
+    the image, else estimated from the people, a turning camera's background and its straight lines
     (:mod:`gastnet.inference.focal`), else :data:`~gastnet.inference.placement.DEFAULT_FOV_DEG`; the
     principal point is the image centre. Distances scale with the focal length and with the body's size: a 10% error
     in either puts people 10% too far or too near. Lifted bodies have the training subjects' size
@@ -197,7 +197,8 @@ def _choose_focal(people: list[_Track], image_size: tuple[int, int], fps: float,
 
     In order: ``opts.focal_length`` (given, or the file's: ``focal_source``), ``opts.fov``, else the
     estimate (:func:`~gastnet.inference.focal.combine_focal`) from the background of a turning
-    camera (:attr:`~gastnet.video.motion.CameraMotion.focal_estimate`) and from the people
+    camera (:attr:`~gastnet.video.motion.CameraMotion.focal_estimate`), from the background's straight
+    lines (:attr:`~gastnet.video.motion.CameraMotion.line_focal`) and from the people
     (:func:`~gastnet.inference.focal.estimate_focal`; not while the camera moves: their paths are
     then not the paths they walked), with the prior of typical lenses."""
     if opts.focal_length is not None:  # focal_length and fov were checked by LiftOptions
@@ -210,6 +211,9 @@ def _choose_focal(people: list[_Track], image_size: tuple[int, int], fps: float,
         found = motion.focal_estimate
         cues.append(FocalLengthEstimate.from_range(found.focal, found.low, found.high, image_size, "background",
                                                    f"the camera's turn over {found.pairs} frame pairs", coverage=0.5))
+    if motion is not None and motion.line_focal is not None:
+        lines = motion.line_focal
+        cues.append(FocalLengthEstimate(lines.focal, lines.sigma_log, image_size, "scene lines", lines.note))
     if motion is None or motion.kind == "static":
         cues.append(estimate_focal([p.poses for p in people], [p.keypoints for p in people],
                                    [p.filled.scores for p in people], image_size, fps))
@@ -217,7 +221,7 @@ def _choose_focal(people: list[_Track], image_size: tuple[int, int], fps: float,
     if not chosen.informative:
         return chosen.focal_px, f"field of view {DEFAULT_FOV_DEG:g} degrees across the long side (default)", chosen
     narrow, wide = chosen.fov_range_deg()
-    methods = ", ".join(c.method for c in chosen.cues)
+    methods = ", ".join(f"{method} {100 * share:.0f}%" for method, share in chosen.shares())
     return chosen.focal_px, (f"estimated from {methods}: {chosen.fov_deg:.0f} degrees across, "
                              f"1 sigma {narrow:.0f}-{wide:.0f}"), chosen
 

@@ -51,9 +51,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..camera import DEFAULT_FOV_DEG, fov_from_focal, fov_to_focal
+from .lines import LineFocal, combine_line_focals, detect_segments, focal_from_segments
 from .reader import require_cv2
 
-__all__ = ["DEFAULT_FOV_DEG", "MAX_ROTATION_COST", "MIN_SELF_CALIBRATION_DEG", "NON_ROTATION_FRAMES",
+__all__ = ["DEFAULT_FOV_DEG", "LINE_FRAMES", "MAX_ROTATION_COST", "MIN_SELF_CALIBRATION_DEG", "NON_ROTATION_FRAMES",
            "PARALLAX_FRACTION", "ROTATION_RESIDUAL", "STATIC_MAX_DEG", "CameraMotion", "CameraMotionEstimator",
            "FocalEstimate", "boxes_from_keypoints", "focal_from_homographies", "nearest_rotation",
            "to_reference_frame"]
@@ -91,6 +92,10 @@ MAX_FAILED_FRAMES = 0.2  # more frames than this without a background measuremen
 _MIN_TRACKS = 12  # fewer tracked points than this: the frame is not measured
 _JUDGE_MIN_DEG = 0.5  # the smallest turn whose focal length judges whether a rotation explains the background
 _FOCAL_RANGE = (0.12, 5.0)  # focal lengths searched, in units of the image's long side (152 to 11 degrees)
+LINE_FRAMES = (0, 25, 100, 400)
+"""The frames whose straight lines are measured for the focal length (:mod:`gastnet.video.lines`):
+few, so that it costs little (about 50 ms each at the working size), spread so that a moving camera
+shows different parts of the scene."""
 
 
 # --- small geometry --------------------------------------------------------------------------------
@@ -319,6 +324,7 @@ class _Measurements:
     tracked: np.ndarray  # (T,) int: background points tracked from the keyframe
     inliers: np.ndarray  # (T,) int: of those, on the homography
     measured: np.ndarray  # (T,) bool: enough points for a homography
+    line_focal: LineFocal | None = None  # the focal length from the scene's straight lines
 
 
 @dataclass(frozen=True)
@@ -338,7 +344,8 @@ class CameraMotion:
 
     ``kind``: "static", "rotating", "translating/zooming" or "unknown"; ``note``: one line for the
     user. ``focal`` (pixels) is the focal length the rotations use and ``focal_source`` says where
-    it came from: "given", "estimated" (``focal_estimate``, from the background) or "default"
+    it came from: "given", "estimated" (``focal_estimate``, from the background's turn), "lines"
+    (:attr:`line_focal`, from the background's straight lines) or "default"
     (:data:`DEFAULT_FOV_DEG`). ``focal_estimate`` is the background's own estimate
     (:func:`focal_from_homographies`) for a "rotating" camera that turned enough, also when a focal
     length was given; None otherwise.
@@ -366,6 +373,13 @@ class CameraMotion:
 
     def __len__(self) -> int:
         return len(self.rotations)
+
+    @property
+    def line_focal(self) -> LineFocal | None:
+        """The focal length from the background's straight lines (vanishing points of orthogonal
+        directions, :func:`gastnet.video.lines.focal_from_segments`) over the frames of
+        :data:`LINE_FRAMES` that showed enough of them; None where none did."""
+        return self._measurements.line_focal
 
     def up_axis(self) -> np.ndarray:
         """(3,) unit: the axis the camera pans about (the world's up, in frame-0 camera coordinates).
@@ -414,6 +428,8 @@ class CameraMotion:
         note = f"camera: {_describe_turns(self.angles_deg(up))} over the clip"
         if self.focal_source == "estimated":
             note += f" (focal length {self.focal:.0f} px from the background)"
+        elif self.focal_source == "lines":
+            note += f" (focal length {self.focal:.0f} px from the scene's straight lines)"
         elif self.focal_source == "default":
             note += f" (focal length unknown: {DEFAULT_FOV_DEG:g} degrees across assumed)"
         return note
@@ -602,6 +618,7 @@ class CameraMotionEstimator:
         self._measured: list[bool] = []
         self._win = (11, 11)
         self._levels = 3
+        self._lines: list[LineFocal] = []
 
     @property
     def frames(self) -> int:
@@ -682,6 +699,8 @@ class CameraMotionEstimator:
         cv2 = self._cv2
         grey = self._grey(frame_rgb)
         t = len(self._h)
+        if t in LINE_FRAMES:
+            self._measure_lines(grey, boxes)
         if t == 0:
             self._new_keyframe(0, grey, boxes, np.zeros((0, 1, 2), np.float32), np.eye(3))
             self._record(np.eye(3), np.eye(3), len(self._points), len(self._points), True)
@@ -724,6 +743,17 @@ class CameraMotionEstimator:
         boxes = [boxes_from_keypoints(k, s) for k, s in people]
         self.update(rgb_frame, np.concatenate(boxes) if boxes else ())
 
+    def _measure_lines(self, grey: np.ndarray, boxes: np.ndarray) -> None:
+        """The focal length from the straight lines of one working-size frame, people's boxes left out."""
+        assert self._size is not None
+        segments = detect_segments(grey, self._work_boxes(boxes))
+        ends = segments.reshape(-1, 2)
+        u = self._unscale
+        full = np.stack([ends[:, 0] * u[0, 0] + u[0, 2], ends[:, 1] * u[1, 1] + u[1, 2]], 1).reshape(-1, 4)
+        found = focal_from_segments(full, self._size, seed=len(self._lines))
+        if found is not None:
+            self._lines.append(found)
+
     def _new_keyframe(self, t: int, grey: np.ndarray, boxes: np.ndarray, keep: np.ndarray, h0: np.ndarray) -> None:
         self._points = self._detect(grey, boxes, keep)
         self._key_points = self._points.copy()
@@ -743,12 +773,13 @@ class CameraMotionEstimator:
         """The motion of the frames seen so far (see :class:`CameraMotion`); the estimator can go on.
 
         ``focal`` (pixels, full size) overrides the constructor's. Without either, the
-        background's own estimate is used when the camera turned enough, else
-        :data:`DEFAULT_FOV_DEG`."""
+        background's own estimate is used when the camera turned enough, else the one from its
+        straight lines (:attr:`CameraMotion.line_focal`), else :data:`DEFAULT_FOV_DEG`."""
         if self._size is None:
             raise ValueError("no frames yet: call update() with every frame before finish()")
         meas = _Measurements(self._size, np.array(self._key_h), np.array(self._keyframes), np.array(self._h),
-                             np.array(self._tracked), np.array(self._inliers), np.array(self._measured))
+                             np.array(self._tracked), np.array(self._inliers), np.array(self._measured),
+                             combine_line_focals(self._lines))
         pairs = _pairs_for_focal(meas)
         estimate = focal_from_homographies(pairs, self._size)
         judge = estimate or focal_from_homographies(pairs, self._size, min_rotation_deg=_JUDGE_MIN_DEG)
@@ -759,5 +790,7 @@ class CameraMotionEstimator:
             motion = _analyse(meas, estimate.focal, "estimated", estimate, judge)
             if motion.kind == "rotating":
                 return motion
+        if meas.line_focal is not None:
+            return _analyse(meas, meas.line_focal.focal, "lines", estimate, judge)
         w, h = self._size
         return _analyse(meas, fov_to_focal(DEFAULT_FOV_DEG, w / h) * w / 2, "default", estimate, judge)
