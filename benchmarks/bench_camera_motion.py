@@ -3,6 +3,7 @@
     python benchmarks/bench_camera_motion.py --data-dir ../shared/data [--render-size 640x360] [--per-walk]
     python benchmarks/bench_camera_motion.py --speed          # milliseconds per 1920 x 1080 frame, one core
     python benchmarks/bench_camera_motion.py --lenses         # focal length from the background, 50-90 degrees
+    python benchmarks/bench_camera_motion.py --data-dir ../shared/data --scene-lens  # the lens from a scene's lines
 
 Real walks (Human3.6M S9 and S11 "Walking 1/2" at 25 fps, CMU 131_01 and 131_02 at 30 fps, loaded
 as ``benchmarks/bench_trajectory.py`` does) are seen by two virtual cameras with a 65-degree lens
@@ -189,6 +190,98 @@ def lenses(render_size: tuple[int, int], fovs: tuple[float, ...] = (50.0, 60.0, 
                       f"to {100 * (found.high / true - 1):+.2f} | {error:.2f} |")
 
 
+SCENE_FOVS = (50.0, 70.0, 90.0)
+SCENE_YAW, SCENE_PITCH = 30.0, 0.0  # the scene lens's camera: turned 30 degrees from the walls, level
+
+
+def scene_lens(data_dir: Path, render_size: tuple[int, int], fovs: tuple[float, ...] = SCENE_FOVS) -> None:
+    """The lens unknown, in a scene with straight lines: focal length and root error, lines against people.
+
+    Each real walk is seen by a level fixed camera in a generated room (``room_walk``: tiled ground,
+    two walls with windows and doors; turned 30 degrees from the walls, the nearest that sees the whole
+    walk) at each lens of ``fovs``. The 2D is the projection at 1920 x 1080 with detector errors
+    (``detector_errors``); the lines are measured as the camera-motion estimator does (frames of
+    ``LINE_FRAMES`` rendered at ``render_size``); the people's estimate comes from the lifted poses
+    (``estimate_focal``); both are combined with the prior (``combine_focal``) as ``gastnet lift`` does.
+    The root error (% of the path) is that of ``root_translation`` with each focal length."""
+    import cv2
+
+    from gastnet.data.augment import DetectorErrorRanges, detector_errors
+    from gastnet.inference.focal import FocalLengthEstimate, combine_focal, estimate_focal
+    from gastnet.video.lines import combine_line_focals, detect_segments, focal_from_segments
+
+    torch.set_num_threads(2)
+    model = create_model(DEFAULT_MODELS[False], pretrained=True)
+    rows: dict[tuple[str, float], list[dict[str, float]]] = defaultdict(list)
+    for index, (name, world, fps) in enumerate(real_walks(data_dir)):
+        data = "CMU" if name.startswith("CMU") else "H36M"
+        for fov in fovs:
+            footage = room_walk(world, fps, SIZE, fov, SCENE_YAW, SCENE_PITCH, distance=None, seed=index)
+            truth_cam = footage.camera_joints
+            true_focal = float(footage.focal[0])
+            pixels = project_to_2d(truth_cam, true_focal, np.array(SIZE) / 2)
+            normalised = torch.from_numpy(normalize_screen_coordinates(pixels.astype(np.float32), *SIZE))[None]
+            generator = torch.Generator().manual_seed(1000 * index + int(fov))
+            noisy = detector_errors(normalised, DetectorErrorRanges(), generator)[0].numpy().astype(np.float64)
+            pixels = np.stack([(noisy[..., 0] + 1) * SIZE[0] / 2, noisy[..., 1] * SIZE[0] / 2 + SIZE[1] / 2], -1)
+            rel = lift_at_model_rate(model, noisy.astype(np.float32), fps, H36M_17)
+            rel = rel - rel[:, :1]
+            small = footage.resized(render_size)
+            found = []
+            for t in (t for t in LINE_FRAMES if t < len(small)):
+                grey = cv2.cvtColor(small.frame(t), cv2.COLOR_RGB2GRAY)
+                segments = detect_segments(grey, np.array(small.boxes(t)))
+                estimate = focal_from_segments(segments * (SIZE[0] / render_size[0]), SIZE, seed=len(found))
+                if estimate is not None:
+                    found.append(estimate)
+            lines = combine_line_focals(found)
+            people = estimate_focal(rel, pixels, None, SIZE, fps)
+            cues = [people] + ([] if lines is None else
+                               [FocalLengthEstimate(lines.focal, lines.sigma_log, SIZE, "scene lines", lines.note)])
+            chosen = combine_focal(cues)
+            only_people = combine_focal([people])
+            path = np.linalg.norm(np.diff(truth_cam[:, 0], axis=0), axis=-1).sum()
+
+            def root_pct(focal: float) -> float:
+                root = root_translation(rel, pixels, None, focal, np.array(SIZE) / 2, fps)
+                return float(100 * np.linalg.norm(root - truth_cam[:, 0], axis=-1).mean() / path)
+
+            def log_err(focal: float) -> float:
+                return math.log(focal / true_focal)
+
+            rows[(data, fov)].append({
+                "lines": math.nan if lines is None else 100 * log_err(lines.focal),
+                "lines in": math.nan if lines is None else float(abs(log_err(lines.focal)) <= lines.sigma_log),
+                "chosen": 100 * log_err(chosen.focal_px), "chosen in": float(abs(log_err(chosen.focal_px)) <= chosen.sigma_log),
+                "people": 100 * log_err(only_people.focal_px),
+                "people in": float(abs(log_err(only_people.focal_px)) <= only_people.sigma_log),
+                "root true": root_pct(true_focal), "root chosen": root_pct(chosen.focal_px),
+                "root people": root_pct(only_people.focal_px)})
+            r = rows[(data, fov)][-1]
+            print(f"{name}, {fov:g} deg: lines {r['lines']:+.1f}%, chosen {r['chosen']:+.1f}%, people {r['people']:+.1f}%; "
+                  f"root err {r['root true']:.2f} / {r['root chosen']:.2f} / {r['root people']:.2f} % of path "
+                  f"(true / chosen / people's focal)", flush=True)
+    print()
+    print("| walks, lens | focal err, lines (%) | in 1 sigma | focal err, chosen (%) | in 1 sigma | focal err, people "
+          "only (%) | in 1 sigma | root err, true focal (% path) | chosen | people only | chosen / true |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (data, fov), results in rows.items():
+        def mean(key: str) -> float:
+            return float(np.nanmean([r[key] for r in results]))
+
+        def spread(key: str) -> str:
+            values = [r[key] for r in results if np.isfinite(r[key])]
+            return f"{min(values):+.1f} to {max(values):+.1f}" if values else "none"
+
+        def share(key: str) -> str:
+            values = [r[key] for r in results if np.isfinite(r[key])]
+            return f"{int(sum(values))}/{len(values)}"
+
+        print(f"| {data} ({len(results)}), {fov:g} deg | {spread('lines')} | {share('lines in')} | {spread('chosen')} "
+              f"| {share('chosen in')} | {spread('people')} | {share('people in')} | {mean('root true'):.2f} "
+              f"| {mean('root chosen'):.2f} | {mean('root people'):.2f} | {mean('root chosen') / mean('root true'):.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -196,6 +289,8 @@ def main() -> None:
     parser.add_argument("--per-walk", action="store_true", help="also print every walk")
     parser.add_argument("--speed", action="store_true", help="only time the estimator on 1920 x 1080 frames")
     parser.add_argument("--lenses", action="store_true", help="only the focal length from the background, 50-90 deg")
+    parser.add_argument("--scene-lens", action="store_true",
+                        help="only the lens unknown in a scene with lines: focal length and root error, 50-90 deg")
     args = parser.parse_args()
     if args.speed:
         speed()
@@ -205,6 +300,9 @@ def main() -> None:
         parser.error(f"--render-size must be WxH with the aspect of {SIZE[0]}x{SIZE[1]}, got {args.render_size}")
     if args.lenses:
         lenses((render_size[0], render_size[1]))
+        return
+    if args.scene_lens:
+        scene_lens(args.data_dir, (render_size[0], render_size[1]))
         return
     torch.set_num_threads(2)
     model = create_model(DEFAULT_MODELS[False], pretrained=True)

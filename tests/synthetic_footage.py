@@ -445,8 +445,9 @@ class _Room:
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = (value - e[axis]) / d[..., axis]
             t = np.where(np.isfinite(t) & (t > 1e-3), t, np.inf).astype(np.float32)
-            u = (e[a] + t * d[..., a]) * self.density
-            v = -(e[b] + t * d[..., b]) * self.density
+            with np.errstate(invalid="ignore"):  # inf * 0 where a ray runs along the plane: never drawn
+                u = (e[a] + t * d[..., a]) * self.density
+                v = -(e[b] + t * d[..., b]) * self.density
             u, v = np.nan_to_num(u, posinf=0.0, neginf=0.0), np.nan_to_num(v, posinf=0.0, neginf=0.0)
             layer = cv2.remap(tex, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
             nearer = t < best
@@ -456,22 +457,28 @@ class _Room:
 
 
 def room_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,
-              yaw_deg: float = 30.0, pitch_deg: float = 8.0, distance: float = 5.0, height: float = 1.5,
+              yaw_deg: float = 30.0, pitch_deg: float = 8.0, distance: float | None = 5.0, height: float = 1.5,
               people: bool = True, seed: int = 0) -> Footage:
     """A fixed camera in a scene full of straight lines: a tiled ground, a back wall and a side wall
     with windows and doors (:class:`_Room`). The walk is centred on the origin; the camera stands
     ``distance`` m from it, ``height`` m up, looking at the walk's middle ``yaw_deg`` degrees off the
     room's +y axis (0: square to the back wall, where the wall's horizontal lines meet at infinity)
-    and pitched ``pitch_deg`` degrees down. The walls stand 4 m beyond the walk."""
+    and pitched ``pitch_deg`` degrees down (``distance`` None: the nearest, in steps of 0.25 m, from
+    which every joint is in the image). The walls stand 4 m beyond the walk."""
     world = np.asarray(world, np.float64)
     world = world - np.append(world[:, 0, :2].mean(0), 0.0)
     yaw, pitch = math.radians(yaw_deg), math.radians(pitch_deg)
     view = np.array([math.sin(yaw), math.cos(yaw)])
-    eye = np.append(-distance * view, height)
     forward = np.array([view[0] * math.cos(pitch), view[1] * math.cos(pitch), -math.sin(pitch)])
     frames = len(world)
-    rot = look_at(torch.tensor(eye[None]), torch.tensor((eye + forward)[None])).numpy()[0]
     focal = np.full(frames, focal_from_fov(fov_deg, size))
+    for step in ([distance] if distance is not None else np.arange(2.0, 40.0, 0.25)):
+        eye = np.append(-step * view, height)
+        rot = look_at(torch.tensor(eye[None]), torch.tensor((eye + forward)[None])).numpy()[0]
+        cam = (world - eye) @ rot.T
+        pix = project_to_2d(cam, focal[0], np.array(size) / 2)
+        if (cam[..., 2] > 0.5).all() and (pix >= 0.03 * np.array(size)).all() and (pix <= 0.97 * np.array(size)).all():
+            break
     reach = float(np.abs(world[:, 0, :2]).max()) + 4.0
     side = math.copysign(reach, view[0]) if abs(view[0]) > 1e-6 else reach
     return Footage("static", size, fps, focal, np.tile(rot, (frames, 1, 1)), np.tile(eye, (frames, 1)), world,
