@@ -4,6 +4,7 @@
     python benchmarks/bench_camera_motion.py --speed          # milliseconds per 1920 x 1080 frame, one core
     python benchmarks/bench_camera_motion.py --lenses         # focal length from the background, 50-90 degrees
     python benchmarks/bench_camera_motion.py --data-dir ../shared/data --scene-lens  # the lens from a scene's lines
+    python benchmarks/bench_camera_motion.py --data-dir ../shared/data --moving  # a camera moving through space
 
 Real walks (Human3.6M S9 and S11 "Walking 1/2" at 25 fps, CMU 131_01 and 131_02 at 30 fps, loaded
 as ``benchmarks/bench_trajectory.py`` does) are seen by two virtual cameras with a 65-degree lens
@@ -55,6 +56,7 @@ import torch
 from gastnet import create_model
 from gastnet.camera import normalize_screen_coordinates, project_to_2d
 from gastnet.inference.lift import lift_at_model_rate
+from gastnet.inference.moving_camera import keep_paths
 from gastnet.inference.options import DEFAULT_MODELS
 from gastnet.inference.placement import focal_from_fov, place_in_world, root_translation
 from gastnet.skeleton import H36M_17
@@ -63,7 +65,7 @@ from gastnet.video.motion import LINE_FRAMES, CameraMotion, CameraMotionEstimato
 # the camera placement and the synthetic footage are shared with the tests and live there
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import floor_frame, place_camera, real_walks  # noqa: E402
-from synthetic_footage import Footage, fixed_camera, follow_walk, room_walk, straight_walk  # noqa: E402
+from synthetic_footage import Footage, fixed_camera, follow_walk, moving_walk, room_walk, straight_walk  # noqa: E402
 
 SIZE = (1920, 1080)
 FOV, HEIGHT, PITCH = 65.0, 1.6, 10.0  # lens across (deg), camera height (m), static camera's pitch down (deg)
@@ -95,12 +97,15 @@ def measure(footage: Footage, render_size: tuple[int, int]) -> tuple[CameraMotio
 
 
 def evaluate(rel: np.ndarray, pixels: np.ndarray, focal: float, fps: float, footage: Footage,
-             rotations: np.ndarray | None) -> dict[str, float]:
-    """Root, floor and lean errors of one placement (see the module's docstring)."""
+             rotations: np.ndarray | None, motion: CameraMotion | None = None) -> dict[str, float]:
+    """Root, floor and lean errors of one placement (see the module's docstring); a translating or
+    zooming ``motion`` places people as ``gastnet lift`` does then (``keep_paths``)."""
     root = root_translation(rel, pixels, None, focal, np.array(SIZE) / 2, fps)
     absolute = rel + root[:, None]
     if rotations is not None:
         absolute = to_reference_frame(absolute, rotations)
+    if motion is not None and motion.kind == "translating/zooming":
+        absolute = keep_paths([absolute], [np.arange(len(absolute))], motion)[0][0]
     placed = place_in_world([absolute], fps)
     rot, eye, world = footage.world_to_camera[0], footage.eyes[0], footage.world
     truth = (world - eye) @ rot.T  # the frame-0 camera
@@ -190,6 +195,64 @@ def lenses(render_size: tuple[int, int], fovs: tuple[float, ...] = (50.0, 60.0, 
                       f"to {100 * (found.high / true - 1):+.2f} | {error:.2f} |")
 
 
+def detected_and_lifted(model: torch.nn.Module, camera_joints: np.ndarray, focal: float, fps: float, seed: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame joints (T, 17, 3) projected to 1920 x 1080 pixels with detector errors (``detector_errors``,
+    seeded), and lifted by ``model`` as ``gastnet lift`` does: (pixels (T, 17, 2), root-relative poses (T, 17, 3) m)."""
+    from gastnet.data.augment import DetectorErrorRanges, detector_errors
+
+    pixels = project_to_2d(camera_joints, focal, np.array(SIZE) / 2)
+    normalised = torch.from_numpy(normalize_screen_coordinates(pixels.astype(np.float32), *SIZE))[None]
+    noisy = detector_errors(normalised, DetectorErrorRanges(), torch.Generator().manual_seed(seed))[0].numpy()
+    pixels = np.stack([(noisy[..., 0] + 1) * SIZE[0] / 2, noisy[..., 1] * SIZE[0] / 2 + SIZE[1] / 2], -1)
+    rel = lift_at_model_rate(model, noisy.astype(np.float32), fps, H36M_17)
+    return pixels.astype(np.float64), rel - rel[:, :1]
+
+
+MOVING_SECONDS = 4.0
+
+
+def moving(data_dir: Path, render_size: tuple[int, int]) -> None:
+    """A camera that moves through space (beside, behind, toward the walker) against a fixed one, the lens known.
+
+    The first :data:`MOVING_SECONDS` of each real walk in a generated room (``moving_walk``; the fixed
+    camera: ``room_walk``, the nearest that sees the whole piece); 2D with detector errors, lifted;
+    the estimator runs on the frames rendered at ``render_size`` with the true focal length, and the
+    people are placed as ``gastnet lift`` places them for the kind it finds (``keep_paths`` for a
+    translating or zooming camera)."""
+    torch.set_num_threads(2)
+    model = create_model(DEFAULT_MODELS[False], pretrained=True)
+    rows: dict[tuple[str, str], list[dict[str, float]]] = defaultdict(list)
+    for index, (name, world, fps) in enumerate(real_walks(data_dir)):
+        data = "CMU" if name.startswith("CMU") else "H36M"
+        piece = world[: int(MOVING_SECONDS * fps)]
+        clips = {"fixed": room_walk(piece, fps, SIZE, FOV, 25.0, 8.0, distance=None, seed=index)}
+        clips.update({mode: moving_walk(piece, fps, mode, SIZE, FOV, seed=index) for mode in ("beside", "behind", "toward")})
+        for mode, footage in clips.items():
+            small = footage.resized(render_size)
+            estimator = CameraMotionEstimator(float(small.focal[0]))
+            for t in range(len(small)):
+                estimator.update(small.frame(t), small.boxes(t))
+            motion = estimator.finish()
+            true_focal = float(footage.focal[0])
+            pixels, rel = detected_and_lifted(model, footage.camera_joints, true_focal, fps, 100 * index)
+            result = evaluate(rel, pixels, true_focal, fps, footage, motion.rotations if motion.kind == "rotating" else None,
+                              motion)
+            camera_path = float(np.linalg.norm(np.diff(footage.eyes, axis=0), axis=-1).sum())
+            rows[(data, mode)].append(result | {"camera": camera_path})
+            print(f"{name}, {mode}: {motion.kind}, camera moved {camera_path:.2f} m; root err {result['pct']:.1f}% of "
+                  f"path, floor {result['normal']:.1f} deg, lean {result['lean']:.1f} (true {result['true lean']:.1f})",
+                  flush=True)
+    print()
+    print("| walks, camera | root err (% of path) | camera path (m) | floor normal err (deg) | lean placed (deg) "
+          "| lean true (deg) |")
+    print("|---|---|---|---|---|---|")
+    for (data, mode), results in rows.items():
+        r = {k: float(np.mean([x[k] for x in results])) for k in ("pct", "camera", "normal", "lean", "true lean")}
+        print(f"| {data} ({len(results)}), {mode} | {r['pct']:.1f} | {r['camera']:.2f} | {r['normal']:.2f} "
+              f"| {r['lean']:.1f} | {r['true lean']:.1f} |")
+
+
 SCENE_FOVS = (50.0, 70.0, 90.0)
 SCENE_YAW, SCENE_PITCH = 30.0, 0.0  # the scene lens's camera: turned 30 degrees from the walls, level
 
@@ -206,7 +269,6 @@ def scene_lens(data_dir: Path, render_size: tuple[int, int], fovs: tuple[float, 
     The root error (% of the path) is that of ``root_translation`` with each focal length."""
     import cv2
 
-    from gastnet.data.augment import DetectorErrorRanges, detector_errors
     from gastnet.inference.focal import FocalLengthEstimate, combine_focal, estimate_focal
     from gastnet.video.lines import combine_line_focals, detect_segments, focal_from_segments
 
@@ -219,13 +281,7 @@ def scene_lens(data_dir: Path, render_size: tuple[int, int], fovs: tuple[float, 
             footage = room_walk(world, fps, SIZE, fov, SCENE_YAW, SCENE_PITCH, distance=None, seed=index)
             truth_cam = footage.camera_joints
             true_focal = float(footage.focal[0])
-            pixels = project_to_2d(truth_cam, true_focal, np.array(SIZE) / 2)
-            normalised = torch.from_numpy(normalize_screen_coordinates(pixels.astype(np.float32), *SIZE))[None]
-            generator = torch.Generator().manual_seed(1000 * index + int(fov))
-            noisy = detector_errors(normalised, DetectorErrorRanges(), generator)[0].numpy().astype(np.float64)
-            pixels = np.stack([(noisy[..., 0] + 1) * SIZE[0] / 2, noisy[..., 1] * SIZE[0] / 2 + SIZE[1] / 2], -1)
-            rel = lift_at_model_rate(model, noisy.astype(np.float32), fps, H36M_17)
-            rel = rel - rel[:, :1]
+            pixels, rel = detected_and_lifted(model, truth_cam, true_focal, fps, 1000 * index + int(fov))
             small = footage.resized(render_size)
             found = []
             for t in (t for t in LINE_FRAMES if t < len(small)):
@@ -289,6 +345,8 @@ def main() -> None:
     parser.add_argument("--per-walk", action="store_true", help="also print every walk")
     parser.add_argument("--speed", action="store_true", help="only time the estimator on 1920 x 1080 frames")
     parser.add_argument("--lenses", action="store_true", help="only the focal length from the background, 50-90 deg")
+    parser.add_argument("--moving", action="store_true",
+                        help="only a camera moving beside, behind and toward the walker against a fixed one")
     parser.add_argument("--scene-lens", action="store_true",
                         help="only the lens unknown in a scene with lines: focal length and root error, 50-90 deg")
     args = parser.parse_args()
@@ -300,6 +358,9 @@ def main() -> None:
         parser.error(f"--render-size must be WxH with the aspect of {SIZE[0]}x{SIZE[1]}, got {args.render_size}")
     if args.lenses:
         lenses((render_size[0], render_size[1]))
+        return
+    if args.moving:
+        moving(args.data_dir, (render_size[0], render_size[1]))
         return
     if args.scene_lens:
         scene_lens(args.data_dir, (render_size[0], render_size[1]))

@@ -500,3 +500,55 @@ def imperfect_lens(image: np.ndarray, focal: float, offset: tuple[float, float] 
         x, y = xd / scale, yd / scale
     map_x, map_y = (x * focal + w / 2).astype(np.float32), (y * focal + h / 2).astype(np.float32)
     return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def moving_walk(world: np.ndarray, fps: float, mode: str, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,
+                distance: float = 4.0, yaw_deg: float = 25.0, pitch_deg: float = 8.0, height: float = 1.5,
+                drift: float = 0.3, lag_s: float = 0.5, people: bool = True, seed: int = 0) -> Footage:
+    """A camera that moves through a room (:class:`_Room`) without turning, as someone filming while walking:
+
+    - "beside": it walks beside the walker, ``distance`` m to the side of the walk's main line, its
+      position following the walker's pelvis (with an operator's lag of ``lag_s`` s);
+    - "behind": it walks behind the walker, ``distance`` m back along the walk, following likewise;
+    - "toward": it drifts ``drift`` m/s toward a walker who comes toward it, starting ``distance`` m
+      beyond the walk's near end.
+
+    It looks along one direction for the whole clip (square to the walk for "beside", along it
+    otherwise), pitched ``pitch_deg`` down; the room's walls are turned ``yaw_deg`` from that
+    direction (so that their edges meet at vanishing points inside the view)."""
+    world = np.asarray(world, np.float64)
+    root = world[:, 0, :2]
+    centre = root.mean(0)
+    axis = np.linalg.svd(root - centre, full_matrices=False)[2][0]
+    if (root[-1] - root[0]) @ axis < 0:
+        axis = -axis  # along the walk
+    if mode == "beside":
+        look = np.array([-axis[1], axis[0]])
+    elif mode == "behind":
+        look = axis
+    elif mode == "toward":
+        look = -axis
+    else:
+        raise ValueError(f"mode must be 'beside', 'behind' or 'toward', got {mode!r}")
+    # the room's frame: the look direction turned yaw_deg from the room's +y axis
+    yaw = math.radians(yaw_deg)
+    want = np.array([math.sin(yaw), math.cos(yaw)])
+    angle = math.atan2(want[1], want[0]) - math.atan2(look[1], look[0])
+    turn = np.array([[math.cos(angle), -math.sin(angle), 0.0], [math.sin(angle), math.cos(angle), 0.0], [0, 0, 1.0]])
+    local = (world - np.append(centre, 0.0)) @ turn.T
+    frames = len(world)
+    path = local[:, 0, :2]
+    if mode == "toward":
+        start = path[np.argmin(path @ want)] - distance * want  # beyond the near end, looking at the walker
+        eyes2 = start[None] + drift * np.arange(frames)[:, None] / fps * want[None]
+    else:
+        eyes2 = _smooth(path, fps, lag_s) - distance * want[None]
+    eyes = np.concatenate([eyes2, np.full((frames, 1), height)], axis=1)
+    pitch = math.radians(pitch_deg)
+    forward = np.array([want[0] * math.cos(pitch), want[1] * math.cos(pitch), -math.sin(pitch)])
+    rot = look_at(torch.tensor(eyes), torch.tensor(eyes + forward)).numpy()
+    focal = np.full(frames, focal_from_fov(fov_deg, size))
+    points = np.concatenate([path, eyes2])  # the walls 4 m beyond everything, on the side the camera looks to
+    side = float(np.abs(points[:, 0]).max()) + 4.0
+    return Footage("translating", size, fps, focal, rot, eyes, local, people, seed,
+                   _Room(float(points[:, 1].max()) + 4.0, side if want[0] >= 0 else -side, seed))
