@@ -76,17 +76,21 @@ def test_a_panning_camera_keeps_the_world_still(model):
 
 
 @pytest.mark.slow
-def test_a_camera_sliding_beside_the_walker_keeps_the_camera_frame_path_and_says_so(model):
-    """A camera sliding beside the walker, keeping them centred: its motion is not recovered, so the
-    path is the one seen from the camera (short: the camera went along) and the notes say so."""
+def test_a_camera_sliding_beside_the_walker_recovers_its_path(model):
+    """A camera sliding 3.9 m beside the walker, keeping them centred: in its own frames the walker
+    hardly moves (0.3 m of sway); with the camera's path recovered from the floor (scaled by the
+    floor the walker's feet give) the walker's world path is the 3.9 m walked, and the camera's too."""
     footage = truck_walk(straight_walk(3.0), 25.0, size=(640, 360))
     result = _lift(footage, model, True)
     assert result.camera["motion"] == "translating/zooming"
-    assert any("not recovered" in n and "off by the camera's own path" in n for n in result.notes), result.notes
-    root = result.people[0].poses_world[:, PELVIS, :2]
+    assert any("path" in n and "recovered from the floor" in n for n in result.notes), result.notes
     seen = result.people[0].poses_camera_absolute[:, PELVIS]
-    # the world path is the camera-frame path (the camera kept the walker centred: ~0.3 m of sway, not 3.9 m)
-    assert np.ptp(root, axis=0).max() == pytest.approx(np.ptp(seen[:, [0, 2]], axis=0).max(), rel=0.15)
+    assert np.ptp(seen[:, [0, 2]], axis=0).max() < 0.6  # the camera went along
+    assert _path_error(result, footage) < 0.1  # of the 3.9 m walked (kept in the camera's frames: 0.50)
+    camera = np.asarray(result.camera["path_world_m"])
+    true_length = float(np.linalg.norm(footage.eyes[-1] - footage.eyes[0]))
+    assert camera.shape == (len(footage), 3)
+    assert np.linalg.norm(camera[-1] - camera[0]) == pytest.approx(true_length, rel=0.1)
     # the body stays upright on the floor: its lean from the world vertical is that of a walker
     spine = result.people[0].poses_world[:, THORAX] - result.people[0].poses_world[:, PELVIS]
     lean = np.degrees(np.arccos(spine[:, 2] / np.linalg.norm(spine, axis=-1)))
@@ -96,18 +100,20 @@ def test_a_camera_sliding_beside_the_walker_keeps_the_camera_frame_path_and_says
 @pytest.mark.slow
 def test_walking_toward_a_camera_that_drifts_forward_keeps_the_path(model):
     """The walker comes 2.4 m toward a camera that drifts 0.6 m toward them (the background grows ~5%,
-    the walker from ~136 to ~288 px tall): the background looks zoomed, and the world path must still
-    cover about the distance walked (it was pinned at 0.0 m), within what the camera's drift explains."""
+    the walker from ~136 to ~288 px tall): the background alone looks zoomed, the floor shows the
+    camera moved, and the world path covers the distance walked (it was pinned at 0.0 m)."""
     footage = dolly_walk(straight_walk(2.0, speed=1.2), 25.0, size=(640, 360), drift_m=0.6)
     heights = np.ptp(footage.keypoints[:, :, 1], axis=1)
     assert heights[-1] > 2 * heights[0]
     result = _lift(footage, model, True)
     assert result.camera["motion"] == "translating/zooming"
-    assert any("the camera zoomed" in n for n in result.notes), result.notes
-    assert len(result.camera["zoom"]) == len(footage) and 1.03 < max(result.camera["zoom"]) < 1.08
+    assert any("grew as in a zoom, but the floor shows that the camera moved" in n for n in result.notes), result.notes
+    camera = np.asarray(result.camera["path_world_m"])
+    # forward motion over a floor seen at grazing angles (5 degrees down) is the least certain: 0.84 m measured
+    assert np.linalg.norm(camera[-1] - camera[0]) == pytest.approx(0.6, abs=0.3)
     placed = result.people[0].poses_world[:, PELVIS, :2]
-    walked = float(np.linalg.norm(footage.world[-1, PELVIS, :2] - footage.world[0, PELVIS, :2]))  # 2.4 m
     moved = float(np.linalg.norm(placed[-5:].mean(0) - placed[:5].mean(0)))
     truth = float(np.linalg.norm(footage.world[-5:, PELVIS, :2].mean(0) - footage.world[:5, PELVIS, :2].mean(0)))
-    assert walked > 2.0
-    assert abs(moved - truth) < 0.6 + 0.15 * truth, (moved, truth)  # the 0.6 m drift, and the lifter's own error
+    assert truth > 2.0
+    # 2.05 m against 2.16 m; as a zoom (before the floor was used) 2.57 m, taken as fixed 2.71 m
+    assert abs(moved - truth) < 0.15 * truth, (moved, truth)

@@ -246,6 +246,7 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
         absolute = [f.poses for f in fits]
     fit_seconds = time.perf_counter() - start
     kind = "static" if motion is None else motion.kind
+    camera_path = None
     if motion is not None and kind == "rotating" and not np.isclose(motion.focal, focal):
         motion = motion.with_focal(focal)
     if kind == "rotating":
@@ -253,7 +254,7 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
         placing = [to_reference_frame(a, motion.rotations[p.filled.frames]) for a, p in zip(absolute, people)]
     elif kind == "translating/zooming":
         assert motion is not None
-        placing, kept_notes = keep_paths(absolute, [p.filled.frames for p in people], motion)
+        placing, kept_notes, camera_path = keep_paths(absolute, [p.filled.frames for p in people], motion, focal, fps)
     else:
         placing = absolute
     placement = place_in_world(placing, fps)
@@ -276,11 +277,15 @@ def _place(people: list[_Track], image_size: tuple[int, int], fps: float, opts: 
               "camera_to_world_translation": placement.translation.tolist(), "motion": kind, "notes": notes}
     if estimate is not None and estimate.informative:
         camera["focal_length_sigma_log"] = estimate.sigma_log
-    if motion is not None and (kind == "rotating" or motion.zoom is not None):
+    if motion is not None and (kind == "rotating" or (motion.zoom is not None and camera_path is None)):
         # frame t's camera -> world: camera_to_world_rotation @ rotations[t].T (rotations: frame-0 camera -> frame t's)
         camera["rotations"] = np.round(motion.rotations, 6).tolist()
         if motion.zoom is not None:  # frame t's focal length: focal_length_px * zoom[t]
             camera["zoom"] = np.round(motion.zoom, 6).tolist()
+    if kind == "translating/zooming" and camera_path is not None:
+        # frame t's camera in the world: rotation camera_to_world_rotation @ rotations[t].T, centre path_world_m[t]
+        camera["rotations"] = np.round(camera_path.rotations, 6).tolist()
+        camera["path_world_m"] = np.round(camera_path.centres @ placement.rotation.T + placement.translation, 4).tolist()
     notes.extend(_fit_note(p.track.track_id, f) for p, f in zip(people, fits))
     fitted: list[KinematicFit | None] = list(fits) if fits else [None] * len(people)
     return _Placed(absolute, list(placement.poses_world), list(placement.contacts), camera, fitted, fit_seconds)

@@ -13,10 +13,15 @@ the image whatever the camera does), so :func:`keep_paths` keeps the best estima
   the background's motion) is undone as for a turning camera. If the camera in fact moved forward
   toward a distant background (which looks the same), each path along the view is off by as much
   as the camera moved: a ``zoom`` of 1.05 is a move of 5% of the distance to the background.
-- **a translation** (near and far things shift differently): the camera's rotation and path are
-  not known, so each frame's camera-frame positions are kept as they are, as if the camera had
-  stood still: a path is off by the camera's own path (someone the camera walks beside seems to
-  walk less, someone it walks toward seems to come faster).
+- **a translation** (near and far things shift differently): given the focal length, the camera's
+  path is recovered from the floor it sees (:func:`gastnet.video.camera_path.recover_camera_path`),
+  the floor and its scale being those the people's feet give with the camera taken as fixed (the
+  floor's tilt barely depends on the camera's motion; its height is the camera's above the
+  ankles, plus :data:`ANKLE_HEIGHT_M`); each frame's people are then put into the first frame's
+  camera. Where that is not possible (no focal length, too few floor points in most frames), each
+  frame's camera-frame positions are kept as they are, as if the camera had stood still: a path is
+  then off by the camera's own path (someone the camera walks beside seems to walk less, someone it
+  walks toward seems to come faster).
 
 Either way the notes say so; steps, posture and each frame's distance to the camera are as
 reliable as with a fixed camera.
@@ -25,24 +30,45 @@ reliable as with a fixed camera.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
+from ..video.camera_path import CameraPath, recover_camera_path
 from ..video.motion import CameraMotion, to_reference_frame
+from .placement import place_in_world
 
-__all__ = ["keep_paths"]
+__all__ = ["ANKLE_HEIGHT_M", "MIN_MEASURED", "KeptPaths", "keep_paths"]
+
+ANKLE_HEIGHT_M = 0.08
+"""The ankle joint's height above the ground (metres) when the foot is flat: the placement's floor
+is fitted to the ankles, the background's floor is the ground."""
+
+MIN_MEASURED = 0.6
+"""The camera's path is used when at least this share of the frames had their pose measured."""
 
 
-def keep_paths(poses: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion: CameraMotion
-               ) -> tuple[list[np.ndarray], list[str]]:
+class KeptPaths(NamedTuple):
+    """What :func:`keep_paths` gives: per person poses (T_i, 17, 3) metres, notes, and the camera's
+    path when it was recovered (else None)."""
+
+    poses: list[np.ndarray]
+    notes: list[str]
+    camera_path: CameraPath | None
+
+
+def keep_paths(poses: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion: CameraMotion,
+               focal: float | None = None, fps: float = 25.0) -> KeptPaths:
     """Each person's poses (T_i, 17, 3) metres, root-placed in their frames' cameras, brought as far toward
     one fixed frame as ``motion`` allows, and the notes that say how far to trust the paths.
 
     ``frames`` (T_i,) int: each person's frame numbers, indices into ``motion``'s frames.
     ``motion`` must be "translating/zooming". A zoom (``motion.zoom`` not None) is undone: each
     root's depth (camera z) is multiplied by ``zoom[t]`` (the body around it is kept), then the
-    turn by ``motion.rotations`` (into the first frame's camera). A translation leaves the
-    camera-frame positions as they are. Returns (poses, notes); the poses keep their shapes.
+    turn by ``motion.rotations`` (into the first frame's camera). A translation with ``focal``
+    (pixels, the one the poses were placed with) and ``fps`` (for the floor fit) is undone with the
+    camera's path recovered from the floor (module docstring); else the camera-frame positions are
+    kept. The poses keep their shapes.
 
     >>> from gastnet.video.motion import _Measurements
     >>> eye = np.tile(np.eye(3), (2, 1, 1))
@@ -50,7 +76,7 @@ def keep_paths(poses: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion
     >>> zoomed = CameraMotion("translating/zooming", "", (640, 360), 500.0, "given", None, eye, eye,
     ...                       np.full(2, 50), np.zeros(2), np.zeros(2), np.ones(2, bool), meas, zoom=np.array([1.0, 2.0]))
     >>> seen = np.zeros((2, 17, 3)); seen[:, :, 2] = [[4.0], [2.0]]  # half as far in frame 1: the zoom, not a walk
-    >>> kept, notes = keep_paths([seen], [np.arange(2)], zoomed)
+    >>> kept, notes, path = keep_paths([seen], [np.arange(2)], zoomed)
     >>> kept[0][:, 0, 2].tolist()
     [4.0, 4.0]
     """
@@ -58,16 +84,31 @@ def keep_paths(poses: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion
         raise ValueError(f"keep_paths is for a translating or zooming camera, got a {motion.kind!r} one")
     if len(poses) != len(frames):
         raise ValueError(f"expected one frame list per person, got {len(poses)} people and {len(frames)} lists")
-    kept = []
+    kept, raw = [], []
     for person, index in zip(poses, frames):
         person, index = np.asarray(person, np.float64), np.asarray(index)
         if person.ndim != 3 or person.shape[-1] != 3 or index.shape != person.shape[:1]:
             raise ValueError(f"expected poses (T, J, 3) with T frame numbers, got {person.shape} and {index.shape}")
+        raw.append(person)
         if motion.zoom is not None:
             root = person[:, :1].copy()
             root[..., 2] *= motion.zoom[index][:, None]
             person = to_reference_frame(person - person[:, :1] + root, motion.rotations[index])
         kept.append(person)
+    if focal is not None and len(motion._measurements.tracks) == len(motion):
+        floor = place_in_world(raw, fps)
+        height = floor.camera_height + ANKLE_HEIGHT_M
+        # a zoom moves the floor as a plane square to the optical axis would: its motion is not found on the floor
+        path = recover_camera_path(motion, focal, -floor.rotation[2], height) if height > 0.3 else None
+        if path is not None and path.measured.mean() >= MIN_MEASURED:
+            moved = [path.to_reference_frame(p, np.asarray(i)) for p, i in zip(raw, frames)]
+            zoomed = ("the background grew as in a zoom, but the floor shows that the camera moved (parallax): "
+                      if motion.zoom is not None else "")
+            return KeptPaths(moved, [
+                f"the camera moved through space: {zoomed}its path ({path.length_m:.2f} m over the clip) is recovered "
+                f"from the floor it sees, scaled by its height above the floor the people stand on ({height:.2f} m): a "
+                "10% error in that height (the people's size) is a 10% error in the camera's path; people are "
+                "placed in the first frame's camera"], path)
     if motion.zoom is not None:
         grow = float(motion.zoom[np.argmax(np.abs(np.log(motion.zoom)))])
         notes = [f"the camera zoomed (the background looks up to x{grow:.2f} as large as in the first frame): "
@@ -79,4 +120,4 @@ def keep_paths(poses: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion
                  "(as if it stood still), so each is off by the camera's own path (someone the camera moves beside "
                  "seems to walk less, someone it moves toward seems to come faster); steps, posture and distances to "
                  "the camera are as reliable as with a fixed camera"]
-    return kept, notes
+    return KeptPaths(kept, notes, None)

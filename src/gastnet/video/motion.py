@@ -325,6 +325,7 @@ class _Measurements:
     inliers: np.ndarray  # (T,) int: of those, on the homography
     measured: np.ndarray  # (T,) bool: enough points for a homography
     line_focal: LineFocal | None = None  # the focal length from the scene's straight lines
+    tracks: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # per frame: keyframe and frame points (N, 2), full size
 
 
 @dataclass(frozen=True)
@@ -619,6 +620,7 @@ class CameraMotionEstimator:
         self._win = (11, 11)
         self._levels = 3
         self._lines: list[LineFocal] = []
+        self._tracks: list[tuple[np.ndarray, np.ndarray]] = []  # per frame: keyframe and frame points, full size
 
     @property
     def frames(self) -> int:
@@ -704,6 +706,7 @@ class CameraMotionEstimator:
         if t == 0:
             self._new_keyframe(0, grey, boxes, np.zeros((0, 1, 2), np.float32), np.eye(3))
             self._record(np.eye(3), np.eye(3), len(self._points), len(self._points), True)
+            self._tracks.append((self._to_full(self._points), self._to_full(self._points)))
             self._prev_grey = grey
             return
         h_key, inliers, measured = np.eye(3), np.zeros(0, bool), False
@@ -723,6 +726,7 @@ class CameraMotionEstimator:
                 h_key = self._unscale @ h_work @ self._scale
                 inliers, measured = mask[:, 0].astype(bool), True
         tracked = len(self._points)
+        self._tracks.append((self._to_full(self._key_points), self._to_full(self._points)))
         if measured:
             h0 = h_key @ self._key_from_0
         else:  # hold the last pose and start again from here
@@ -742,6 +746,12 @@ class CameraMotionEstimator:
             raise ValueError(f"frames must come in order: expected frame {self.frames}, got {index}")
         boxes = [boxes_from_keypoints(k, s) for k, s in people]
         self.update(rgb_frame, np.concatenate(boxes) if boxes else ())
+
+    def _to_full(self, points: np.ndarray) -> np.ndarray:
+        """Working-size points (N, 1, 2) as full-size pixels (N, 2) float32."""
+        u = self._unscale
+        p = points.reshape(-1, 2).astype(np.float64)
+        return np.stack([p[:, 0] * u[0, 0] + u[0, 2], p[:, 1] * u[1, 1] + u[1, 2]], 1).astype(np.float32)
 
     def _measure_lines(self, grey: np.ndarray, boxes: np.ndarray) -> None:
         """The focal length from the straight lines of one working-size frame, people's boxes left out."""
@@ -779,7 +789,7 @@ class CameraMotionEstimator:
             raise ValueError("no frames yet: call update() with every frame before finish()")
         meas = _Measurements(self._size, np.array(self._key_h), np.array(self._keyframes), np.array(self._h),
                              np.array(self._tracked), np.array(self._inliers), np.array(self._measured),
-                             combine_line_focals(self._lines))
+                             combine_line_focals(self._lines), tuple(self._tracks))
         pairs = _pairs_for_focal(meas)
         estimate = focal_from_homographies(pairs, self._size)
         judge = estimate or focal_from_homographies(pairs, self._size, min_rotation_deg=_JUDGE_MIN_DEG)
