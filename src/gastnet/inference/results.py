@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ..animation.bvh import write_rig_bvh
-from ..animation.gltf import GlbPerson, matrix_to_quaternion, write_glb
+from ..animation.gltf import GlbCamera, GlbPerson, matrix_to_quaternion, write_glb
 from ..animation.rig import Rig
 from ..fileio import atomic_path, save_npz
 from ..keypoints.tracks import FillReport
@@ -179,7 +179,8 @@ class LiftResult:
             for p in self.people:
                 rig, poses = self._rigid(p)
                 people.append(GlbPerson(f"person_{p.track_id}", rig, poses, int(p.frames[0])))
-            paths.append(write_glb(out_dir / "poses.glb", people, self.fps, num_frames=self.num_frames))
+            paths.append(write_glb(out_dir / "poses.glb", people, self.fps, num_frames=self.num_frames,
+                                   camera=glb_camera(self.camera, self.image_size, self.num_frames)))
         if "csv" in formats:
             lines = ["frame,track_id,joint,x_world,y_world,z_world,x_camera,y_camera,z_camera,"
                      "x_camera_absolute,y_camera_absolute,z_camera_absolute,u,v,score,interpolated"]
@@ -195,3 +196,19 @@ class LiftResult:
                 tmp.write_text("\n".join(lines) + "\n")
             paths.append(out_dir / "poses.csv")
         return paths
+
+
+def glb_camera(camera: dict[str, Any], image_size: tuple[int, int], num_frames: int) -> GlbCamera | None:
+    """The video's camera for ``poses.glb`` from a result's ``camera`` facts: frame t's camera -> world rotation
+    ``camera_to_world_rotation @ rotations[t].T`` (a camera that turned or moved; else the first frame's for all)
+    and centre ``path_world_m[t]`` (a camera that moved; else ``camera_to_world_translation``); None without them."""
+    if "camera_to_world_rotation" not in camera or "focal_length_px" not in camera or num_frames < 1:
+        return None
+    to_world = np.asarray(camera["camera_to_world_rotation"], np.float64)
+    turns = np.asarray(camera.get("rotations", np.tile(np.eye(3), (num_frames, 1, 1))), np.float64)
+    centres = np.asarray(camera.get("path_world_m", np.tile(camera["camera_to_world_translation"], (len(turns), 1))),
+                         np.float64)
+    w, h = image_size
+    yfov = float(np.degrees(2 * np.arctan(h / 2 / float(camera["focal_length_px"]))))
+    return GlbCamera(centres, to_world @ np.swapaxes(turns, 1, 2), yfov, w / h)
+
