@@ -253,6 +253,9 @@ def moving(data_dir: Path, render_size: tuple[int, int]) -> None:
     the estimator runs on the frames rendered at ``render_size`` with the true focal length, and the
     people are placed as ``gastnet lift`` places them for the kind it finds (``keep_paths`` for a
     translating or zooming camera)."""
+    from gastnet.inference.focal import FocalLengthEstimate, combine_focal
+    from gastnet.inference.placement import DEFAULT_FOV_DEG
+
     torch.set_num_threads(2)
     model = create_model(DEFAULT_MODELS[False], pretrained=True)
     rows: dict[tuple[str, str], list[dict[str, float]]] = defaultdict(list)
@@ -272,20 +275,31 @@ def moving(data_dir: Path, render_size: tuple[int, int]) -> None:
             result = evaluate(rel, pixels, true_focal, fps, footage, motion.rotations if motion.kind == "rotating" else None,
                               motion)
             camera_path = float(np.linalg.norm(np.diff(footage.eyes, axis=0), axis=-1).sum())
-            rows[(data, mode)].append(result | {"camera": camera_path})
+            rows[(data, mode)].append(result | {"camera": camera_path, "focal err": 0.0})
+            # the lens unknown: the scene's lines (measured by the estimator) with the prior, as gastnet lift does
+            lines = motion.line_focal
+            cues = [] if lines is None else [FocalLengthEstimate(lines.focal * SIZE[0] / render_size[0], lines.sigma_log,
+                                                                 SIZE, "scene lines", "")]
+            found = combine_focal(cues).focal_px if cues else focal_from_fov(DEFAULT_FOV_DEG, SIZE)
+            unknown = evaluate(rel, pixels, found, fps, footage, motion.rotations if motion.kind == "rotating" else None,
+                               motion)
+            rows[(data, mode + ", lens from the lines")].append(
+                unknown | {"camera": camera_path, "focal err": 100 * math.log(found / true_focal)})
             print(f"{name}, {mode}: {motion.kind}, camera moved {camera_path:.2f} m (recovered within "
                   f"{result['camera err']:.1f}%); root err {result['pct']:.1f}% of path, floor {result['normal']:.1f} deg, "
                   f"lean {result['lean']:.1f} (true {result['true lean']:.1f})", flush=True)
     print()
-    print("| walks, camera | root err (% of path) | camera path (m) | camera path err (% of it) | floor normal err (deg) "
-          "| lean placed (deg) | lean true (deg) |")
-    print("|---|---|---|---|---|---|---|")
-    for (data, mode), results in rows.items():
+    print("| walks, camera | focal err (%) | root err (% of path) | camera path (m) | camera path err (% of it) "
+          "| floor normal err (deg) | lean placed (deg) | lean true (deg) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (data, mode), results in sorted(rows.items()):
         r = {k: float(np.mean([x[k] for x in results])) for k in ("pct", "camera", "normal", "lean", "true lean")}
         errors = [x["camera err"] for x in results if np.isfinite(x["camera err"])]
         camera = f"{np.mean(errors):.1f} ({len(errors)} of {len(results)})" if errors else "-"
-        print(f"| {data} ({len(results)}), {mode} | {r['pct']:.1f} | {r['camera']:.2f} | {camera} | {r['normal']:.2f} "
-              f"| {r['lean']:.1f} | {r['true lean']:.1f} |")
+        focal = [x["focal err"] for x in results]
+        lens = "given" if not any(focal) else f"{min(focal):+.1f} to {max(focal):+.1f}"
+        print(f"| {data} ({len(results)}), {mode} | {lens} | {r['pct']:.1f} | {r['camera']:.2f} | {camera} "
+              f"| {r['normal']:.2f} | {r['lean']:.1f} | {r['true lean']:.1f} |")
 
 
 SCENE_FOVS = (50.0, 70.0, 90.0)
