@@ -361,3 +361,193 @@ def truck_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360)
     focal = np.full(frames, focal_from_fov(fov_deg, size))
     return Footage("translating", size, fps, focal, rot, eyes, local, people, seed, _Planes(wall_behind, seed))
 
+
+
+def dolly_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,
+               near: float = 2.9, drift_m: float = 0.6, height: float = 1.5, pitch_deg: float = 5.0,
+               wall_behind: float = 6.0, people: bool = True, seed: int = 0) -> Footage:
+    """A camera that drifts forward while the walker comes toward it: the camera looks along the walk
+    (``height`` m up, pitched ``pitch_deg`` down, never turning) and moves ``drift_m`` metres toward
+    the walker over the clip, ending ``near`` metres from the walker's last root position. The scene
+    is the ground and a wall ``wall_behind`` m beyond the walk's start, facing the camera, so the
+    background grows a little (the wall by ``1 + drift / distance``) while the walker grows a lot."""
+    world = np.asarray(world, np.float64)
+    root = world[:, 0, :2]
+    centre = root.mean(0)
+    axis = np.linalg.svd(root - centre, full_matrices=False)[2][0]
+    if (root[-1] - root[0]) @ axis > 0:
+        axis = -axis  # the walk goes along -axis
+    # a frame where the walk runs along -y (toward the camera, which looks along +y)
+    turn = np.array([[-axis[1], axis[0], 0.0], [axis[0], axis[1], 0.0], [0.0, 0.0, 1.0]])
+    local = (world - np.append(centre, 0.0)) @ turn.T
+    frames = len(world)
+    end_y = local[-1, 0, 1] - near
+    y = end_y - drift_m * (1.0 - np.linspace(0.0, 1.0, frames))
+    eyes = np.stack([np.full(frames, local[:, 0, 0].mean()), y, np.full(frames, height)], axis=1)
+    forward = np.array([0.0, math.cos(math.radians(pitch_deg)), -math.sin(math.radians(pitch_deg))])
+    rot = look_at(torch.tensor(eyes), torch.tensor(eyes + forward)).numpy()
+    focal = np.full(frames, focal_from_fov(fov_deg, size))
+    return Footage("translating", size, fps, focal, rot, eyes, local, people, seed,
+                   _Planes(float(local[0, 0, 1]) + wall_behind, seed))
+
+
+# --- a scene with straight lines (a room or street corner) ------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def lined_texture(kind: str, seed: int = 0) -> np.ndarray:
+    """A texture (1024, 2048, 3) uint8 at 100 texels per metre with straight lines along its axes.
+
+    ``kind`` "tiles": the seeded :func:`texture` crossed by dark joints every 0.64 m (floor tiles,
+    paving); "facade": the texture with window and door frames (light rectangles with dark
+    outlines, 0.6-1.6 m wide) in rows, as on a wall or a building."""
+    image = texture(1024, 2048, seed).copy()
+    if kind == "tiles":
+        for i in range(0, 2048, 64):
+            cv2.line(image, (i, 0), (i, 1023), (30, 30, 30), 3)
+        for j in range(0, 1024, 64):
+            cv2.line(image, (0, j), (2047, j), (30, 30, 30), 3)
+        return image
+    if kind != "facade":
+        raise ValueError(f"kind must be 'tiles' or 'facade', got {kind!r}")
+    rng = np.random.default_rng(seed + 100)
+    for row, (top, tall) in enumerate(((40, 160), (300, 170), (560, 150), (800, 200))):
+        x = int(rng.integers(0, 60))
+        while x < 2000:
+            wide = int(rng.integers(60, 160))
+            if x + wide >= 2040:
+                break
+            cv2.rectangle(image, (x, top), (x + wide, top + tall), (200, 205, 210), -1)
+            cv2.rectangle(image, (x, top), (x + wide, top + tall), (20, 20, 25), 5)
+            cv2.line(image, (x + wide // 2, top), (x + wide // 2, top + tall), (20, 20, 25), 3)
+            x += wide + int(rng.integers(40, 140)) + 4 * row
+    return image
+
+
+class _Room:
+    """Axis-aligned textured planes: the ground (z = 0, tiles), a back wall (y = ``back_y``) and a side
+    wall (x = ``side_x``), both facades; each ray takes the nearest plane in front of the camera."""
+
+    def __init__(self, back_y: float, side_x: float, seed: int, texels_per_m: float = 100.0):
+        self.density = texels_per_m
+        # (axis of the plane's normal, its coordinate, texture, texture axes u and v)
+        self.planes = ((2, 0.0, lined_texture("tiles", seed), (0, 1)),
+                       (1, back_y, lined_texture("facade", seed + 1), (0, 2)),
+                       (0, side_x, lined_texture("facade", seed + 2), (1, 2)))
+
+    def render(self, size: tuple[int, int], focal: float, world_to_cam: np.ndarray, eye: np.ndarray) -> np.ndarray:
+        d = _pixel_rays(size, focal) @ world_to_cam.astype(np.float32)
+        e = eye.astype(np.float32)
+        best = np.full(d.shape[:2], np.inf, np.float32)
+        image = np.zeros(d.shape[:2] + (3,), np.uint8)
+        for axis, value, tex, (a, b) in self.planes:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = (value - e[axis]) / d[..., axis]
+            t = np.where(np.isfinite(t) & (t > 1e-3), t, np.inf).astype(np.float32)
+            with np.errstate(invalid="ignore"):  # inf * 0 where a ray runs along the plane: never drawn
+                u = (e[a] + t * d[..., a]) * self.density
+                v = -(e[b] + t * d[..., b]) * self.density
+            u, v = np.nan_to_num(u, posinf=0.0, neginf=0.0), np.nan_to_num(v, posinf=0.0, neginf=0.0)
+            layer = cv2.remap(tex, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+            nearer = t < best
+            image[nearer] = layer[nearer]
+            best = np.minimum(best, t)
+        return image
+
+
+def room_walk(world: np.ndarray, fps: float, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,
+              yaw_deg: float = 30.0, pitch_deg: float = 8.0, distance: float | None = 5.0, height: float = 1.5,
+              people: bool = True, seed: int = 0) -> Footage:
+    """A fixed camera in a scene full of straight lines: a tiled ground, a back wall and a side wall
+    with windows and doors (:class:`_Room`). The walk is centred on the origin; the camera stands
+    ``distance`` m from it, ``height`` m up, looking at the walk's middle ``yaw_deg`` degrees off the
+    room's +y axis (0: square to the back wall, where the wall's horizontal lines meet at infinity)
+    and pitched ``pitch_deg`` degrees down (``distance`` None: the nearest, in steps of 0.25 m, from
+    which every joint is in the image). The walls stand 4 m beyond the walk."""
+    world = np.asarray(world, np.float64)
+    world = world - np.append(world[:, 0, :2].mean(0), 0.0)
+    yaw, pitch = math.radians(yaw_deg), math.radians(pitch_deg)
+    view = np.array([math.sin(yaw), math.cos(yaw)])
+    forward = np.array([view[0] * math.cos(pitch), view[1] * math.cos(pitch), -math.sin(pitch)])
+    frames = len(world)
+    focal = np.full(frames, focal_from_fov(fov_deg, size))
+    for step in ([distance] if distance is not None else np.arange(2.0, 40.0, 0.25)):
+        eye = np.append(-step * view, height)
+        rot = look_at(torch.tensor(eye[None]), torch.tensor((eye + forward)[None])).numpy()[0]
+        cam = (world - eye) @ rot.T
+        pix = project_to_2d(cam, focal[0], np.array(size) / 2)
+        if (cam[..., 2] > 0.5).all() and (pix >= 0.03 * np.array(size)).all() and (pix <= 0.97 * np.array(size)).all():
+            break
+    reach = float(np.abs(world[:, 0, :2]).max()) + 4.0
+    side = math.copysign(reach, view[0]) if abs(view[0]) > 1e-6 else reach
+    return Footage("static", size, fps, focal, np.tile(rot, (frames, 1, 1)), np.tile(eye, (frames, 1)), world,
+                   people, seed, _Room(reach, side, seed))
+
+
+def imperfect_lens(image: np.ndarray, focal: float, offset: tuple[float, float] = (0.0, 0.0),
+                   k1: float = 0.0) -> np.ndarray:
+    """A pinhole frame (h, w, 3) (principal point at the centre, focal length ``focal`` pixels) as a
+    real lens would show it: the principal point ``offset`` (dx, dy) pixels from the centre and radial
+    distortion ``x_d = x (1 + k1 |x|^2)`` (normalised coordinates; k1 < 0: barrel, as wide phone
+    lenses are before their software corrects them)."""
+    h, w = image.shape[:2]
+    u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    xd, yd = (u - w / 2 - offset[0]) / focal, (v - h / 2 - offset[1]) / focal
+    x, y = xd.copy(), yd.copy()
+    for _ in range(5):  # undistort by fixed-point iteration
+        scale = 1 + k1 * (x * x + y * y)
+        x, y = xd / scale, yd / scale
+    map_x, map_y = (x * focal + w / 2).astype(np.float32), (y * focal + h / 2).astype(np.float32)
+    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def moving_walk(world: np.ndarray, fps: float, mode: str, size: tuple[int, int] = (640, 360), fov_deg: float = 65.0,
+                distance: float = 4.0, yaw_deg: float = 25.0, pitch_deg: float = 8.0, height: float = 1.5,
+                drift: float = 0.3, lag_s: float = 0.5, people: bool = True, seed: int = 0) -> Footage:
+    """A camera that moves through a room (:class:`_Room`) without turning, as someone filming while walking:
+
+    - "beside": it walks beside the walker, ``distance`` m to the side of the walk's main line, its
+      position following the walker's pelvis (with an operator's lag of ``lag_s`` s);
+    - "behind": it walks behind the walker, ``distance`` m back along the walk, following likewise;
+    - "toward": it drifts ``drift`` m/s toward a walker who comes toward it, starting ``distance`` m
+      beyond the walk's near end.
+
+    It looks along one direction for the whole clip (square to the walk for "beside", along it
+    otherwise), pitched ``pitch_deg`` down; the room's walls are turned ``yaw_deg`` from that
+    direction (so that their edges meet at vanishing points inside the view)."""
+    world = np.asarray(world, np.float64)
+    root = world[:, 0, :2]
+    centre = root.mean(0)
+    axis = np.linalg.svd(root - centre, full_matrices=False)[2][0]
+    if (root[-1] - root[0]) @ axis < 0:
+        axis = -axis  # along the walk
+    if mode == "beside":
+        look = np.array([-axis[1], axis[0]])
+    elif mode == "behind":
+        look = axis
+    elif mode == "toward":
+        look = -axis
+    else:
+        raise ValueError(f"mode must be 'beside', 'behind' or 'toward', got {mode!r}")
+    # the room's frame: the look direction turned yaw_deg from the room's +y axis
+    yaw = math.radians(yaw_deg)
+    want = np.array([math.sin(yaw), math.cos(yaw)])
+    angle = math.atan2(want[1], want[0]) - math.atan2(look[1], look[0])
+    turn = np.array([[math.cos(angle), -math.sin(angle), 0.0], [math.sin(angle), math.cos(angle), 0.0], [0, 0, 1.0]])
+    local = (world - np.append(centre, 0.0)) @ turn.T
+    frames = len(world)
+    path = local[:, 0, :2]
+    if mode == "toward":
+        start = path[np.argmin(path @ want)] - distance * want  # beyond the near end, looking at the walker
+        eyes2 = start[None] + drift * np.arange(frames)[:, None] / fps * want[None]
+    else:
+        eyes2 = _smooth(path, fps, lag_s) - distance * want[None]
+    eyes = np.concatenate([eyes2, np.full((frames, 1), height)], axis=1)
+    pitch = math.radians(pitch_deg)
+    forward = np.array([want[0] * math.cos(pitch), want[1] * math.cos(pitch), -math.sin(pitch)])
+    rot = look_at(torch.tensor(eyes), torch.tensor(eyes + forward)).numpy()
+    focal = np.full(frames, focal_from_fov(fov_deg, size))
+    points = np.concatenate([path, eyes2])  # the walls 4 m beyond everything, on the side the camera looks to
+    side = float(np.abs(points[:, 0]).max()) + 4.0
+    return Footage("translating", size, fps, focal, rot, eyes, local, people, seed,
+                   _Room(float(points[:, 1].max()) + 4.0, side if want[0] >= 0 else -side, seed))

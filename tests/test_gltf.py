@@ -1,5 +1,6 @@
 """glTF 2.0 binary files of rigs in motion: read back, joints recomputed, times, skin, the Khronos validator."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gastnet.animation.gltf import GlbPerson, write_glb
+from gastnet.animation.gltf import GlbCamera, GlbPerson, write_glb
 from gastnet.animation.rig import Y_UP, Rig
 from gastnet.geometry.rotations import matrix_to_quaternion
 from gastnet.skeleton import H36M_17
@@ -291,9 +292,58 @@ def test_without_the_validator_a_developer_sees_a_skip_and_ci_fails(monkeypatch,
 
 def test_glb_passes_the_khronos_validator(tmp_path, people):
     module = validator_module()
-    path = write_glb(tmp_path / "valid.glb", people, FPS, num_frames=60)
+    camera = GlbCamera(np.tile([0.0, -4.0, 1.5], (60, 1)), np.tile(np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]]), (60, 1, 1)),
+                       50.0, 16 / 9)  # with the video's camera
+    path = write_glb(tmp_path / "valid.glb", people, FPS, num_frames=60, camera=camera)
     done = subprocess.run(["node", "-e", VALIDATE_JS, str(module), str(path)], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
     issues = json.loads(done.stdout)
     assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, issues["messages"]
+
+
+def test_the_camera_moves_and_looks_as_the_videos_did(tmp_path, people):
+    """A camera 1.5 m up that walks 2 m along world x while it looks along world +y, then turns to look
+    along +x: in the file (Y up, a glTF camera looking along its -z with +y up) its node sits where the
+    camera was and looks where it looked, with the image's up along the world's up."""
+    frames = 5
+    look_y = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])  # camera x, y, z (columns) in the world: right, down, +y
+    look_x = np.array([[0.0, 0, 1], [-1, 0, 0], [0, -1, 0]])  # ... turned to look along +x
+    turns = np.stack([look_y] * 4 + [look_x])
+    centres = np.stack([[0.5 * t, 0.0, 1.5] for t in range(frames)])
+    glb = Glb(write_glb(tmp_path / "camera.glb", people, FPS, camera=GlbCamera(centres, turns, 40.0, 16 / 9)))
+    node = glb.node("camera")
+    (camera,) = glb.gltf.cameras
+    assert glb.gltf.nodes[node].camera == 0 and camera.perspective.yfov == pytest.approx(np.radians(40.0))
+    channels = glb.channels()
+    times, where = channels[(node, "translation")]
+    _, turned = channels[(node, "rotation")]
+    assert np.allclose(times, np.arange(frames) / FPS)
+    assert np.allclose(where, [[0.5 * t, 1.5, 0.0] for t in range(frames)], atol=1e-6)  # (x, z, -y)
+    for t, (forward, up) in enumerate([((0, 0, -1), (0, 1, 0))] * 4 + [((1, 0, 0), (0, 1, 0))]):
+        matrix = quaternion_matrix(turned[t].astype(np.float64))
+        assert np.allclose(matrix @ [0, 0, -1], forward, atol=1e-6)  # +y in the world is -z in Y-up files
+        assert np.allclose(matrix @ [0, 1, 0], up, atol=1e-6)
+    with pytest.raises(ValueError, match=r"camera: expected centres \(T, 3\) and rotations \(T, 3, 3\)"):
+        write_glb(tmp_path / "bad.glb", people, FPS, camera=GlbCamera(centres, turns[:2], 40.0, 1.0))
+
+
+def test_a_results_camera_becomes_the_glb_camera():
+    """From a LiftResult's camera: frame t's rotation camera_to_world @ rotations[t].T and the world path."""
+    from gastnet.pipeline.results import CameraInfo
+    from gastnet.pipeline.writers import glb_camera
+
+    to_world = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])
+    c, s = np.cos(0.3), np.sin(0.3)
+    pan = np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])  # frame-0 camera -> frame 1's
+    fixed_facts = CameraInfo(focal_length_px=540.0, focal_source="given", principal_point_px=(960.0, 540.0),
+                             height_m=1.6, pitch_deg=0.0, roll_deg=0.0, floor_fit="ransac",
+                             camera_to_world_rotation=to_world, camera_to_world_translation=np.array([0.0, 0.0, 1.6]))
+    facts = dataclasses.replace(fixed_facts, rotations=np.stack([np.eye(3), pan]),
+                                path_world_m=np.array([[0.0, 0.0, 1.6], [1.0, 0.0, 1.6]]))
+    camera = glb_camera(facts, (1920, 1080), 2)
+    assert camera is not None and camera.yfov_deg == pytest.approx(90.0) and camera.aspect == pytest.approx(16 / 9)
+    assert np.allclose(camera.rotations[1], to_world @ pan.T) and np.allclose(camera.centres[1], [1.0, 0.0, 1.6])
+    fixed = glb_camera(fixed_facts, (1920, 1080), 3)
+    assert fixed is not None and np.allclose(fixed.centres, [[0, 0, 1.6]] * 3) and np.allclose(fixed.rotations, to_world)
+    assert glb_camera(None, (1920, 1080), 3) is None

@@ -29,7 +29,7 @@ from ..fileio import atomic_path
 from ..geometry.rotations import continuous_quaternions, matrix_to_quaternion
 from .rig import Y_UP, Rig
 
-__all__ = ["GlbPerson", "write_glb"]
+__all__ = ["GlbCamera", "GlbPerson", "write_glb"]
 
 # base colours (linear RGB) of the people's limbs, in turn
 _COLOURS = ((0.90, 0.45, 0.10), (0.10, 0.45, 0.90), (0.20, 0.70, 0.25), (0.80, 0.15, 0.55), (0.55, 0.55, 0.55))
@@ -49,6 +49,22 @@ class GlbPerson:
     rig: Rig
     positions: np.ndarray
     start_frame: int = 0
+
+
+# gastnet's camera axes (x right, y down, z forward) in a glTF camera's (x right, y up, looking along -z)
+_CAMERA_AXES = np.diag([1.0, -1.0, -1.0])
+
+
+@dataclass(frozen=True)
+class GlbCamera:
+    """The video's camera in a .glb file, per video frame (T frames from frame 0): ``centres`` (T, 3)
+    metres and ``rotations`` (T, 3, 3) camera -> world (gastnet's camera axes: x right, y down, z
+    forward; world z up), ``yfov_deg`` the vertical field of view and ``aspect`` width over height."""
+
+    centres: np.ndarray
+    rotations: np.ndarray
+    yfov_deg: float
+    aspect: float
 
 
 class _Buffer:
@@ -268,8 +284,27 @@ def _add_limbs(scene: _Scene, name: str, upright: Rig, first: int, colour: tuple
     scene.scene_nodes.append(len(scene.nodes) - 1)  # skinned meshes sit at the scene's root (their transform is ignored)
 
 
+def _add_camera(scene: _Scene, camera: GlbCamera, fps: float) -> dict[str, Any]:
+    """A perspective camera node named "camera" that moves and turns with the video's camera (keys at
+    ``t / fps``); returns the document's camera."""
+    centres, turns = np.asarray(camera.centres, np.float64), np.asarray(camera.rotations, np.float64)
+    if centres.ndim != 2 or centres.shape[1] != 3 or turns.shape != (len(centres), 3, 3) or len(centres) == 0:
+        raise ValueError(f"camera: expected centres (T, 3) and rotations (T, 3, 3), got {centres.shape} and {turns.shape}")
+    if not (np.isfinite(centres).all() and np.isfinite(turns).all() and 0 < camera.yfov_deg < 180 and camera.aspect > 0):
+        raise ValueError("camera: expected finite centres and rotations, 0 < yfov_deg < 180 and aspect > 0")
+    scene.nodes.append({"name": "camera", "camera": 0})
+    node = len(scene.nodes) - 1
+    scene.scene_nodes.append(node)
+    keys = scene.buffer.add(np.arange(len(centres)) / fps, "SCALAR", bounds=True)
+    scene.channel(keys, centres @ Y_UP.T, "VEC3", node, "translation")
+    scene.channel(keys, continuous_quaternions(matrix_to_quaternion(Y_UP @ turns @ _CAMERA_AXES)), "VEC4", node,
+                  "rotation")
+    return {"name": "camera", "type": "perspective", "perspective": {
+        "yfov": float(np.radians(camera.yfov_deg)), "aspectRatio": float(camera.aspect), "znear": 0.05}}
+
+
 def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: float, num_frames: int | None = None,
-              meshes: bool = True) -> Path:
+              meshes: bool = True, camera: GlbCamera | None = None) -> Path:
     """Write ``people`` (:class:`GlbPerson`) in motion as one glTF 2.0 binary file; returns ``path``.
 
     The scene holds, per person, a root node named ``person.name`` with the rig's node tree below it
@@ -283,7 +318,9 @@ def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: fl
     in between, so that every viewer collapses them to a point (nothing drawn) while they are
     absent. With ``num_frames`` every person also gets a key at 0 s holding their first pose and
     one at ``(num_frames - 1) / fps`` holding their last, so that the animation spans the whole
-    video in every tool.
+    video in every tool. With ``camera`` (:class:`GlbCamera`), a perspective camera node named
+    "camera" moves and turns with the video's camera (keys at ``t / fps``), so a viewer can look
+    through it.
     """
     pygltflib = _import_pygltflib()
     if not people:
@@ -295,6 +332,7 @@ def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: fl
         first, upright = _add_person(scene, person, fps, num_frames)
         if meshes:
             _add_limbs(scene, person.name, upright, first, _COLOURS[index % len(_COLOURS)])
+    cameras = [_add_camera(scene, camera, fps)] if camera is not None else []
     buffer = scene.buffer
     while len(buffer.data) % 4:
         buffer.data.append(0)
@@ -310,6 +348,8 @@ def write_glb(path: str | os.PathLike[str], people: Sequence[GlbPerson], fps: fl
     }
     if meshes:
         document.update(meshes=scene.meshes, skins=scene.skins, materials=scene.materials)
+    if cameras:
+        document["cameras"] = cameras
     gltf = pygltflib.GLTF2.from_dict(document)
     gltf.set_binary_blob(bytes(buffer.data))
     path = Path(path)

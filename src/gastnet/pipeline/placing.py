@@ -22,15 +22,18 @@ import numpy as np
 
 from ..geometry.camera import DEFAULT_FOV_DEG, focal_from_fov
 from ..skeleton import H36M_17
+from ..video.camera_path import CameraPath
 from ..world.camera_motion import CameraMotion, MotionKind, to_reference_frame
 from ..world.fit import KinematicFit, fit_person
 from ..world.focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
 from ..world.placement import WorldPlacement, place_in_world, root_translation
-from ..world.together import scale_together
+from ..world.together import Together, scale_together
+from .moving_camera import keep_paths
 from .options import LiftOptions
 from .results import CameraInfo
 
-__all__ = ["ChosenFocal", "LiftedTrack", "PlacedPerson", "Placement", "choose_focal", "motion_frames", "place_people"]
+__all__ = ["ChosenFocal", "LiftedTrack", "MotionFrames", "PlacedPerson", "Placement", "choose_focal", "motion_frames",
+           "place_people"]
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,10 @@ def choose_focal(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
 
     In order: ``opts.focal_length`` (given, or the file's: ``focal_source``), ``opts.fov``, else the
     estimate (:func:`~gastnet.world.focal.combine_focal`) from the background of a turning camera
-    (:attr:`~gastnet.world.camera_motion.CameraMotion.focal_estimate`) and from the people
+    (:attr:`~gastnet.world.camera_motion.CameraMotion.focal_estimate`), from the background's
+    straight lines (:attr:`~gastnet.world.camera_motion.CameraMotion.line_focal`) and from the people
     (:func:`~gastnet.world.focal.estimate_focal`; not while the camera moves: their paths are then
-    not the paths they walked), with the prior of typical lenses."""
+    not the paths they walked), with the prior of typical lenses; the source says each cue's share."""
     if opts.focal_length is not None:  # focal_length and fov were checked by LiftOptions
         return ChosenFocal(float(opts.focal_length), focal_source or "given")
     if opts.fov is not None:
@@ -97,6 +101,8 @@ def choose_focal(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         found = motion.focal_estimate
         cues.append(FocalLengthEstimate.from_range(found.focal, found.low, found.high, image_size, "background",
                                                    f"the camera's turn over {found.pairs} frame pairs", coverage=0.5))
+    if motion is not None and motion.line_focal is not None:
+        cues.append(motion.line_focal)
     if motion is None or motion.kind == MotionKind.STATIC:
         cues.append(estimate_focal([p.poses for p in people], [p.keypoints for p in people],
                                    [p.scores for p in people], image_size, fps))
@@ -105,29 +111,43 @@ def choose_focal(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         return ChosenFocal(chosen.focal_px, f"field of view {DEFAULT_FOV_DEG:g} degrees across the long side (default)",
                            chosen)
     narrow, wide = chosen.fov_range_deg()
-    methods = ", ".join(c.method for c in chosen.cues)
+    methods = ", ".join(f"{method} {100 * share:.0f}%" for method, share in chosen.shares())
     return ChosenFocal(chosen.focal_px, (f"estimated from {methods}: {chosen.fov_deg:.0f} degrees across, "
                                          f"1 sigma {narrow:.0f}-{wide:.0f}"), chosen)
 
 
+@dataclass(frozen=True)
+class MotionFrames:
+    """What :func:`motion_frames` gives: per person the poses (T_i, 17, 3) metres in the frame the floor
+    is fitted in, the motion analysed with the focal length used, the notes on how far the paths can
+    be trusted, and the camera's path when a moving camera's was recovered."""
+
+    poses: list[np.ndarray]
+    motion: CameraMotion | None
+    notes: list[str]
+    camera_path: CameraPath | None = None
+
+
 def motion_frames(poses_absolute: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion: CameraMotion | None,
-                  focal: float) -> tuple[list[np.ndarray], CameraMotion | None]:
-    """Camera-frame poses (T, 17, 3) metres, per person, in the frame the floor is fitted in, and the
-    motion analysed with ``focal`` (pixels).
+                  focal: float, fps: float) -> MotionFrames:
+    """Camera-frame poses (T, 17, 3) metres, per person, in the frame the floor is fitted in.
 
     A camera that turned (:attr:`MotionKind.ROTATING`) has each frame's people brought into the
     first frame's camera, so the world stays fixed while the camera turns; one that translated or
-    zoomed leaves the paths unknown: each person is placed at the median of their camera-frame
-    positions and keeps their own motion (poses, steps) on the spot; otherwise the poses are kept."""
+    zoomed keeps the best paths there are (:func:`~gastnet.pipeline.moving_camera.keep_paths`: a
+    zoom undone, a path recovered from the floor, else the camera-frame paths, and notes that say
+    which); otherwise the poses are kept. ``focal`` (pixels) is the lens placed with, ``fps`` the rate."""
     if motion is None:
-        return list(poses_absolute), None
+        return MotionFrames(list(poses_absolute), None, [])
     if motion.kind == MotionKind.ROTATING:
         if not np.isclose(motion.focal, focal):
             motion = motion.with_focal(focal)
-        return [to_reference_frame(a, motion.rotations[f]) for a, f in zip(poses_absolute, frames)], motion
+        return MotionFrames([to_reference_frame(a, motion.rotations[f]) for a, f in zip(poses_absolute, frames)],
+                            motion, [])
     if motion.kind == MotionKind.TRANSLATING:
-        return [a - a[:, :1] + np.median(a[:, 0], axis=0) for a in poses_absolute], motion
-    return list(poses_absolute), motion
+        kept = keep_paths(poses_absolute, frames, motion, focal, fps)
+        return MotionFrames(kept.poses, motion, kept.notes, kept.camera_path)
+    return MotionFrames(list(poses_absolute), motion, [])
 
 
 def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps: float, opts: LiftOptions,
@@ -148,33 +168,43 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         fits = [fit_person(a, p.keypoints, p.scores, focal, centre, fps) for a, p in zip(absolute, people)]
         absolute = [f.poses for f in fits if f is not None]
     fit_seconds = time.perf_counter() - start
-    placing, motion = motion_frames(absolute, [p.frames for p in people], motion, focal)
-    together = scale_together(placing, [p.frames for p in people], [p.keypoints for p in people],
-                              [p.scores for p in people], [f"track {p.track_id}" for p in people])
+    moved = motion_frames(absolute, [p.frames for p in people], motion, focal, fps)
+    placing, motion = moved.poses, moved.motion
+    if motion is not None and motion.kind == MotionKind.TRANSLATING:  # people seen from several camera centres
+        together = Together(np.ones(len(people)))
+    else:  # one camera centre: a scale about it keeps every frame's 2D
+        together = scale_together(placing, [p.frames for p in people], [p.keypoints for p in people],
+                                  [p.scores for p in people], [f"track {p.track_id}" for p in people])
     scales = together.scales
     absolute = [a * s for a, s in zip(absolute, scales)]  # about the camera's centre: the 2D stays as it is
     placing = [a * s for a, s in zip(placing, scales)]
     fits = [None if f is None else dataclasses.replace(f, poses=f.poses * s, rig=f.rig.scaled(s))
             for f, s in zip(fits, scales)]
     world = place_in_world(placing, fps)
-    camera = _camera_info(chosen, centre, world, motion)
-    notes = _camera_notes(camera, chosen, world, motion) + together.notes
+    camera = _camera_info(chosen, centre, world, motion, moved.camera_path)
+    notes = _camera_notes(camera, chosen, world, motion) + moved.notes + together.notes
     notes.extend(_fit_note(p.track_id, f) for p, f in zip(people, fits) if f is not None)
     placed = [PlacedPerson(a, pw, c, f) for a, pw, c, f in zip(absolute, world.poses_world, world.contacts, fits)]
     return Placement(placed, camera, notes, fit_seconds)
 
 
 def _camera_info(chosen: ChosenFocal, centre: tuple[float, float], world: WorldPlacement,
-                 motion: CameraMotion | None) -> CameraInfo:
+                 motion: CameraMotion | None, path: CameraPath | None) -> CameraInfo:
+    """The camera's facts; for a camera that moved, its recovered path in the world (or its zoom)."""
     kind = MotionKind.STATIC if motion is None else MotionKind(motion.kind)
     estimate = chosen.estimate
+    turns, zoom, centres = None, None, None
+    if motion is not None and (kind == MotionKind.ROTATING or (motion.zoom is not None and path is None)):
+        turns, zoom = motion.rotations, motion.zoom  # frame-0 camera -> frame t's
+    if kind == MotionKind.TRANSLATING and path is not None:
+        turns, centres = path.rotations, path.centres @ world.rotation.T + world.translation
     return CameraInfo(
         focal_length_px=chosen.focal_px, focal_source=chosen.source, principal_point_px=centre,
         height_m=world.camera_height, pitch_deg=world.camera_pitch_deg, roll_deg=world.camera_roll_deg,
         floor_fit=world.plane_method, camera_to_world_rotation=world.rotation,
         camera_to_world_translation=world.translation, motion=kind,
         focal_length_sigma_log=estimate.sigma_log if estimate is not None and estimate.informative else None,
-        rotations=motion.rotations if motion is not None and kind == MotionKind.ROTATING else None)
+        rotations=turns, zoom=zoom, path_world_m=centres)
 
 
 def _camera_notes(camera: CameraInfo, chosen: ChosenFocal, world: WorldPlacement, motion: CameraMotion | None) -> list[str]:
@@ -186,10 +216,6 @@ def _camera_notes(camera: CameraInfo, chosen: ChosenFocal, world: WorldPlacement
              + "; ".join(world.notes)]
     if motion is not None and kind != MotionKind.STATIC:
         notes.append(motion.describe(world.rotation[2]) if kind == MotionKind.ROTATING else motion.note)
-    if kind == MotionKind.TRANSLATING:
-        notes.append("the camera moved or zoomed, which the world placement does not undo: each person's world "
-                     "poses stay at one spot (their steps and posture kept, their path not); the camera-frame "
-                     "poses are as reliable as with a fixed camera")
     if chosen.estimate is not None and not chosen.estimate.informative:
         notes.append("distances assume a typical phone or webcam lens (the people and the background could not "
                      "tell the lens); pass --focal-length or --fov for real distances (people come out too far "

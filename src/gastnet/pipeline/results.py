@@ -63,8 +63,11 @@ class CameraInfo:
     floor, ``pitch_deg`` (down) and ``roll_deg``; how the floor was fitted (``floor_fit``);
     ``camera_to_world_rotation`` (3, 3) and ``camera_to_world_translation`` (3,) metres (world =
     R @ camera + t; for a turning camera, the first frame's camera); the camera's ``motion`` and,
-    when it turned, ``rotations`` (T, 3, 3): frame-0 camera -> frame t's, so that frame t's
-    camera -> world is ``camera_to_world_rotation @ rotations[t].T``."""
+    when it turned or moved, ``rotations`` (T, 3, 3): frame-0 camera -> frame t's, so that frame t's
+    camera -> world is ``camera_to_world_rotation @ rotations[t].T``; a camera that moved through
+    space and whose path was recovered has ``path_world_m`` (T, 3), its centre in the world per
+    frame; one that zoomed (and whose path was not recovered), ``zoom`` (T,): frame t's focal length
+    is ``focal_length_px * zoom[t]``."""
 
     focal_length_px: float
     focal_source: str
@@ -78,6 +81,8 @@ class CameraInfo:
     motion: MotionKind = MotionKind.STATIC
     focal_length_sigma_log: float | None = None
     rotations: np.ndarray | None = None
+    zoom: np.ndarray | None = None
+    path_world_m: np.ndarray | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The camera as the files' metadata hold it (``meta["camera"]``: plain numbers and lists)."""
@@ -92,6 +97,10 @@ class CameraInfo:
             out["focal_length_sigma_log"] = self.focal_length_sigma_log
         if self.rotations is not None:
             out["rotations"] = np.round(self.rotations, 6).tolist()
+        if self.zoom is not None:
+            out["zoom"] = np.round(self.zoom, 6).tolist()
+        if self.path_world_m is not None:
+            out["path_world_m"] = np.round(self.path_world_m, 4).tolist()
         return out
 
 

@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..animation.bvh import write_rig_bvh
-from ..animation.gltf import GlbPerson, write_glb
+from ..animation.gltf import GlbCamera, GlbPerson, write_glb
 from ..animation.rig import Rig
 from ..extras import MissingExtra, require
 from ..fileio import atomic_path, save_npz
 from ..skeleton import H36M_17
 
 if TYPE_CHECKING:
-    from .results import LiftedPerson, LiftResult
+    from .results import CameraInfo, LiftedPerson, LiftResult
 
-__all__ = ["WRITERS", "Writer", "check_formats", "missing_extras"]
+__all__ = ["WRITERS", "Writer", "check_formats", "glb_camera", "missing_extras"]
 
 
 @dataclass(frozen=True)
@@ -172,12 +172,29 @@ def _write_bvh(result: LiftResult, out_dir: Path) -> list[Path]:
     return paths
 
 
+def glb_camera(camera: CameraInfo | None, image_size: tuple[int, int], num_frames: int) -> GlbCamera | None:
+    """The video's camera for ``poses.glb`` from a result's camera: frame t's camera -> world rotation
+    ``camera_to_world_rotation @ rotations[t].T`` (a camera that turned or moved; else the first
+    frame's for all) and centre ``path_world_m[t]`` (a camera that moved; else
+    ``camera_to_world_translation``); None without a camera or frames."""
+    if camera is None or num_frames < 1:
+        return None
+    to_world = np.asarray(camera.camera_to_world_rotation, np.float64)
+    turns = np.tile(np.eye(3), (num_frames, 1, 1)) if camera.rotations is None else np.asarray(camera.rotations, np.float64)
+    centres = (np.tile(np.asarray(camera.camera_to_world_translation, np.float64), (len(turns), 1))
+               if camera.path_world_m is None else np.asarray(camera.path_world_m, np.float64))
+    w, h = image_size
+    yfov = float(np.degrees(2 * np.arctan(h / 2 / float(camera.focal_length_px))))
+    return GlbCamera(centres, to_world @ np.swapaxes(turns, 1, 2), yfov, w / h)
+
+
 def _write_glb(result: LiftResult, out_dir: Path) -> list[Path]:
     people = []
     for p in result.people:  # everybody in one scene, at the input's times
         rig, poses = _rigid(p)
         people.append(GlbPerson(f"person_{p.track_id}", rig, poses, int(p.frames[0])))
-    return [write_glb(out_dir / "poses.glb", people, result.fps, num_frames=result.num_frames)]
+    camera = glb_camera(result.camera, result.image_size, result.num_frames)
+    return [write_glb(out_dir / "poses.glb", people, result.fps, num_frames=result.num_frames, camera=camera)]
 
 
 WRITERS: dict[str, Writer] = {w.name: w for w in (
@@ -185,7 +202,8 @@ WRITERS: dict[str, Writer] = {w.name: w for w in (
     Writer("json", "poses.json", "every person's frames and arrays, with the same metadata", _write_json),
     Writer("csv", "poses.csv", "one row per frame, person and joint", _write_csv),
     Writer("bvh", "poses_*.bvh", "one BVH per person (Y up, metres; Blender, MotionBuilder)", _write_bvh),
-    Writer("glb", "poses.glb", "glTF 2.0 of everybody: rigs, skins, one animation (Blender, three.js)", _write_glb,
+    Writer("glb", "poses.glb", "glTF 2.0 of everybody and the video's camera: rigs, skins, one animation (Blender, "
+           "three.js)", _write_glb,
            extra="gltf", modules=("pygltflib",)),
 )}
 """Every output format by name, in the order ``--formats`` lists them."""

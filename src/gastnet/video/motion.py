@@ -31,9 +31,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..world.camera_motion import BackgroundMeasurements, CameraMotion, analyse_motion
+from .lines import LineFocal, combine_line_focals, detect_segments, focal_from_segments
 from .reader import require_cv2
 
-__all__ = ["CameraMotionEstimator", "boxes_from_keypoints"]
+__all__ = ["LINE_FRAMES", "CameraMotionEstimator", "boxes_from_keypoints"]
+
+LINE_FRAMES = (0, 25, 100, 400)
+"""The frames whose straight lines are measured for the focal length (:mod:`gastnet.video.lines`):
+few, so that it costs little (about 50 ms each at the working size), spread so that a moving camera
+shows different parts of the scene."""
 
 _MIN_TRACKS = 12  # fewer tracked points than this: the frame is not measured
 
@@ -117,6 +123,8 @@ class CameraMotionEstimator:
         self._measured: list[bool] = []
         self._win = (11, 11)
         self._levels = 3
+        self._lines: list[LineFocal] = []
+        self._tracks: list[tuple[np.ndarray, np.ndarray]] = []  # per frame: keyframe and frame points, full size
 
     @property
     def frames(self) -> int:
@@ -197,9 +205,12 @@ class CameraMotionEstimator:
         cv2 = self._cv2
         grey = self._grey(frame_rgb)
         t = len(self._h)
+        if t in LINE_FRAMES:
+            self._measure_lines(grey, boxes)
         if t == 0:
             self._new_keyframe(0, grey, boxes, np.zeros((0, 1, 2), np.float32), np.eye(3))
             self._record(np.eye(3), np.eye(3), len(self._points), len(self._points), True)
+            self._tracks.append((self._to_full(self._points), self._to_full(self._points)))
             self._prev_grey = grey
             return
         h_key, inliers, measured = np.eye(3), np.zeros(0, bool), False
@@ -219,6 +230,7 @@ class CameraMotionEstimator:
                 h_key = self._unscale @ h_work @ self._scale
                 inliers, measured = mask[:, 0].astype(bool), True
         tracked = len(self._points)
+        self._tracks.append((self._to_full(self._key_points), self._to_full(self._points)))
         if measured:
             h0 = h_key @ self._key_from_0
         else:  # hold the last pose and start again from here
@@ -238,6 +250,23 @@ class CameraMotionEstimator:
             raise ValueError(f"frames must come in order: expected frame {self.frames}, got {index}")
         boxes = [boxes_from_keypoints(k, s) for k, s in people]
         self.update(rgb_frame, np.concatenate(boxes) if boxes else ())
+
+    def _to_full(self, points: np.ndarray) -> np.ndarray:
+        """Working-size points (N, 1, 2) as full-size pixels (N, 2) float32."""
+        u = self._unscale
+        p = points.reshape(-1, 2).astype(np.float64)
+        return np.stack([p[:, 0] * u[0, 0] + u[0, 2], p[:, 1] * u[1, 1] + u[1, 2]], 1).astype(np.float32)
+
+    def _measure_lines(self, grey: np.ndarray, boxes: np.ndarray) -> None:
+        """The focal length from the straight lines of one working-size frame, people's boxes left out."""
+        assert self._size is not None
+        segments = detect_segments(grey, self._work_boxes(boxes))
+        ends = segments.reshape(-1, 2)
+        u = self._unscale
+        full = np.stack([ends[:, 0] * u[0, 0] + u[0, 2], ends[:, 1] * u[1, 1] + u[1, 2]], 1).reshape(-1, 4)
+        found = focal_from_segments(full, self._size, seed=len(self._lines))
+        if found is not None:
+            self._lines.append(found)
 
     def _new_keyframe(self, t: int, grey: np.ndarray, boxes: np.ndarray, keep: np.ndarray, h0: np.ndarray) -> None:
         self._points = self._detect(grey, boxes, keep)
@@ -259,10 +288,13 @@ class CameraMotionEstimator:
         the estimator can go on.
 
         ``focal`` (pixels, full size) overrides the constructor's. Without either, the
-        background's own estimate is used when the camera turned enough, else
-        :data:`~gastnet.geometry.camera.DEFAULT_FOV_DEG` (:func:`~gastnet.world.camera_motion.analyse_motion`)."""
+        background's own estimate is used when the camera turned enough, else the one from its
+        straight lines, else :data:`~gastnet.geometry.camera.DEFAULT_FOV_DEG`
+        (:func:`~gastnet.world.camera_motion.analyse_motion`)."""
         if self._size is None:
             raise ValueError("no frames yet: call update() with every frame before finish()")
+        lines = combine_line_focals(self._lines)
         meas = BackgroundMeasurements(self._size, np.array(self._key_h), np.array(self._keyframes), np.array(self._h),
-                                      np.array(self._tracked), np.array(self._inliers), np.array(self._measured))
+                                      np.array(self._tracked), np.array(self._inliers), np.array(self._measured),
+                                      None if lines is None else lines.estimate(self._size), tuple(self._tracks))
         return analyse_motion(meas, focal if focal is not None else self.focal)

@@ -41,6 +41,7 @@ import numpy as np
 from ..geometry.camera import DEFAULT_FOV_DEG, fov_from_focal, fov_to_focal
 from ..geometry.rotations import angle_deg, nearest_rotation, rotation_vectors
 from ..geometry.shapes import check_shape
+from .focal import FocalLengthEstimate
 
 __all__ = ["MAX_ROTATION_COST", "MIN_SELF_CALIBRATION_DEG", "NON_ROTATION_FRAMES", "PARALLAX_FRACTION",
            "ROTATION_RESIDUAL", "STATIC_MAX_DEG", "BackgroundMeasurements", "CameraMotion", "FocalEstimate", "MotionKind",
@@ -253,6 +254,8 @@ class BackgroundMeasurements:
     tracked: np.ndarray  # (T,) int: background points tracked from the keyframe
     inliers: np.ndarray  # (T,) int: of those, on the homography
     measured: np.ndarray  # (T,) bool: enough points for a homography
+    line_focal: FocalLengthEstimate | None = None  # the focal length from the scene's straight lines
+    tracks: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # per frame: keyframe and frame points (N, 2), full size
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,8 @@ class CameraMotion:
 
     ``kind``: a :class:`MotionKind` (static, rotating, translating/zooming or unknown); ``note``: one line for the
     user. ``focal`` (pixels) is the focal length the rotations use and ``focal_source`` says where
-    it came from: "given", "estimated" (``focal_estimate``, from the background) or "default"
+    it came from: "given", "estimated" (``focal_estimate``, from the background's turn), "lines"
+    (:attr:`line_focal`, from the background's straight lines) or "default"
     (:data:`DEFAULT_FOV_DEG`). ``focal_estimate`` is the background's own estimate
     (:func:`focal_from_homographies`) for a "rotating" camera that turned enough, also when a focal
     length was given; None otherwise.
@@ -293,9 +297,26 @@ class CameraMotion:
     _measurements: BackgroundMeasurements = field(repr=False)
     _estimate: FocalEstimate | None = field(default=None, repr=False)  # kept for with_focal
     _judge: FocalEstimate | None = field(default=None, repr=False)
+    zoom: np.ndarray | None = None
+    """(T,) how much larger frame t shows the background than frame 0 does, for a "translating/zooming"
+    camera whose background a zoom explains (a zoom factor: the focal length grew by it, or the camera
+    moved toward a distant background); None otherwise."""
 
     def __len__(self) -> int:
         return len(self.rotations)
+
+    @property
+    def line_focal(self) -> FocalLengthEstimate | None:
+        """The focal length from the background's straight lines (vanishing points of orthogonal
+        directions, :func:`gastnet.video.lines.focal_from_segments`) over the few frames measured
+        for it (:data:`gastnet.video.motion.LINE_FRAMES`); None where none showed enough of them."""
+        return self._measurements.line_focal
+
+    @property
+    def tracks(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Per frame, the background points (N, 2) full-size pixels tracked from its keyframe: where
+        they were in the keyframe and where they are in the frame (empty when not kept)."""
+        return self._measurements.tracks
 
     def up_axis(self) -> np.ndarray:
         """(3,) unit: the axis the camera pans about (the world's up, in frame-0 camera coordinates).
@@ -344,6 +365,8 @@ class CameraMotion:
         note = f"camera: {_describe_turns(self.angles_deg(up))} over the clip"
         if self.focal_source == "estimated":
             note += f" (focal length {self.focal:.0f} px from the background)"
+        elif self.focal_source == "lines":
+            note += f" (focal length {self.focal:.0f} px from the scene's straight lines)"
         elif self.focal_source == "default":
             note += f" (focal length unknown: {DEFAULT_FOV_DEG:g} degrees across assumed)"
         return note
@@ -455,6 +478,7 @@ def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, esti
     turned = float(motion.turned_deg().max())
     failed = 1 - meas.measured[1:].mean() if frames > 1 else 0.0
     off_share = float(off.sum() / max(1, measured.sum()))
+    zoom: np.ndarray | None = None
     if failed > MAX_FAILED_FRAMES:
         kind = MotionKind.UNKNOWN
         note = (f"camera: motion unknown: too little background to track in {100 * failed:.0f}% of the frames; "
@@ -464,7 +488,8 @@ def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, esti
         z, model = _zoom_model(k_inv @ meas.key_homographies[off] @ k)
         zoom_fits = np.median(_grid_error(meas.key_homographies[off], k @ model @ k_inv, grid)) <= limit
         if zoom_fits and np.median(parallax[off]) <= PARALLAX_FRACTION:
-            chained, _ = _zoom_model(k_inv @ meas.homographies[meas.measured] @ k)
+            zoom, _ = _zoom_model(k_inv @ meas.homographies @ k)  # unmeasured frames hold the frame before's
+            chained = zoom[meas.measured]
             what = f"zooming, up to x{chained[np.argmax(np.abs(np.log(chained)))]:.2f}"
         else:
             what = "translating: near and far things shift differently"
@@ -476,7 +501,8 @@ def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, esti
     else:
         kind = MotionKind.ROTATING
         note = ""
-    motion = replace(motion, kind=kind, note=note, focal_estimate=estimate if kind == MotionKind.ROTATING else None)
+    motion = replace(motion, kind=kind, note=note, focal_estimate=estimate if kind == MotionKind.ROTATING else None,
+                     zoom=zoom)
     return replace(motion, note=motion.describe()) if kind == MotionKind.ROTATING else motion
 
 
@@ -485,7 +511,8 @@ def analyse_motion(meas: BackgroundMeasurements, focal: float | None = None) -> 
 
     ``focal`` (pixels, full size): the lens when known. Without it the background's own estimate
     (:func:`focal_from_homographies`) is used when the camera turned enough to give one and a
-    rotation then explains the background, else :data:`~gastnet.geometry.camera.DEFAULT_FOV_DEG`."""
+    rotation then explains the background, else the one from its straight lines
+    (``meas.line_focal``), else :data:`~gastnet.geometry.camera.DEFAULT_FOV_DEG`."""
     pairs = _pairs_for_focal(meas)
     estimate = focal_from_homographies(pairs, meas.image_size)
     judge = estimate or focal_from_homographies(pairs, meas.image_size, min_rotation_deg=_JUDGE_MIN_DEG)
@@ -495,5 +522,7 @@ def analyse_motion(meas: BackgroundMeasurements, focal: float | None = None) -> 
         motion = _analyse(meas, estimate.focal, "estimated", estimate, judge)
         if motion.kind == MotionKind.ROTATING:
             return motion
+    if meas.line_focal is not None:
+        return _analyse(meas, meas.line_focal.focal_px, "lines", estimate, judge)
     w, h = meas.image_size
     return _analyse(meas, fov_to_focal(DEFAULT_FOV_DEG, w / h) * w / 2, "default", estimate, judge)

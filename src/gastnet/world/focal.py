@@ -146,6 +146,24 @@ class FocalLengthEstimate:
         low, high = self.range_px(sigmas)
         return fov_from_focal(high, self.image_size), fov_from_focal(low, self.image_size)
 
+    def shares(self) -> list[tuple[str, float]]:
+        """How much each combined cue decided (:func:`combine_focal`): (method, share of the weight
+        ``sigma^-2``), largest first, the prior of typical lenses as "typical lenses"; one
+        ``(method, 1.0)`` for an estimate that was not combined.
+
+        >>> a = FocalLengthEstimate(1000.0, 0.1, (1920, 1080), "lines", "")
+        >>> [(m, round(s, 2)) for m, s in combine_focal([a]).shares()]
+        [('lines', 0.9), ('typical lenses', 0.1)]
+        """
+        if not self.cues:
+            return [(self.method, 1.0)]
+        total = self.sigma_log ** -2
+        parts = [(c.method, c.sigma_log ** -2 / total) for c in self.cues]
+        rest = 1.0 - sum(share for _, share in parts)
+        if rest > 1e-9:
+            parts.append(("typical lenses", rest))
+        return sorted(parts, key=lambda part: -part[1])
+
     def describe(self) -> str:
         """One line: focal length, field of view and its 1-sigma range, method."""
         narrow, wide = self.fov_range_deg()
