@@ -225,8 +225,9 @@ def lenses(render_size: tuple[int, int], fovs: tuple[float, ...] = (50.0, 60.0, 
             if found is None:
                 print(f"| {fov:g} | {pan:.1f} | none ({motion.kind}; {motion.focal_source} lens used) | | {error:.2f} |")
             else:
-                print(f"| {fov:g} | {pan:.1f} | {100 * (found.focal / true - 1):+.2f} | {100 * (found.low / true - 1):+.2f} "
-                      f"to {100 * (found.high / true - 1):+.2f} | {error:.2f} |")
+                low, high = found.range_px(0.6745)  # the frame pairs' quartiles
+                print(f"| {fov:g} | {pan:.1f} | {100 * (found.focal_px / true - 1):+.2f} | {100 * (low / true - 1):+.2f} "
+                      f"to {100 * (high / true - 1):+.2f} | {error:.2f} |")
 
 
 def detected_and_lifted(model: torch.nn.Module, camera_joints: np.ndarray, focal: float, fps: float, seed: int

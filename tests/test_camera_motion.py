@@ -86,9 +86,10 @@ def test_focal_from_exact_rotation_homographies(fov):
     k = np.array([[f, 0, 960], [0, f, 540], [0, 0, 1]])
     pairs = np.stack([k @ rot_y(a) @ rot_x(b) @ np.linalg.inv(k) for a, b in [(8, 1), (15, -3), (22, 2)]])
     found = focal_from_homographies(pairs * 7.0, size)  # any scale
-    assert found is not None and found.focal == pytest.approx(f, rel=0.005)
-    assert found.fov_deg == pytest.approx(fov, abs=0.3) and found.pairs == 3
-    assert found.low <= found.focal <= found.high
+    assert found is not None and found.focal_px == pytest.approx(f, rel=0.005)
+    assert found.fov_deg == pytest.approx(fov, abs=0.3) and found.samples == 3 and found.method == "background"
+    low, high = found.range_px(0.6745)  # the pairs' quartiles
+    assert low <= found.focal_px <= high
 
 
 def test_focal_needs_a_turn_of_the_optical_axis():

@@ -98,9 +98,7 @@ def choose_focal(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         return ChosenFocal(focal_from_fov(angle, image_size), f"field of view {angle:g} degrees across the long side")
     cues: list[FocalLengthEstimate] = []
     if motion is not None and motion.focal_estimate is not None:
-        found = motion.focal_estimate
-        cues.append(FocalLengthEstimate.from_range(found.focal, found.low, found.high, image_size, "background",
-                                                   f"the camera's turn over {found.pairs} frame pairs", coverage=0.5))
+        cues.append(motion.focal_estimate)
     if motion is not None and motion.line_focal is not None:
         cues.append(motion.line_focal)
     if motion is None or motion.kind == MotionKind.STATIC:

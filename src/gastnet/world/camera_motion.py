@@ -38,13 +38,13 @@ from enum import Enum
 
 import numpy as np
 
-from ..geometry.camera import DEFAULT_FOV_DEG, fov_from_focal, fov_to_focal
+from ..geometry.camera import DEFAULT_FOV_DEG, fov_to_focal
 from ..geometry.rotations import angle_deg, nearest_rotation, rotation_vectors
 from ..geometry.shapes import check_shape
 from .focal import FocalLengthEstimate
 
 __all__ = ["MAX_ROTATION_COST", "MIN_SELF_CALIBRATION_DEG", "NON_ROTATION_FRAMES", "PARALLAX_FRACTION",
-           "ROTATION_RESIDUAL", "STATIC_MAX_DEG", "BackgroundMeasurements", "CameraMotion", "FocalEstimate", "MotionKind",
+           "ROTATION_RESIDUAL", "STATIC_MAX_DEG", "BackgroundMeasurements", "CameraMotion", "MotionKind",
            "analyse_motion", "focal_from_homographies", "to_reference_frame"]
 
 class MotionKind(str, Enum):
@@ -127,32 +127,6 @@ def to_reference_frame(points: np.ndarray, rotations: np.ndarray) -> np.ndarray:
 # --- focal length from the homographies of a rotating camera ---------------------------------------
 
 
-@dataclass(frozen=True)
-class FocalEstimate:
-    """A focal length (pixels) found from the background of a rotating camera.
-
-    ``low`` and ``high`` (pixels) are the quartiles of the focal lengths that fit each frame pair
-    best on its own (widened to hold ``focal``): how much the pairs disagree. ``fov_deg``: the
-    field of view across the long side; ``pairs``: how many frame pairs turned enough to count;
-    ``rotation_deg``: the largest turn of the optical axis among them; ``cost``: the median of
-    ``log(s1 / s3)`` per radian of turn at ``focal`` (0 for perfect rotations; see
-    :data:`MAX_ROTATION_COST`).
-    """
-
-    focal: float
-    low: float
-    high: float
-    fov_deg: float
-    pairs: int
-    rotation_deg: float
-    cost: float
-
-    @property
-    def relative_uncertainty(self) -> float:
-        """Half the width of ``[low, high]`` over the focal length."""
-        return (self.high - self.low) / 2 / self.focal
-
-
 def _centred(homographies: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     """Pixel homographies (N, 3, 3) in coordinates centred on the principal point, determinant 1."""
     w, h = image_size
@@ -184,7 +158,7 @@ def _v_vertex(values: np.ndarray, log_f: np.ndarray, i: int) -> float:
 
 
 def focal_from_homographies(homographies: np.ndarray, image_size: tuple[int, int],
-                            min_rotation_deg: float = MIN_SELF_CALIBRATION_DEG) -> FocalEstimate | None:
+                            min_rotation_deg: float = MIN_SELF_CALIBRATION_DEG) -> FocalLengthEstimate | None:
     """The focal length (pixels) of a camera that only rotates, from homographies between its frames.
 
     ``homographies`` (N, 3, 3) map pixels of one frame to another of the same camera (constant
@@ -198,11 +172,15 @@ def focal_from_homographies(homographies: np.ndarray, image_size: tuple[int, int
     one that only rolls), or when even the best focal length leaves the homographies further from
     rotations than :data:`MAX_ROTATION_COST` (a translating or zooming camera).
 
+    The estimate (method "background") takes its uncertainty from the quartiles of the focal
+    lengths that fit each frame pair best on its own (how much the pairs disagree); ``samples`` is
+    the number of frame pairs that turned enough to count, and the note gives it with the largest turn.
+
     >>> f, size = 1000.0, (1280, 720)
     >>> k = np.array([[f, 0, 640], [0, f, 360], [0, 0, 1]])
     >>> c, s = np.cos(0.3), np.sin(0.3)
     >>> pan = k @ np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]) @ np.linalg.inv(k)
-    >>> round(focal_from_homographies(pan[None], size).focal)
+    >>> round(focal_from_homographies(pan[None], size).focal_px)
     1000
     """
     hs = np.asarray(homographies, np.float64)
@@ -235,9 +213,10 @@ def focal_from_homographies(homographies: np.ndarray, image_size: tuple[int, int
     own_best = np.argmin(own, axis=0)
     pair_f = np.exp([log_f[i] + _v_vertex(own[i - 1: i + 2, n], log_f, i) for n, i in enumerate(own_best)])
     low, high = np.percentile(pair_f, [25, 75]) if len(pair_f) > 1 else (focal, focal)
-    fov = fov_from_focal(focal, image_size)
-    return FocalEstimate(focal, min(float(low), focal), max(float(high), focal), fov, int(used.sum()),
-                         float(np.degrees(turn[best][used]).max()), float(cost[best]))
+    pairs, widest = int(used.sum()), float(np.degrees(turn[best][used]).max())
+    return FocalLengthEstimate.from_range(
+        focal, min(float(low), focal), max(float(high), focal), image_size, "background",
+        f"the camera's turn over {pairs} frame pairs (up to {widest:.0f} degrees)", coverage=0.5, samples=pairs)
 
 
 # --- the result ------------------------------------------------------------------------------------
@@ -287,7 +266,7 @@ class CameraMotion:
     image_size: tuple[int, int]
     focal: float
     focal_source: str
-    focal_estimate: FocalEstimate | None
+    focal_estimate: FocalLengthEstimate | None
     rotations: np.ndarray
     homographies: np.ndarray
     inliers: np.ndarray
@@ -295,8 +274,8 @@ class CameraMotion:
     parallax: np.ndarray
     measured: np.ndarray
     _measurements: BackgroundMeasurements = field(repr=False)
-    _estimate: FocalEstimate | None = field(default=None, repr=False)  # kept for with_focal
-    _judge: FocalEstimate | None = field(default=None, repr=False)
+    _estimate: FocalLengthEstimate | None = field(default=None, repr=False)  # kept for with_focal
+    _judge: FocalLengthEstimate | None = field(default=None, repr=False)
     zoom: np.ndarray | None = None
     """(T,) how much larger frame t shows the background than frame 0 does, for a "translating/zooming"
     camera whose background a zoom explains (a zoom factor: the focal length grew by it, or the camera
@@ -445,8 +424,8 @@ def _grid_error(a: np.ndarray, b: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.linalg.norm(_transfer(a, grid) - _transfer(b, grid), axis=-1).mean(1)
 
 
-def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, estimate: FocalEstimate | None,
-             judge: FocalEstimate | None) -> CameraMotion:
+def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, estimate: FocalLengthEstimate | None,
+             judge: FocalLengthEstimate | None) -> CameraMotion:
     """The motion with ``focal`` (pixels). ``estimate``: the background's focal length (turns of
     :data:`MIN_SELF_CALIBRATION_DEG` or more); ``judge``: the same from any turn of half a degree
     or more, the focal length with which a rotation is judged to explain the background or not
@@ -465,7 +444,7 @@ def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, esti
     measured = meas.measured.copy()
     measured[0] = False  # frame 0 is its own reference: nothing measured
     # whether a rotation explains the background is judged with the background's own focal length when it has one
-    k_judge = k if judge is None else _intrinsics(judge.focal, meas.image_size)
+    k_judge = k if judge is None else _intrinsics(judge.focal_px, meas.image_size)
     judged = nearest_rotation(np.linalg.inv(k_judge) @ meas.key_homographies @ k_judge)
     residual = np.where(measured, _grid_error(meas.key_homographies, k_judge @ judged @ np.linalg.inv(k_judge), grid),
                         np.nan)
@@ -519,7 +498,7 @@ def analyse_motion(meas: BackgroundMeasurements, focal: float | None = None) -> 
     if focal is not None:
         return _analyse(meas, float(focal), "given", estimate, judge)
     if estimate is not None:
-        motion = _analyse(meas, estimate.focal, "estimated", estimate, judge)
+        motion = _analyse(meas, estimate.focal_px, "estimated", estimate, judge)
         if motion.kind == MotionKind.ROTATING:
             return motion
     if meas.line_focal is not None:

@@ -104,6 +104,8 @@ class FocalLengthEstimate:
     note: str
     informative: bool = True
     cues: tuple[FocalLengthEstimate, ...] = field(default=(), repr=False)
+    samples: int = 0
+    """How many measurements the estimate rests on (frame pairs, segments, steps; 0: not counted)."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.focal_px) and self.focal_px > 0):
@@ -115,10 +117,10 @@ class FocalLengthEstimate:
 
     @classmethod
     def from_range(cls, focal_px: float, low_px: float, high_px: float, image_size: tuple[int, int], method: str,
-                   note: str = "", coverage: float = 0.6827) -> FocalLengthEstimate:
+                   note: str = "", coverage: float = 0.6827, samples: int = 0) -> FocalLengthEstimate:
         """An estimate whose uncertainty is a range (pixels) holding the true focal length with probability
-        ``coverage`` (0.6827: one sigma; 0.5: quartiles), e.g. the background's
-        :class:`gastnet.world.camera_motion.FocalEstimate` (``focal``, ``low``, ``high``).
+        ``coverage`` (0.6827: one sigma; 0.5: quartiles), e.g. the quartiles of the frame pairs of a
+        turning camera (:func:`gastnet.world.camera_motion.focal_from_homographies`).
 
         >>> e = FocalLengthEstimate.from_range(1000.0, 900.0, 1111.1, (1920, 1080), "homography", coverage=0.6827)
         >>> round(e.sigma_log, 3)
@@ -129,7 +131,7 @@ class FocalLengthEstimate:
                              f"{low_px}, {focal_px}, {high_px} and {coverage}")
         z = math.sqrt(2) * _erfinv(coverage)  # the standard normal's quantile of (1 + coverage) / 2
         sigma = max(math.log(high_px / low_px) / (2 * z), 1e-3)
-        return cls(float(focal_px), sigma, (int(image_size[0]), int(image_size[1])), method, note)
+        return cls(float(focal_px), sigma, (int(image_size[0]), int(image_size[1])), method, note, samples=samples)
 
     @property
     def fov_deg(self) -> float:
