@@ -24,8 +24,13 @@ the same detector errors, as the ``humaneva-cross`` benchmark of ``gastnet evalu
 (:func:`humaneva_clips`). A fourth set checks what the fit does on Human3.6M's own footage: S9/S11 through its four real
 cameras (pinhole, each camera's mean focal length) with the exact 2D.
 
+With ``--joints``: the virtual-camera and HumanEva-I sets as above (``exact``: the mocap's own joints), with
+the joints a detector defines otherwise drawn as training draws them on top of the detector errors
+(``detector``: :func:`detector_joints`), or both (the default: a row of each).
+
 With ``--ablations``: only one set's clips (``--ablation-set``: the Human3.6M virtual-camera clips by
-default), lifted once and fitted with each term of the fit changed in turn.
+default; ``--joints detector`` for its detector-joint clips), lifted once and fitted with each term of the
+fit changed in turn. ``--sets`` runs only some of the sets.
 
 With ``--video``: the same on a real video (MediaPipe 2D, detected once), without 3D truth.
 """
@@ -40,7 +45,7 @@ import numpy as np
 import torch
 
 from gastnet import create_model
-from gastnet.data.augment import DetectorErrorRanges, detector_errors
+from gastnet.data.augment import DetectorErrorRanges, JointDefinitionRanges, detector_errors, displace_joint_definitions
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap, load_pose_data
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator
@@ -55,11 +60,21 @@ LONG_SIDE = 1920
 CLIP_S = 4.0
 
 
+def detector_joints(poses: torch.Tensor, seed: int, index: int) -> torch.Tensor:
+    """Poses (T, 17, 3) metres with the joints a detector defines otherwise moved as training moves them
+    (:func:`~gastnet.data.augment.displace_joint_definitions` with the default ranges: one seeded offset per
+    clip in the body's frame, std 3% of the standing height, and half the clips with the pelvis, spine and
+    thorax re-made as midpoints)."""
+    height = standing_height(poses[len(poses) // 2])[None]
+    return displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, index, 2))[0]
+
+
 def synthetic_clips(sequences: list[tuple[str, np.ndarray]], fps: float, limit: int, seed: int,
-                    ranges: CameraRanges | None = None, views: int = 1) -> list[dict]:
+                    ranges: CameraRanges | None = None, views: int = 1, definitions: bool = False) -> list[dict]:
     """Clips of world ``sequences`` (name, (N, 17, 3) metres z up) through seeded cameras (``views`` of them
-    per 4-second piece), 2D in pixels with detector errors: dicts with keypoints (T, 17, 2), truth (T, 17, 3)
-    camera metres, image size, focal (px)."""
+    per 4-second piece), 2D in pixels with detector errors (and, with ``definitions``, the detector's joint
+    definitions: :func:`detector_joints`): dicts with keypoints (T, 17, 2), truth (T, 17, 3) camera metres,
+    image size, focal (px)."""
     frames = int(CLIP_S * fps)
     pieces = [(name, world[s:s + frames]) for name, world in sequences for s in range(0, len(world) - frames + 1, frames)
               for _ in range(views)]
@@ -71,7 +86,7 @@ def synthetic_clips(sequences: list[tuple[str, np.ndarray]], fps: float, limit: 
         middle = world[len(world) // 2]
         cam = sample_cameras(middle[None, 0], standing_height(middle)[None], ranges or CameraRanges(),
                              seeded_generator(seed, int(index), 0))
-        normalised = cam.project(world[None])
+        normalised = cam.project((detector_joints(world, seed, int(index)) if definitions else world)[None])
         noisy = detector_errors(normalised, DetectorErrorRanges(), seeded_generator(seed, int(index), 1))[0].numpy()
         aspect = float(cam.aspect[0])
         w, h = (LONG_SIDE, round(LONG_SIDE / aspect)) if aspect >= 1 else (round(LONG_SIDE * aspect), LONG_SIDE)
@@ -111,11 +126,12 @@ def pinhole_focal(truth: np.ndarray, pixels: np.ndarray) -> float:
     return float(focal)
 
 
-def humaneva_clips(data_dir: Path, limit: int, seed: int) -> list[dict]:
+def humaneva_clips(data_dir: Path, limit: int, seed: int, definitions: bool = False) -> list[dict]:
     """HumanEva-I (every subject and action, 60 fps) through its own three cameras in clips of up to 4 s (at
     least 1 s), as the ``humaneva-cross`` benchmark lifts it, but in pixels with seeded detector errors. Its
     15 joints feed the 17 as there (:data:`~gastnet.evaluation.cross_dataset.HUMANEVA_TO_H36M`; the spine
-    and the neck made halfway); each camera is taken as a pinhole fitted to the dataset's own 2D, centred."""
+    and the neck made halfway); each camera is taken as a pinhole fitted to the dataset's own 2D, centred. With
+    ``definitions`` the 2D has the detector's joint definitions too (:func:`detector_joints`)."""
     mocap, points, _ = load_pose_data("humaneva", "gt", data_dir)
     fps = 60.0
     longest, shortest = int(CLIP_S * fps), int(fps)
@@ -136,7 +152,8 @@ def humaneva_clips(data_dir: Path, limit: int, seed: int) -> list[dict]:
         truth[:, h36m_idx] = he[:, he_idx]
         truth[:, 7], truth[:, 9] = (truth[:, 0] + truth[:, 8]) / 2, (truth[:, 8] + truth[:, 10]) / 2
         focal, (w, h) = lenses[subject, c], (cam.width, cam.height)
-        normalised = torch.from_numpy(focal * truth[..., :2] / truth[..., 2:] * 2 / w)
+        seen = detector_joints(torch.from_numpy(truth), seed, int(index)).numpy() if definitions else truth
+        normalised = torch.from_numpy(focal * seen[..., :2] / seen[..., 2:] * 2 / w)
         noisy = detector_errors(normalised[None].float(), DetectorErrorRanges(),
                                 seeded_generator(seed, int(index), 1))[0].double().numpy()
         pixels = np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1)
@@ -205,6 +222,7 @@ ABLATIONS = {"all terms (the default)": {}, "without smoothness": {"smoothness_w
              "without the network's 3D": {"prior_m": 100.0}, "without the image": {"reprojection_scale": 1e6},
              "without the knee limit": {"knee_hyperextension_deg": 90.0},
              "quadratic smoothness": {"robust_acceleration": None},
+             "without the joint-definition offsets": {"definition_offset_std": 0.0},
              "weaker smoothness": {"smoothness_weight": 2.0}}
 
 
@@ -256,23 +274,38 @@ def main() -> None:
                         help="only: what each term of the fit does, on one set's clips (--ablation-set)")
     parser.add_argument("--ablation-set", choices=("h36m", "cmu", "humaneva"), default="h36m",
                         help="the set --ablations runs on: the Human3.6M virtual-camera clips (default), CMU or HumanEva-I")
+    parser.add_argument("--sets", nargs="*", choices=("h36m", "h36m-real", "cmu", "humaneva"),
+                        default=["h36m", "h36m-real", "cmu", "humaneva"], help="the sets to run (all by default)")
+    parser.add_argument("--joints", choices=("both", "exact", "detector"), default="both",
+                        help="the virtual-camera and HumanEva-I sets with the mocap's joints, with a detector's joint "
+                             "definitions drawn as training draws them, or both (default)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     data = Path(args.data_dir)
     h36m = load_dataset_mocap("h36m", data)
-    sets = {"h36m-vcam (17 joints)": (synthetic_clips(
-        [(f"{s} {a}", h36m.positions[s][a][::2]) for s in ("S9", "S11") for a in sorted(h36m.positions[s])], 25.0,
-        args.clips, args.seed), tuple(range(17)))}
-    sets["h36m real cameras, exact 2D (17 joints)"] = (real_camera_clips(h36m, args.clips, args.seed), tuple(range(17)))
-    cmu = sorted((data / "cmu").glob("*.bvh"))
-    if cmu:
-        walks = [(f.stem, load_cmu_bvh(f, 30.0)[0]) for f in cmu]
-        wide = CameraRanges(person_height=(0.2, 0.5))  # the CMU walkers cross the room: cameras that keep them in view
-        sets["cmu-vcam (limbs)"] = (synthetic_clips(walks, 30.0, args.clips, args.seed, wide, views=8), SHARED_JOINTS)
-    if (data / "humaneva").is_dir():
-        sets["humaneva, its cameras (limbs)"] = (humaneva_clips(data, args.clips, args.seed), SHARED_JOINTS)
+    kinds = {"both": (False, True), "exact": (False,), "detector": (True,)}[args.joints]
+    sets = {}
+    for definitions in kinds:
+        joints = ", detector joints" if definitions else ""
+        if "h36m" in args.sets:
+            sets[f"h36m-vcam{joints} (17 joints)"] = (synthetic_clips(
+                [(f"{s} {a}", h36m.positions[s][a][::2]) for s in ("S9", "S11") for a in sorted(h36m.positions[s])],
+                25.0, args.clips, args.seed, definitions=definitions), tuple(range(17)))
+        cmu = sorted((data / "cmu").glob("*.bvh"))
+        if cmu and "cmu" in args.sets:
+            walks = [(f.stem, load_cmu_bvh(f, 30.0)[0]) for f in cmu]
+            wide = CameraRanges(person_height=(0.2, 0.5))  # the CMU walkers cross the room: cameras that keep them in view
+            sets[f"cmu-vcam{joints} (limbs)"] = (synthetic_clips(walks, 30.0, args.clips, args.seed, wide, views=8,
+                                                                 definitions=definitions), SHARED_JOINTS)
+        if (data / "humaneva").is_dir() and "humaneva" in args.sets:
+            sets[f"humaneva, its cameras{joints} (limbs)"] = (humaneva_clips(data, args.clips, args.seed, definitions),
+                                                              SHARED_JOINTS)
+    if "h36m-real" in args.sets:
+        sets["h36m real cameras, exact 2D (17 joints)"] = (real_camera_clips(h36m, args.clips, args.seed),
+                                                           tuple(range(17)))
     if args.ablations:
-        chosen = next(name for name in sets if name.startswith(args.ablation_set))
+        chosen = next(name for name in sets if name.startswith(args.ablation_set)
+                      and ("detector joints" in name) == (args.joints == "detector"))
         ablations(create_model(args.models[0], pretrained=True), *sets[chosen], chosen)
         return
     print("| model | set | fit | MPJPE | P-MPJPE | reprojection median (% height) | wrist p95 (% height) | "
