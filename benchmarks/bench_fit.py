@@ -152,8 +152,8 @@ def humaneva_clips(data_dir: Path, limit: int, seed: int, definitions: bool = Fa
         truth[:, h36m_idx] = he[:, he_idx]
         truth[:, 7], truth[:, 9] = (truth[:, 0] + truth[:, 8]) / 2, (truth[:, 8] + truth[:, 10]) / 2
         focal, (w, h) = lenses[subject, c], (cam.width, cam.height)
-        seen = detector_joints(torch.from_numpy(truth), seed, int(index)).numpy() if definitions else truth
-        normalised = torch.from_numpy(focal * seen[..., :2] / seen[..., 2:] * 2 / w)
+        shown = detector_joints(torch.from_numpy(truth), seed, int(index)).numpy() if definitions else truth
+        normalised = torch.from_numpy(focal * shown[..., :2] / shown[..., 2:] * 2 / w)
         noisy = detector_errors(normalised[None].float(), DetectorErrorRanges(),
                                 seeded_generator(seed, int(index), 1))[0].double().numpy()
         pixels = np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1)

@@ -39,7 +39,8 @@ from ..animation.rig import Rig
 from ..geometry.shapes import check_shape
 from ..skeleton import H36M_17
 
-__all__ = ["FitOptions", "KinematicFit", "fit_person", "person_image_height"]
+__all__ = ["FitOptions", "KinematicFit", "fit_person", "person_image_height", "describe_definition_offsets",
+           "DEFINITION_JOINTS", "body_axes"]
 
 
 @dataclass(frozen=True)
@@ -161,10 +162,19 @@ def person_image_height(keypoints: np.ndarray, scores: np.ndarray | None = None)
     k = np.asarray(keypoints, np.float64)
     if scores is not None:
         k = np.where((np.asarray(scores) > 0)[..., None], k, np.nan)
+    k = k[np.isfinite(k[..., 1]).any(-1)]  # frames without any detected joint tell nothing
     with np.errstate(all="ignore"):
         extent = np.nanmax(k[..., 1], axis=1) - np.nanmin(k[..., 1], axis=1)
     extent = extent[np.isfinite(extent)]
     return float(max(np.median(extent), 1.0)) if len(extent) else 1.0
+
+
+def describe_definition_offsets(fit: KinematicFit) -> str:
+    """Where the detector put each of the :data:`DEFINITION_JOINTS` against the fitted skeleton's own joint: one
+    line fragment, centimetres along the body's left, up and forward axes (e.g. ``"pelvis 0/-4/2"``)."""
+    offsets = 100 * np.asarray(fit.definition_offsets)
+    return ", ".join(f"{H36M_17.joint_names[j]} " + "/".join(str(round(float(v))) for v in offsets[j])
+                     for j in DEFINITION_JOINTS)
 
 
 def _reprojection(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
