@@ -411,6 +411,9 @@ def test_lifting_with_the_fit_saves_rotations_that_pose_the_saved_skeleton(tmp_p
     assert len(fit_notes) == 1 and "per joint (px): pelvis " in fit_notes[0]
     assert all(f"{name} " in fit_notes[0].split("per joint (px):")[1] for name in H36M_17.joint_names)
     assert f"one skeleton of {person.rig.height:.2f} m" in fit_notes[0]
+    offsets = fit_notes[0].split("the detector's joints against the skeleton's (cm, left/up/forward): ")[1].split(", ")
+    assert [o.split(" ")[0] for o in offsets] == [H36M_17.joint_names[j] for j in DEFINITION_JOINTS]
+    assert all(len(o.split(" ")[1].split("/")) == 3 for o in offsets)
 
     paths = result.save(tmp_path, ("npz", "bvh", "glb"))
     assert sorted(p.name for p in paths) == ["poses.glb", "poses.npz", "poses_3.bvh"]

@@ -15,12 +15,21 @@ lift's, left and right alike), optimised over every frame at once to
 - keep the **knees** bending the human way (no hyperextension beyond a few degrees);
 - move **smoothly**: joint accelerations (m/s^2, at the recording's frame rate) are penalised,
   quadratically up to :attr:`FitOptions.robust_acceleration` and only logarithmically above it,
-  so that the detector's jitter goes and a jab or a kick stays.
+  so that the detector's jitter goes and a jab or a kick stays;
+- tell the **body from the detector**: every detector puts the pelvis, hips, spine, thorax, neck,
+  head and shoulders (:data:`DEFINITION_JOINTS`) somewhere else than Human3.6M's motion capture. The
+  reprojection compares the detected 2D with the skeleton's joint plus one offset per joint and person,
+  constant in the body's frame (left, up, forward; left and right mirrored), estimated with the poses
+  under a prior (:attr:`FitOptions.definition_offset_std`): over a clip the offsets take what stays
+  put in the body while it moves, so that a detector's habits do not become the person's anatomy
+  (:attr:`KinematicFit.definition_offsets`). A photo (fewer than 3 frames) cannot tell them apart:
+  there the offsets are nearly free and the network's 3D counts more (:attr:`FitOptions.photo_prior_m`).
 
-The unknowns are, per frame, the root's position and the direction of every bone (51 numbers);
-Levenberg-Marquardt (the Cauchy loss by reweighting, analytic derivatives) solves the
-normal equations of the whole sequence at once: they are banded, as the acceleration term
-couples frames at most two apart. The result's poses have the rig's bones exactly, so the rig's
+The unknowns are, per frame, the root's position and the direction of every bone (51 numbers), and
+per person the 21 numbers of the offsets; Levenberg-Marquardt (the Cauchy loss by reweighting,
+analytic derivatives) solves the normal equations of the whole sequence at once: the frames' part is
+banded, as the acceleration term couples frames at most two apart, and the offsets are eliminated
+by their Schur complement. The result's poses have the rig's bones exactly, so the rig's
 rotations (:meth:`~gastnet.animation.rig.Rig.solve`) reproduce them;
 :attr:`KinematicFit.reprojection_px` says how well each joint agrees with the image. What each
 term buys, measured: ``python benchmarks/bench_fit.py`` (:doc:`docs/video.md <video>`).
