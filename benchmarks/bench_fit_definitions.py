@@ -22,7 +22,7 @@ With ``--single-every N`` also single frames (every N-th frame of each clip, dis
 each lifted on its own as a photo is): the mean errors and how many frames the fit makes worse.
 
 With ``--options``: the clips are lifted once and fitted with each :data:`OPTIONS` variant of
-:class:`~gastnet.inference.fit.FitOptions` (what the joint-definition offsets buy).
+:class:`~gastnet.world.fit.FitOptions` (what the joint-definition offsets buy).
 """
 
 from __future__ import annotations
