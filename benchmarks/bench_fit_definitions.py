@@ -54,7 +54,9 @@ FPS = 25.0
 OPTIONS = {"the default": FitOptions(),
            "without the definition offsets": FitOptions(definition_offset_std=0.0, photo_definition_offset_std=0.0),
            "offsets with a prior of 30% of the height": FitOptions(definition_offset_std=0.3),
-           "without the photo rules": FitOptions(photo_prior_m=0.3, photo_definition_offset_std=0.03)}
+           "without the photo rules": FitOptions(photo_prior_m=0.3, photo_definition_offset_std=0.03),
+           "as before the offsets (neither)": FitOptions(definition_offset_std=0.0, photo_prior_m=0.3,
+                                                         photo_definition_offset_std=0.0)}
 
 
 def level_camera(world: np.ndarray, azimuth: float) -> np.ndarray:
