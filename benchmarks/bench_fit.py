@@ -24,10 +24,18 @@ the same detector errors, as the ``humaneva-cross`` benchmark of ``gastnet evalu
 (:func:`humaneva_clips`). A fourth set checks what the fit does on Human3.6M's own footage: S9/S11 through its four real
 cameras (pinhole, each camera's mean focal length) with the exact 2D.
 
-With ``--ablations``: only one set's clips (``--ablation-set``: the Human3.6M virtual-camera clips by
-default), lifted once and fitted with each term of the fit changed in turn.
+With ``--joints``: the virtual-camera and HumanEva-I sets as above (``exact``: the mocap's own joints), with
+the joints a detector defines otherwise drawn as training draws them on top of the detector errors
+(``detector``: :func:`detector_joints`), or both (the default: a row of each).
 
-With ``--video``: the same on a real video (MediaPipe 2D, detected once), without 3D truth.
+With ``--ablations``: only one set's clips (``--ablation-set``: the Human3.6M virtual-camera clips by
+default; ``--joints detector`` for its detector-joint clips), lifted once and fitted with each term of the
+fit changed in turn. ``--sets`` runs only some of the sets.
+
+With ``--video``: the same on a real video (MediaPipe 2D, detected once), without 3D truth; also the
+reprojection of the limbs alone (the joints a detector defines as the mocap does: the others keep the
+detector's joint-definition offsets, :attr:`gastnet.world.fit.KinematicFit.definition_offsets`).
+``--sets`` with no set runs the video alone.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ import numpy as np
 import torch
 
 from gastnet import create_model
-from gastnet.data.augment import DetectorErrorRanges, detector_errors
+from gastnet.data.augment import DetectorErrorRanges, JointDefinitionRanges, detector_errors, displace_joint_definitions
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap, load_pose_data
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator
@@ -49,17 +57,28 @@ from gastnet.evaluation.metrics import p_mpjpe
 from gastnet.keypoints.tracks import PersonTrack
 from gastnet.pipeline.tracks_to_3d import lift_tracks
 from gastnet.skeleton import H36M_17, standing_height
-from gastnet.world.fit import FitOptions, fit_person, person_image_height
+from gastnet.world.fit import DEFINITION_JOINTS, FitOptions, fit_person, person_image_height
 
 LONG_SIDE = 1920
+LIMBS = [j for j in range(17) if j not in DEFINITION_JOINTS]  # the joints every detector defines as the mocap does
 CLIP_S = 4.0
 
 
+def detector_joints(poses: torch.Tensor, seed: int, index: int) -> torch.Tensor:
+    """Poses (T, 17, 3) metres with the joints a detector defines otherwise moved as training moves them
+    (:func:`~gastnet.data.augment.displace_joint_definitions` with the default ranges: one seeded offset per
+    clip in the body's frame, std 3% of the standing height, and half the clips with the pelvis, spine and
+    thorax re-made as midpoints)."""
+    height = standing_height(poses[len(poses) // 2])[None]
+    return displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, index, 2))[0]
+
+
 def synthetic_clips(sequences: list[tuple[str, np.ndarray]], fps: float, limit: int, seed: int,
-                    ranges: CameraRanges | None = None, views: int = 1) -> list[dict]:
+                    ranges: CameraRanges | None = None, views: int = 1, definitions: bool = False) -> list[dict]:
     """Clips of world ``sequences`` (name, (N, 17, 3) metres z up) through seeded cameras (``views`` of them
-    per 4-second piece), 2D in pixels with detector errors: dicts with keypoints (T, 17, 2), truth (T, 17, 3)
-    camera metres, image size, focal (px)."""
+    per 4-second piece), 2D in pixels with detector errors (and, with ``definitions``, the detector's joint
+    definitions: :func:`detector_joints`): dicts with keypoints (T, 17, 2), truth (T, 17, 3) camera metres,
+    image size, focal (px)."""
     frames = int(CLIP_S * fps)
     pieces = [(name, world[s:s + frames]) for name, world in sequences for s in range(0, len(world) - frames + 1, frames)
               for _ in range(views)]
@@ -71,7 +90,7 @@ def synthetic_clips(sequences: list[tuple[str, np.ndarray]], fps: float, limit: 
         middle = world[len(world) // 2]
         cam = sample_cameras(middle[None, 0], standing_height(middle)[None], ranges or CameraRanges(),
                              seeded_generator(seed, int(index), 0))
-        normalised = cam.project(world[None])
+        normalised = cam.project((detector_joints(world, seed, int(index)) if definitions else world)[None])
         noisy = detector_errors(normalised, DetectorErrorRanges(), seeded_generator(seed, int(index), 1))[0].numpy()
         aspect = float(cam.aspect[0])
         w, h = (LONG_SIDE, round(LONG_SIDE / aspect)) if aspect >= 1 else (round(LONG_SIDE * aspect), LONG_SIDE)
@@ -111,11 +130,12 @@ def pinhole_focal(truth: np.ndarray, pixels: np.ndarray) -> float:
     return float(focal)
 
 
-def humaneva_clips(data_dir: Path, limit: int, seed: int) -> list[dict]:
+def humaneva_clips(data_dir: Path, limit: int, seed: int, definitions: bool = False) -> list[dict]:
     """HumanEva-I (every subject and action, 60 fps) through its own three cameras in clips of up to 4 s (at
     least 1 s), as the ``humaneva-cross`` benchmark lifts it, but in pixels with seeded detector errors. Its
     15 joints feed the 17 as there (:data:`~gastnet.evaluation.cross_dataset.HUMANEVA_TO_H36M`; the spine
-    and the neck made halfway); each camera is taken as a pinhole fitted to the dataset's own 2D, centred."""
+    and the neck made halfway); each camera is taken as a pinhole fitted to the dataset's own 2D, centred. With
+    ``definitions`` the 2D has the detector's joint definitions too (:func:`detector_joints`)."""
     mocap, points, _ = load_pose_data("humaneva", "gt", data_dir)
     fps = 60.0
     longest, shortest = int(CLIP_S * fps), int(fps)
@@ -136,7 +156,8 @@ def humaneva_clips(data_dir: Path, limit: int, seed: int) -> list[dict]:
         truth[:, h36m_idx] = he[:, he_idx]
         truth[:, 7], truth[:, 9] = (truth[:, 0] + truth[:, 8]) / 2, (truth[:, 8] + truth[:, 10]) / 2
         focal, (w, h) = lenses[subject, c], (cam.width, cam.height)
-        normalised = torch.from_numpy(focal * truth[..., :2] / truth[..., 2:] * 2 / w)
+        shown = detector_joints(torch.from_numpy(truth), seed, int(index)).numpy() if definitions else truth
+        normalised = torch.from_numpy(focal * shown[..., :2] / shown[..., 2:] * 2 / w)
         noisy = detector_errors(normalised[None].float(), DetectorErrorRanges(),
                                 seeded_generator(seed, int(index), 1))[0].double().numpy()
         pixels = np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1)
@@ -205,6 +226,7 @@ ABLATIONS = {"all terms (the default)": {}, "without smoothness": {"smoothness_w
              "without the network's 3D": {"prior_m": 100.0}, "without the image": {"reprojection_scale": 1e6},
              "without the knee limit": {"knee_hyperextension_deg": 90.0},
              "quadratic smoothness": {"robust_acceleration": None},
+             "without the joint-definition offsets": {"definition_offset_std": 0.0},
              "weaker smoothness": {"smoothness_weight": 2.0}}
 
 
@@ -256,23 +278,38 @@ def main() -> None:
                         help="only: what each term of the fit does, on one set's clips (--ablation-set)")
     parser.add_argument("--ablation-set", choices=("h36m", "cmu", "humaneva"), default="h36m",
                         help="the set --ablations runs on: the Human3.6M virtual-camera clips (default), CMU or HumanEva-I")
+    parser.add_argument("--sets", nargs="*", choices=("h36m", "h36m-real", "cmu", "humaneva"),
+                        default=["h36m", "h36m-real", "cmu", "humaneva"], help="the sets to run (all by default)")
+    parser.add_argument("--joints", choices=("both", "exact", "detector"), default="both",
+                        help="the virtual-camera and HumanEva-I sets with the mocap's joints, with a detector's joint "
+                             "definitions drawn as training draws them, or both (default)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     data = Path(args.data_dir)
     h36m = load_dataset_mocap("h36m", data)
-    sets = {"h36m-vcam (17 joints)": (synthetic_clips(
-        [(f"{s} {a}", h36m.positions[s][a][::2]) for s in ("S9", "S11") for a in sorted(h36m.positions[s])], 25.0,
-        args.clips, args.seed), tuple(range(17)))}
-    sets["h36m real cameras, exact 2D (17 joints)"] = (real_camera_clips(h36m, args.clips, args.seed), tuple(range(17)))
-    cmu = sorted((data / "cmu").glob("*.bvh"))
-    if cmu:
-        walks = [(f.stem, load_cmu_bvh(f, 30.0)[0]) for f in cmu]
-        wide = CameraRanges(person_height=(0.2, 0.5))  # the CMU walkers cross the room: cameras that keep them in view
-        sets["cmu-vcam (limbs)"] = (synthetic_clips(walks, 30.0, args.clips, args.seed, wide, views=8), SHARED_JOINTS)
-    if (data / "humaneva").is_dir():
-        sets["humaneva, its cameras (limbs)"] = (humaneva_clips(data, args.clips, args.seed), SHARED_JOINTS)
+    kinds = {"both": (False, True), "exact": (False,), "detector": (True,)}[args.joints]
+    sets = {}
+    for definitions in kinds:
+        joints = ", detector joints" if definitions else ""
+        if "h36m" in args.sets:
+            sets[f"h36m-vcam{joints} (17 joints)"] = (synthetic_clips(
+                [(f"{s} {a}", h36m.positions[s][a][::2]) for s in ("S9", "S11") for a in sorted(h36m.positions[s])],
+                25.0, args.clips, args.seed, definitions=definitions), tuple(range(17)))
+        cmu = sorted((data / "cmu").glob("*.bvh"))
+        if cmu and "cmu" in args.sets:
+            walks = [(f.stem, load_cmu_bvh(f, 30.0)[0]) for f in cmu]
+            wide = CameraRanges(person_height=(0.2, 0.5))  # the CMU walkers cross the room: cameras that keep them in view
+            sets[f"cmu-vcam{joints} (limbs)"] = (synthetic_clips(walks, 30.0, args.clips, args.seed, wide, views=8,
+                                                                 definitions=definitions), SHARED_JOINTS)
+        if (data / "humaneva").is_dir() and "humaneva" in args.sets:
+            sets[f"humaneva, its cameras{joints} (limbs)"] = (humaneva_clips(data, args.clips, args.seed, definitions),
+                                                              SHARED_JOINTS)
+    if "h36m-real" in args.sets:
+        sets["h36m real cameras, exact 2D (17 joints)"] = (real_camera_clips(h36m, args.clips, args.seed),
+                                                           tuple(range(17)))
     if args.ablations:
-        chosen = next(name for name in sets if name.startswith(args.ablation_set))
+        chosen = next(name for name in sets if name.startswith(args.ablation_set)
+                      and ("detector joints" in name) == (args.joints == "detector"))
         ablations(create_model(args.models[0], pretrained=True), *sets[chosen], chosen)
         return
     print("| model | set | fit | MPJPE | P-MPJPE | reprojection median (% height) | wrist p95 (% height) | "
@@ -292,8 +329,8 @@ def main() -> None:
         tracks, fps = detect_video(args.video, 2)
         print(f"\n{args.video}: {tracks.num_frames} frames at {fps:g} fps\n")
         print("| model | fit | reprojection median (% height) | wrist p95 (% height) | bone variation (%) | "
-              "jitter (mm/frame^2) |")
-        print("|---|---|---|---|---|---|")
+              "jitter (mm/frame^2) | limbs' reprojection median (% height) |")
+        print("|---|---|---|---|---|---|---|")
         for name in args.models:
             model = create_model(name, pretrained=True)
             for fit in (False, True):
@@ -303,10 +340,12 @@ def main() -> None:
                 for p in result.people:
                     err, height = reprojection(p, focal, tracks.image_size)
                     rows.append((100 * np.nanmedian(err) / height, 100 * np.nanpercentile(err[:, [13, 16]], 95) / height,
-                                 bone_variation(p.poses_world), jitter_mm(p.poses_camera), len(p.frames)))
+                                 bone_variation(p.poses_world), jitter_mm(p.poses_camera),
+                                 100 * np.nanmedian(err[:, LIMBS]) / height, len(p.frames)))
                 r = np.array(rows)
-                mean = (r[:, :4] * r[:, 4:]).sum(0) / r[:, 4].sum()
-                print(f"| `{name}` | {'on' if fit else 'off'} | {mean[0]:.2f} | {mean[1]:.2f} | {mean[2]:.2f} | {mean[3]:.2f} |")
+                mean = (r[:, :5] * r[:, 5:]).sum(0) / r[:, 5].sum()
+                print(f"| `{name}` | {'on' if fit else 'off'} | {mean[0]:.2f} | {mean[1]:.2f} | {mean[2]:.2f} | {mean[3]:.2f} | "
+                      f"{mean[4]:.2f} |")
 
 
 if __name__ == "__main__":

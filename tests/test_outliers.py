@@ -252,7 +252,8 @@ def cmu_views() -> list[tuple[str, np.ndarray, float, np.ndarray]]:
             rot, eye = place_camera(world, direction, 65.0, 1.3, 6.0)
             cam = (world - eye) @ rot.T
             focal = focal_from_fov(65.0, (1920, 1080))
-            stature = 1.0 / body_scale(cam - cam[:, :1], 1.0)
+            stature = float(np.percentile(world[:, 10, 2], 95))  # the head top over the mocap's floor (z = 0)
+            assert 1.0 / body_scale(cam - cam[:, :1], 1.0) == pytest.approx(stature, abs=0.03)
             pixels = project_to_2d(cam, np.array([focal, focal]), CENTRE)
             views.append((f"{name} {direction}", pixels, fps, stature * focal / cam[:, 0, 2]))
     return views

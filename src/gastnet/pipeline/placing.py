@@ -24,7 +24,7 @@ from ..geometry.camera import DEFAULT_FOV_DEG, focal_from_fov
 from ..skeleton import H36M_17
 from ..video.camera_path import CameraPath
 from ..world.camera_motion import CameraMotion, MotionKind, to_reference_frame
-from ..world.fit import KinematicFit, fit_person
+from ..world.fit import KinematicFit, describe_definition_offsets, fit_person
 from ..world.focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
 from ..world.placement import WorldPlacement, place_in_world, root_translation
 from ..world.together import Together, scale_together
@@ -230,4 +230,5 @@ def _fit_note(track_id: int, fit: KinematicFit) -> str:
                        if np.isfinite(after[:, j]).any())
     return (f"track {track_id}: one skeleton of {fit.rig.height:.2f} m fitted; its joints reproject "
             f"{np.nanmedian(after):.1f} px from the detected 2D (median; the network's {np.nanmedian(before):.1f} px), "
-            f"per joint (px): {joints}")
+            f"per joint (px): {joints}; the detector's joints against the skeleton's (cm, left/up/forward): "
+            f"{describe_definition_offsets(fit)}")

@@ -15,12 +15,21 @@ lift's, left and right alike), optimised over every frame at once to
 - keep the **knees** bending the human way (no hyperextension beyond a few degrees);
 - move **smoothly**: joint accelerations (m/s^2, at the recording's frame rate) are penalised,
   quadratically up to :attr:`FitOptions.robust_acceleration` and only logarithmically above it,
-  so that the detector's jitter goes and a jab or a kick stays.
+  so that the detector's jitter goes and a jab or a kick stays;
+- tell the **body from the detector**: every detector puts the pelvis, hips, spine, thorax, neck,
+  head and shoulders (:data:`DEFINITION_JOINTS`) somewhere else than Human3.6M's motion capture. The
+  reprojection compares the detected 2D with the skeleton's joint plus one offset per joint and person,
+  constant in the body's frame (left, up, forward; left and right mirrored), estimated with the poses
+  under a prior (:attr:`FitOptions.definition_offset_std`): over a clip the offsets take what stays
+  put in the body while it moves, so that a detector's habits do not become the person's anatomy
+  (:attr:`KinematicFit.definition_offsets`). A photo (fewer than 3 frames) cannot tell them apart:
+  there the offsets are nearly free and the network's 3D counts more (:attr:`FitOptions.photo_prior_m`).
 
-The unknowns are, per frame, the root's position and the direction of every bone (51 numbers);
-Levenberg-Marquardt (the Cauchy loss by reweighting, analytic derivatives) solves the
-normal equations of the whole sequence at once: they are banded, as the acceleration term
-couples frames at most two apart. The result's poses have the rig's bones exactly, so the rig's
+The unknowns are, per frame, the root's position and the direction of every bone (51 numbers), and
+per person the 21 numbers of the offsets; Levenberg-Marquardt (the Cauchy loss by reweighting,
+analytic derivatives) solves the normal equations of the whole sequence at once: the frames' part is
+banded, as the acceleration term couples frames at most two apart, and the offsets are eliminated
+by their Schur complement. The result's poses have the rig's bones exactly, so the rig's
 rotations (:meth:`~gastnet.animation.rig.Rig.solve`) reproduce them;
 :attr:`KinematicFit.reprojection_px` says how well each joint agrees with the image. What each
 term buys, measured: ``python benchmarks/bench_fit.py`` (:doc:`docs/video.md <video>`).
@@ -39,7 +48,8 @@ from ..animation.rig import Rig
 from ..geometry.shapes import check_shape
 from ..skeleton import H36M_17
 
-__all__ = ["FitOptions", "KinematicFit", "fit_person", "person_image_height"]
+__all__ = ["FitOptions", "KinematicFit", "fit_person", "person_image_height", "describe_definition_offsets",
+           "DEFINITION_JOINTS", "body_axes"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,17 @@ class FitOptions:
     """How far past straight a knee may bend before it is penalised."""
     iterations: int = 3
     """Levenberg-Marquardt iterations at most (each solves the whole sequence's normal equations)."""
+    definition_offset_std: float = 0.03
+    """Where the detector puts the :data:`DEFINITION_JOINTS` against the fitted skeleton's joints: one
+    offset per joint and person in the body's frame (left and right mirrored), with a prior of this
+    standard deviation (a fraction of the rig's height, per axis); 0: the detected 2D of those joints is
+    taken as the skeleton's own (no offsets)."""
+    photo_prior_m: float = 0.05
+    """``prior_m`` for a sequence of fewer than 3 frames (a photo): without motion nothing tells the body
+    from the detector's habits, so the network's 3D counts more."""
+    photo_definition_offset_std: float = 0.3
+    """``definition_offset_std`` for a sequence of fewer than 3 frames: the detected torso joints barely
+    move the skeleton's own (0: no offsets)."""
 
 
 @dataclass
@@ -73,13 +94,20 @@ class KinematicFit:
     """One person fitted: ``poses`` (T, 17, 3) camera-frame metres with the ``rig``'s bone lengths;
     ``reprojection_px`` (T, 17) pixel distance of each fitted joint's projection from the detected
     2D (NaN where the detector gave no joint, confidence 0); ``reprojection_before_px`` the same for
-    the network's poses; ``loss`` the final objective."""
+    the network's poses; ``loss`` the final objective; ``definition_offsets`` (17, 3) metres, in the
+    body's frame (left, up, forward): where the detector puts each joint against the skeleton's own
+    (zero for the joints outside :data:`DEFINITION_JOINTS`, and all zero without offsets)."""
 
     rig: Rig
     poses: np.ndarray
     reprojection_px: np.ndarray
     reprojection_before_px: np.ndarray
     loss: float
+    definition_offsets: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.definition_offsets is None:
+            self.definition_offsets = np.zeros((17, 3))
 
 
 _BONES = H36M_17.bones()  # (child, parent), 16 bones
@@ -100,6 +128,40 @@ def _ancestry() -> np.ndarray:
 
 
 _ANCESTRY = _ancestry()
+
+DEFINITION_JOINTS = (0, 1, 4, 7, 8, 9, 10, 11, 14)
+"""The joints that 2D detectors and Human3.6M's motion capture define differently (pelvis, hips, spine,
+thorax, neck, head, shoulders): :class:`~gastnet.data.augment.JointDefinitionRanges`."""
+
+
+def _offset_basis() -> np.ndarray:
+    """(17, 3, P): each joint's body-frame offset from the P free numbers (the right side's and the middle
+    joints' three each; a left joint mirrors its right partner, its lateral component negated)."""
+    free = [j for j in DEFINITION_JOINTS if j not in H36M_17.joints_left]
+    basis = np.zeros((17, 3, 3 * len(free)))
+    for i, j in enumerate(free):
+        basis[j, :, 3 * i:3 * i + 3] = np.eye(3)
+    for left, right in zip(H36M_17.joints_left, H36M_17.joints_right):
+        if left in DEFINITION_JOINTS and right in DEFINITION_JOINTS:
+            basis[left] = np.diag([-1.0, 1.0, 1.0]) @ basis[right]
+    return basis
+
+
+_OFFSET_BASIS = _offset_basis()
+
+
+def body_axes(poses: np.ndarray) -> np.ndarray:
+    """(T, 3, 3): per frame of ``poses`` (T, 17, 3) the body's axes as rows, left (right hip to left hip, made
+    perpendicular to up), up (pelvis to thorax) and forward (left x up); as
+    :func:`gastnet.data.augment.body_frame` defines them."""
+    up = poses[:, 8] - poses[:, 0]
+    up = up / np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
+    side = poses[:, 4] - poses[:, 1]
+    left = side - np.sum(side * up, -1, keepdims=True) * up
+    left = left / np.maximum(np.linalg.norm(left, axis=-1, keepdims=True), 1e-9)
+    return np.stack([left, up, np.cross(left, up)], 1)
+
+
 _KNEES = H36M_17.legs()  # (hip, knee, ankle) right, left
 
 
@@ -109,10 +171,19 @@ def person_image_height(keypoints: np.ndarray, scores: np.ndarray | None = None)
     k = np.asarray(keypoints, np.float64)
     if scores is not None:
         k = np.where((np.asarray(scores) > 0)[..., None], k, np.nan)
+    k = k[np.isfinite(k[..., 1]).any(-1)]  # frames without any detected joint tell nothing
     with np.errstate(all="ignore"):
         extent = np.nanmax(k[..., 1], axis=1) - np.nanmin(k[..., 1], axis=1)
     extent = extent[np.isfinite(extent)]
     return float(max(np.median(extent), 1.0)) if len(extent) else 1.0
+
+
+def describe_definition_offsets(fit: KinematicFit) -> str:
+    """Where the detector put each of the :data:`DEFINITION_JOINTS` against the fitted skeleton's own joint: one
+    line fragment, centimetres along the body's left, up and forward axes (e.g. ``"pelvis 0/-4/2"``)."""
+    offsets = 100 * np.asarray(fit.definition_offsets)
+    return ", ".join(f"{H36M_17.joint_names[j]} " + "/".join(str(round(float(v))) for v in offsets[j])
+                     for j in DEFINITION_JOINTS)
 
 
 def _reprojection(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
@@ -152,8 +223,9 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
     rig = rig or Rig.from_poses(poses, H36M_17, weights=0.1 + scores)
     before = _reprojection(poses, keypoints, scores, focal, principal)
     with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add waiting (seconds on a busy machine)
-        fitted, loss = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig)
-    return KinematicFit(rig, fitted, _reprojection(fitted, keypoints, scores, focal, principal), before, loss)
+        fitted, loss, offsets = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig)
+    return KinematicFit(rig, fitted, _reprojection(fitted, keypoints, scores, focal, principal), before, loss,
+                        np.einsum("jkp,p->jk", _OFFSET_BASIS, offsets))
 
 
 _PER_FRAME = 3 + 3 * len(_BONES)  # root and one direction per bone
@@ -165,9 +237,10 @@ CHUNK_OVERLAP = 32
 
 
 def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
-                   principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig) -> tuple[np.ndarray, float]:
+                   principal: tuple[float, float], fps: float, opts: FitOptions,
+                   rig: Rig) -> tuple[np.ndarray, float, np.ndarray]:
     """:func:`_optimise` over pieces of at most :data:`CHUNK_FRAMES` frames, cross-faded over their overlaps
-    and made rigid again (:meth:`Rig.conform`); the loss is the pieces' sum."""
+    and made rigid again (:meth:`Rig.conform`); the loss is the pieces' sum, the offsets their mean by length."""
     frames = len(poses)
     if frames <= CHUNK_FRAMES:
         return _optimise(poses, keypoints, scores, focal, principal, fps, opts, rig)
@@ -175,10 +248,12 @@ def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
     out = np.zeros_like(poses)
     weight = np.zeros(frames)
     total = 0.0
+    offsets = np.zeros(_OFFSET_BASIS.shape[-1])
     for start in range(0, frames - CHUNK_OVERLAP, step):
         stop = min(start + CHUNK_FRAMES, frames)
-        piece, loss = _optimise(poses[start:stop], keypoints[start:stop], scores[start:stop], focal, principal, fps,
-                                opts, rig)
+        piece, loss, found = _optimise(poses[start:stop], keypoints[start:stop], scores[start:stop], focal, principal,
+                                       fps, opts, rig)
+        offsets += (stop - start) * found
         ramp = np.ones(stop - start)
         if start > 0:
             ramp[:CHUNK_OVERLAP] = np.linspace(0, 1, CHUNK_OVERLAP + 2)[1:-1]
@@ -189,15 +264,16 @@ def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
         total += loss
         if stop == frames:
             break
-    return rig.conform(out / weight[:, None, None]), total
+    return rig.conform(out / weight[:, None, None]), total, offsets / weight.sum()
 
 
 def _solve_banded(h_blocks: list[np.ndarray], g: np.ndarray) -> np.ndarray:
     """Solve ``H x = g`` for a symmetric positive definite H given by its blocks ``h_blocks[k]`` (T - k, n, n):
-    the block of rows of frame t + k and columns of frame t (k = 0, 1, 2; H couples frames at most 2 apart)."""
+    the block of rows of frame t + k and columns of frame t (k = 0, 1, 2; H couples frames at most 2 apart);
+    ``g`` (T, n) or, for several right-hand sides at once, (T, n, m)."""
     from scipy.linalg import solveh_banded
 
-    frames, n = g.shape
+    frames, n = g.shape[:2]
     ab = np.zeros((len(h_blocks) * n, frames * n))  # lower banded storage: ab[i - j, j] = H[i, j]
     for k, block in enumerate(h_blocks):
         count = len(block)
@@ -208,7 +284,7 @@ def _solve_banded(h_blocks: list[np.ndarray], g: np.ndarray) -> np.ndarray:
             first = max(0, -shift)
             cols = (np.arange(count)[:, None] * n + np.arange(first, first + values.shape[1])[None]).reshape(-1)
             ab[k * n + shift, cols] = values.reshape(-1)
-    return solveh_banded(ab, g.reshape(-1), lower=True, check_finite=False).reshape(frames, n)
+    return solveh_banded(ab, g.reshape(frames * n, -1), lower=True, check_finite=False).reshape(g.shape)
 
 
 _LEFT_HIP_BONE = [c for c, _ in _BONES].index(4)
@@ -218,7 +294,9 @@ _KNEE_BONES = tuple(([c for c, _ in _BONES].index(knee), [c for c, _ in _BONES].
 
 class _Problem:
     """The fit's objective and its Jacobians, per frame, for parameters ``x`` (T, 51): the root (3) and
-    one (not necessarily unit) direction per bone (16 x 3)."""
+    one (not necessarily unit) direction per bone (16 x 3); and for the person's joint-definition offsets
+    ``o`` (P,) metres (:func:`_offset_basis`; P = 0 without them): the detector sees joint j at frame t
+    where the skeleton has it plus ``offset_map[t, j] @ o`` (the body's axes from the network's poses)."""
 
     def __init__(self, poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
                  principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig) -> None:
@@ -232,13 +310,22 @@ class _Problem:
         self.scale_px = opts.reprojection_scale * person_image_height(keypoints, scores)
         n = 17 * frames  # every term is a sum over frames and joints, weighted as a mean over them would be
         self.c_rep = n / max(float(scores.sum()), 1.0)
-        self.prior_w = np.sqrt((1.0 + opts.unsure_prior_gain * (1.0 - scores)) / opts.prior_m**2)  # (T, 17)
+        photo = frames < 3  # no motion: the network's 3D counts more and the detector's torso joints less
+        prior_m = opts.photo_prior_m if photo else opts.prior_m
+        self.prior_w = np.sqrt((1.0 + opts.unsure_prior_gain * (1.0 - scores)) / prior_m**2)  # (T, 17)
         self.root_w = np.sqrt(17.0) / opts.root_prior_m
         self.knee_w = np.sqrt(17.0 * 100.0)
         self.sin_limit = float(np.sin(np.deg2rad(opts.knee_hyperextension_deg)))
         accel_scale = opts.acceleration / fps**2  # metres per frame^2
         self.robust_accel = None if opts.robust_acceleration is None else opts.robust_acceleration / fps**2
         self.c_smooth = opts.smoothness_weight * frames / max(frames - 2, 1) / accel_scale**2 if frames >= 3 else 0.0
+        self.offset_sd = (opts.photo_definition_offset_std if photo else opts.definition_offset_std) * rig.height
+        basis = _OFFSET_BASIS if self.offset_sd > 0 else _OFFSET_BASIS[..., :0]
+        self.offset_map = np.einsum("jkp,tkc->tjcp", basis, body_axes(poses))  # (T, 17, 3, P)
+
+    def seen(self, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """(T, 17, 3): where the detector sees the joints ``p`` (T, 17, 3) with the offsets ``o`` (P,)."""
+        return p + self.offset_map @ o
 
     def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Joint positions (T, 17, 3), unit bone directions (T, 16, 3), direction norms (T, 16), bone vectors."""
@@ -266,12 +353,14 @@ class _Problem:
             return np.ones(acc.shape[:2])
         return 1.0 / (1.0 + np.sum(acc**2, -1) / self.robust_accel**2)
 
-    def loss(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        """The objective at ``x`` and the squared reprojection errors (T, 17) in robust-scale units."""
+    def loss(self, x: np.ndarray, o: np.ndarray) -> tuple[float, np.ndarray]:
+        """The objective at ``x``, ``o`` and the squared reprojection errors (T, 17) in robust-scale units."""
         p, unit, norm, vectors = self.unpack(x)
-        error, _ = self._projection(p)
+        error, _ = self._projection(self.seen(p, o))
         e2 = np.sum(error**2, -1)
         total = float(np.sum(self.c_rep * self.w2d * np.log1p(e2)))
+        if len(o):
+            total += float(np.sum((o / self.offset_sd) ** 2))
         total += float(np.sum((self.prior_w[..., None] * (p - p[:, :1] - self.rel0)) ** 2))
         total += float(np.sum((self.root_w * (x[:, :3] - self.root0)) ** 2))
         total += float(np.sum((norm - 1.0) ** 2))
@@ -283,9 +372,12 @@ class _Problem:
                                                   self.robust_accel**2 * np.log1p(a2 / self.robust_accel**2)))
         return total, e2
 
-    def linearise(self, x: np.ndarray, e2: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """Gauss-Newton blocks (the banded J^T J: rows of frame t + k, columns of frame t, k = 0, 1, 2) and
-        the gradient J^T r (T, 51), the Cauchy loss reweighted at the squared errors ``e2``."""
+    def linearise(self, x: np.ndarray, o: np.ndarray,
+                  e2: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Gauss-Newton blocks (the banded J^T J: rows of frame t + k, columns of frame t, k = 0, 1, 2), the
+        gradient J^T r (T, 51), the Cauchy loss reweighted at the squared errors ``e2``; and for the offsets
+        the cross blocks (T, 51, P) of J^T J between a frame's parameters and them, their own block (P, P)
+        and gradient (P,). Half the objective's gradient is J^T r."""
         t = self.frames
         p, unit, norm, vectors = self.unpack(x)
         # d positions / d parameters (T, 17, 3, 51): the root moves every joint; a direction its bone's descendants
@@ -295,14 +387,25 @@ class _Problem:
         jp[:, :, :, 3:] = (_ANCESTRY[None, :, None, :, None] * turn.transpose(0, 2, 1, 3)[:, None]).reshape(t, 17, 3, -1)
         residuals, jacobians = [], []
         # reprojection, weighted by confidence and the Cauchy loss's weight at the current error
-        error, z = self._projection(p)
+        seen = self.seen(p, o)
+        error, z = self._projection(seen)
         sqrt_w = np.sqrt(self.c_rep * self.w2d / (1.0 + e2))
         dproj = np.zeros((t, 17, 2, 3))
         dproj[..., 0, 0] = dproj[..., 1, 1] = self.focal / z
-        dproj[..., :, 2] = -self.focal * p[..., :2] / z[..., None] ** 2
+        dproj[..., :, 2] = -self.focal * seen[..., :2] / z[..., None] ** 2
+        dproj = np.where((seen[..., 2] > 0.05)[..., None, None], dproj, 0.0)  # the depth is clamped below 5 cm
         dproj *= (sqrt_w / self.scale_px)[..., None, None]
-        residuals.append((sqrt_w[..., None] * error).reshape(t, -1))
-        jacobians.append((dproj @ jp).reshape(t, -1, _PER_FRAME))
+        r_image = (sqrt_w[..., None] * error).reshape(t, -1)
+        j_image = (dproj @ jp).reshape(t, -1, _PER_FRAME)
+        j_offsets = (dproj @ self.offset_map).reshape(t, 34, self.offset_map.shape[-1])  # (T, 34, P)
+        cross = j_image.transpose(0, 2, 1) @ j_offsets
+        offset_block = np.einsum("trp,trq->pq", j_offsets, j_offsets)
+        offset_grad = np.einsum("trp,tr->p", j_offsets, r_image)
+        if len(o):
+            offset_block += np.eye(len(o)) / self.offset_sd**2
+            offset_grad += o / self.offset_sd**2
+        residuals.append(r_image)
+        jacobians.append(j_image)
         # the network's root-relative 3D
         residuals.append((self.prior_w[..., None] * (p - p[:, :1] - self.rel0)).reshape(t, -1))
         jacobians.append((self.prior_w[..., None, None] * (jp - jp[:, :1])).reshape(t, -1, _PER_FRAME))
@@ -361,36 +464,55 @@ class _Problem:
             blocks[0] = blocks[0] + self.c_smooth * (jf_t @ (diagonals[0][..., None] * jf))
             for k in (1, 2):
                 blocks.append(self.c_smooth * (jf_t[k:] @ (diagonals[k][..., None] * jf[:t - k])))
-        return blocks, grad
+        return blocks, grad, cross, offset_block, offset_grad
+
+
+def _damped_step(blocks: list[np.ndarray], grad: np.ndarray, cross: np.ndarray, offset_block: np.ndarray,
+                 offset_grad: np.ndarray, damping: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Levenberg-Marquardt step for the frames' parameters (T, 51) and the offsets (P,): the banded system
+    of the frames solved with the offsets eliminated (their Schur complement, P x P)."""
+    def damp(block: np.ndarray) -> np.ndarray:
+        diagonal = np.diagonal(block, axis1=-2, axis2=-1)
+        return block + damping * (diagonal[..., :, None] + 1e-6) * np.eye(block.shape[-1])
+
+    damped = [damp(blocks[0])] + blocks[1:]
+    if not len(offset_grad):
+        return _solve_banded(damped, -grad), offset_grad
+    solved = _solve_banded(damped, np.concatenate([grad[..., None], cross], -1))  # H^-1 [g, C]
+    own, coupled = solved[..., 0], solved[..., 1:]
+    schur = damp(offset_block) - np.einsum("tnp,tnq->pq", cross, coupled)
+    offset_step = np.linalg.solve(schur, -offset_grad + np.einsum("tnp,tn->p", coupled, grad))
+    return -own - coupled @ offset_step, offset_step
 
 
 def _optimise(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
-              principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig) -> tuple[np.ndarray, float]:
-    """Levenberg-Marquardt over every frame at once (see the module): the fitted poses (T, 17, 3) and the loss."""
+              principal: tuple[float, float], fps: float, opts: FitOptions,
+              rig: Rig) -> tuple[np.ndarray, float, np.ndarray]:
+    """Levenberg-Marquardt over every frame at once (see the module): the fitted poses (T, 17, 3), the loss and
+    the joint-definition offsets (P,) (:func:`_offset_basis`; zero without them)."""
     problem = _Problem(poses, keypoints, scores, focal, principal, fps, opts, rig)
     bones0 = poses[:, _CHILD] - poses[:, _PARENT]
     x = np.concatenate([poses[:, 0], (bones0 / np.maximum(np.linalg.norm(bones0, axis=-1, keepdims=True), 1e-9))
                         .reshape(len(poses), -1)], 1)
-    loss, e2 = problem.loss(x)
+    o = np.zeros(problem.offset_map.shape[-1])
+    loss, e2 = problem.loss(x, o)
     damping = 1e-3
     for _ in range(opts.iterations):
-        blocks, grad = problem.linearise(x, e2)
+        linear = problem.linearise(x, o, e2)
         improved = False
         for _attempt in range(6):
-            diagonal = np.diagonal(blocks[0], axis1=1, axis2=2)
-            damped = [blocks[0] + damping * (diagonal[:, :, None] + 1e-6) * np.eye(_PER_FRAME)] + blocks[1:]
             try:
-                step = _solve_banded(damped, -grad)
+                step, offset_step = _damped_step(*linear, damping)
             except np.linalg.LinAlgError:  # not positive definite at this damping
                 damping *= 8
                 continue
-            new_loss, new_e2 = problem.loss(x + step)
+            new_loss, new_e2 = problem.loss(x + step, o + offset_step)
             if np.isfinite(new_loss) and new_loss < loss:
                 improved = loss - new_loss > 1e-7 * loss
-                x, loss, e2 = x + step, new_loss, new_e2
+                x, o, loss, e2 = x + step, o + offset_step, new_loss, new_e2
                 damping = max(damping / 3, 1e-7)
                 break
             damping *= 8
         if not improved:
             break
-    return problem.unpack(x)[0], loss
+    return problem.unpack(x)[0], loss, np.pad(o, (0, _OFFSET_BASIS.shape[-1] - len(o)))
