@@ -343,8 +343,8 @@ def test_chunks_agree_with_the_whole_sequence(monkeypatch):
     whole = fit(noisy, keypoints)
     calls = []
     optimise = fit_module._optimise
-    monkeypatch.setattr(fit_module, "CHUNK_FRAMES", 40)
-    monkeypatch.setattr(fit_module, "CHUNK_OVERLAP", 8)
+    monkeypatch.setattr(fit_module, "FIT_CHUNK_FRAMES", 40)
+    monkeypatch.setattr(fit_module, "FIT_CHUNK_OVERLAP", 8)
     monkeypatch.setattr(fit_module, "_optimise", lambda p, *a: calls.append(len(p)) or optimise(p, *a))
     chunked = fit(noisy, keypoints)
     assert calls == [40, 40, 36]  # frames 0-39, 32-71, 64-99

@@ -230,35 +230,35 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
 
 _PER_FRAME = 3 + 3 * len(_BONES)  # root and one direction per bone
 
-CHUNK_FRAMES = 1024
-"""Longer sequences are fitted in pieces of this many frames (overlapping by :data:`CHUNK_OVERLAP`),
+FIT_CHUNK_FRAMES = 1024
+"""Longer sequences are fitted in pieces of this many frames (overlapping by :data:`FIT_CHUNK_OVERLAP`),
 so that memory stays flat (the normal equations of 1024 frames take ~65 MB)."""
-CHUNK_OVERLAP = 32
+FIT_CHUNK_OVERLAP = 32
 
 
 def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
                    principal: tuple[float, float], fps: float, opts: FitOptions,
                    rig: Rig) -> tuple[np.ndarray, float, np.ndarray]:
-    """:func:`_optimise` over pieces of at most :data:`CHUNK_FRAMES` frames, cross-faded over their overlaps
+    """:func:`_optimise` over pieces of at most :data:`FIT_CHUNK_FRAMES` frames, cross-faded over their overlaps
     and made rigid again (:meth:`Rig.conform`); the loss is the pieces' sum, the offsets their mean by length."""
     frames = len(poses)
-    if frames <= CHUNK_FRAMES:
+    if frames <= FIT_CHUNK_FRAMES:
         return _optimise(poses, keypoints, scores, focal, principal, fps, opts, rig)
-    step = CHUNK_FRAMES - CHUNK_OVERLAP
+    step = FIT_CHUNK_FRAMES - FIT_CHUNK_OVERLAP
     out = np.zeros_like(poses)
     weight = np.zeros(frames)
     total = 0.0
     offsets = np.zeros(_OFFSET_BASIS.shape[-1])
-    for start in range(0, frames - CHUNK_OVERLAP, step):
-        stop = min(start + CHUNK_FRAMES, frames)
+    for start in range(0, frames - FIT_CHUNK_OVERLAP, step):
+        stop = min(start + FIT_CHUNK_FRAMES, frames)
         piece, loss, found = _optimise(poses[start:stop], keypoints[start:stop], scores[start:stop], focal, principal,
                                        fps, opts, rig)
         offsets += (stop - start) * found
         ramp = np.ones(stop - start)
         if start > 0:
-            ramp[:CHUNK_OVERLAP] = np.linspace(0, 1, CHUNK_OVERLAP + 2)[1:-1]
+            ramp[:FIT_CHUNK_OVERLAP] = np.linspace(0, 1, FIT_CHUNK_OVERLAP + 2)[1:-1]
         if stop < frames:
-            ramp[-CHUNK_OVERLAP:] = np.minimum(ramp[-CHUNK_OVERLAP:], np.linspace(1, 0, CHUNK_OVERLAP + 2)[1:-1])
+            ramp[-FIT_CHUNK_OVERLAP:] = np.minimum(ramp[-FIT_CHUNK_OVERLAP:], np.linspace(1, 0, FIT_CHUNK_OVERLAP + 2)[1:-1])
         out[start:stop] += ramp[:, None, None] * piece
         weight[start:stop] += ramp
         total += loss
@@ -420,7 +420,24 @@ class _Problem:
         for b in range(len(_BONES)):
             gauge[:, b, 3 + 3 * b:6 + 3 * b] = unit[:, b]
         jacobians.append(gauge)
-        # knees: g = (u_thigh x u_shin) . lateral, penalised below -sin(limit)
+        knee_residuals, knee_jacobians = self._knee_rows(unit, vectors, norm, turn)
+        residuals += knee_residuals
+        jacobians += knee_jacobians
+        r = np.concatenate(residuals, 1)
+        jac = np.concatenate(jacobians, 1)
+        jac_t = jac.transpose(0, 2, 1)
+        grad = (jac_t @ r[..., None])[..., 0]
+        blocks = [jac_t @ jac]
+        if self.c_smooth:
+            self._add_smoothness(p, jp, grad, blocks)
+        return blocks, grad, cross, offset_block, offset_grad
+
+    def _knee_rows(self, unit: np.ndarray, vectors: np.ndarray, norm: np.ndarray,
+                   turn: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The knee term's residuals (T, 1) and Jacobians (T, 1, 51), one of each per knee:
+        g = (u_thigh x u_shin) . lateral, penalised below -sin(limit)."""
+        t = self.frames
+        residuals, jacobians = [], []
         free = np.eye(3) - unit[..., :, None] * unit[..., None, :]
         for g, thigh, shin, lateral_raw in self._knees(unit, vectors):
             active = (-g - self.sin_limit) > 0
@@ -439,32 +456,31 @@ class _Problem:
             scale = np.where(active, -self.knee_w, 0.0)
             residuals.append((self.knee_w * np.maximum(-g - self.sin_limit, 0.0))[:, None])
             jacobians.append(scale[:, None, None] * knee)
-        r = np.concatenate(residuals, 1)
-        jac = np.concatenate(jacobians, 1)
-        jac_t = jac.transpose(0, 2, 1)
-        grad = (jac_t @ r[..., None])[..., 0]
-        blocks = [jac_t @ jac]
-        if self.c_smooth:
-            flat = p.reshape(t, -1)
-            jf = jp.reshape(t, -1, _PER_FRAME)
-            acc = flat[2:] - 2 * flat[1:-1] + flat[:-2]
-            weight = np.repeat(self._acceleration_weights(acc.reshape(t - 2, 17, 3)), 3, axis=1)  # (T - 2, 51)
-            q = np.zeros_like(flat)  # D^T W D p
-            q[:-2] += weight * acc
-            q[1:-1] -= 2 * weight * acc
-            q[2:] += weight * acc
-            jf_t = jf.transpose(0, 2, 1)
-            grad += self.c_smooth * (jf_t @ q[..., None])[..., 0]
-            diagonals = [np.zeros((t, flat.shape[1])), np.zeros((t - 1, flat.shape[1])), weight]  # D^T W D, rows t + k
-            diagonals[0][:-2] += weight
-            diagonals[0][1:-1] += 4 * weight
-            diagonals[0][2:] += weight
-            diagonals[1][:-1] -= 2 * weight
-            diagonals[1][1:] -= 2 * weight
-            blocks[0] = blocks[0] + self.c_smooth * (jf_t @ (diagonals[0][..., None] * jf))
-            for k in (1, 2):
-                blocks.append(self.c_smooth * (jf_t[k:] @ (diagonals[k][..., None] * jf[:t - k])))
-        return blocks, grad, cross, offset_block, offset_grad
+        return residuals, jacobians
+
+    def _add_smoothness(self, p: np.ndarray, jp: np.ndarray, grad: np.ndarray, blocks: list[np.ndarray]) -> None:
+        """Add the smoothness term (joint accelerations, robustly weighted) to the gradient (T, 51) and to
+        the banded blocks (in place; ``blocks`` gains the blocks of rows t + 1 and t + 2)."""
+        t = self.frames
+        flat = p.reshape(t, -1)
+        jf = jp.reshape(t, -1, _PER_FRAME)
+        acc = flat[2:] - 2 * flat[1:-1] + flat[:-2]
+        weight = np.repeat(self._acceleration_weights(acc.reshape(t - 2, 17, 3)), 3, axis=1)  # (T - 2, 51)
+        q = np.zeros_like(flat)  # D^T W D p
+        q[:-2] += weight * acc
+        q[1:-1] -= 2 * weight * acc
+        q[2:] += weight * acc
+        jf_t = jf.transpose(0, 2, 1)
+        grad += self.c_smooth * (jf_t @ q[..., None])[..., 0]
+        diagonals = [np.zeros((t, flat.shape[1])), np.zeros((t - 1, flat.shape[1])), weight]  # D^T W D, rows t + k
+        diagonals[0][:-2] += weight
+        diagonals[0][1:-1] += 4 * weight
+        diagonals[0][2:] += weight
+        diagonals[1][:-1] -= 2 * weight
+        diagonals[1][1:] -= 2 * weight
+        blocks[0] = blocks[0] + self.c_smooth * (jf_t @ (diagonals[0][..., None] * jf))
+        for k in (1, 2):
+            blocks.append(self.c_smooth * (jf_t[k:] @ (diagonals[k][..., None] * jf[:t - k])))
 
 
 def _damped_step(blocks: list[np.ndarray], grad: np.ndarray, cross: np.ndarray, offset_block: np.ndarray,
