@@ -103,16 +103,10 @@ def end_to_end(path: Path, name: str) -> float:
 
 
 def agreement(video: str) -> None:
-    import cv2
+    from gastnet.video.reader import open_source
 
-    capture = cv2.VideoCapture(video)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
+    with open_source(video) as source:  # RGB frames, as the detectors take them
+        frames = list(source)
     found = {}
     for name in BACKENDS:
         detector = make_detector(name, 2)
