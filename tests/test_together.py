@@ -146,3 +146,22 @@ def test_two_people_shaking_hands_are_placed_together():
     assert together[0] < alone[0] and together[0] <= true_gap + 0.15
     assert together[1] < alone[1]
     assert any(n.startswith("people placed together") for n in together[2])
+
+
+def test_given_statures_leave_the_scales_alone():
+    """With --person-height everybody's size is known: place_people rescales nobody (and says nothing of it)."""
+    from gastnet.pipeline.options import LiftOptions
+    from gastnet.pipeline.placing import LiftedTrack, place_people
+
+    poses, pixels, scores = people([(-0.8, 0.0), (0.9, 2.0)])
+    lifted = [LiftedTrack(i, np.arange(40), pixels[i], scores[i], p - p[:, :1]) for i, p in enumerate(poses)]
+    lifted[1] = LiftedTrack(1, np.arange(40), pixels[1], scores[1], 1.2 * lifted[1].poses)  # lifted too big
+    size = (1920, 1080)
+    together = place_people(lifted, size, 25.0, LiftOptions(focal_length=FOCAL, fit=False))
+    given = place_people(lifted, size, 25.0, LiftOptions(focal_length=FOCAL, fit=False, person_height=1.7))
+    assert any(n.startswith("people placed together") for n in together.notes)
+    assert not any(n.startswith("people placed together") for n in given.notes)
+    # placed together, the second person's depth moves toward the truth; with the statures given it stays as lifted
+    true_depth = np.linalg.norm(poses[1][:, 0], axis=-1).mean()
+    depth = [np.linalg.norm(p.people[1].poses_absolute[:, 0], axis=-1).mean() for p in (together, given)]
+    assert abs(depth[0] - true_depth) < abs(depth[1] - true_depth)

@@ -168,8 +168,8 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
     fit_seconds = time.perf_counter() - start
     moved = motion_frames(absolute, [p.frames for p in people], motion, focal, fps)
     placing, motion = moved.poses, moved.motion
-    if motion is not None and motion.kind == MotionKind.TRANSLATING:  # people seen from several camera centres
-        together = Together(np.ones(len(people)))
+    if opts.person_height is not None or (motion is not None and motion.kind == MotionKind.TRANSLATING):
+        together = Together(np.ones(len(people)))  # statures given; or people seen from several camera centres
     else:  # one camera centre: a scale about it keeps every frame's 2D
         together = scale_together(placing, [p.frames for p in people], [p.keypoints for p in people],
                                   [p.scores for p in people], [f"track {p.track_id}" for p in people])
