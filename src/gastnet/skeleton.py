@@ -147,8 +147,10 @@ class Skeleton:
         >>> H36M_17.legs()
         ((1, 2, 3), (4, 5, 6))
         """
-        right, left = (tuple(self.index(f"{side}_{j}") for j in ("hip", "knee", "ankle")) for side in ("right", "left"))
-        return right, left  # type: ignore[return-value]
+        def leg(side: str) -> tuple[int, int, int]:
+            return self.index(f"{side}_hip"), self.index(f"{side}_knee"), self.index(f"{side}_ankle")
+
+        return leg("right"), leg("left")
 
     def _depth(self, joint: int) -> int:
         depth = 0

@@ -174,10 +174,11 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         together = scale_together(placing, [p.frames for p in people], [p.keypoints for p in people],
                                   [p.scores for p in people], [f"track {p.track_id}" for p in people])
     scales = together.scales
-    absolute = [a * s for a, s in zip(absolute, scales)]  # about the camera's centre: the 2D stays as it is
-    placing = [a * s for a, s in zip(placing, scales)]
-    fits = [None if f is None else dataclasses.replace(f, poses=f.poses * s, rig=f.rig.scaled(s))
-            for f, s in zip(fits, scales)]
+    if not np.all(scales == 1.0):  # about the camera's centre: the 2D stays as it is
+        absolute = [a * s for a, s in zip(absolute, scales)]
+        placing = [a * s for a, s in zip(placing, scales)]
+        fits = [None if f is None else dataclasses.replace(f, poses=f.poses * s, rig=f.rig.scaled(s))
+                for f, s in zip(fits, scales)]
     world = place_in_world(placing, fps)
     camera = _camera_info(chosen, centre, world, motion, moved.camera_path)
     notes = _camera_notes(camera, chosen, world, motion) + moved.notes + together.notes

@@ -53,7 +53,7 @@ import numpy as np
 from ..geometry.camera import DEFAULT_FOV_DEG, focal_from_fov, fov_from_focal
 from ..geometry.rotations import unit
 from ..skeleton import H36M_17
-from .placement import root_translation
+from .placement import body_up, root_translation
 
 __all__ = ["PRIOR_SIGMA_LOG", "FocalLengthEstimate", "combine_focal", "default_focal", "estimate_focal", "fov_from_focal"]
 
@@ -69,7 +69,6 @@ MAX_SIGMA_LOG = 0.25
 FOV_SEARCH_DEG = (20.0, 120.0)
 """Fields of view (degrees across the long side) searched."""
 
-PELVIS, THORAX = H36M_17.root, H36M_17.index("thorax")
 (_, _, R_ANKLE), (_, _, L_ANKLE) = H36M_17.legs()
 
 # gait: frames where the lower ankle is this far below the other (m) and stays the lower one
@@ -260,7 +259,7 @@ class _Walk:
 
     def __init__(self, rel: np.ndarray, pix: np.ndarray, scores: np.ndarray | None, size: tuple[int, int],
                  fps: float, log_focals: np.ndarray) -> None:
-        self.up = up = unit(unit(rel[:, THORAX] - rel[:, PELVIS]).mean(0))
+        self.up = up = body_up([rel])
         heights = rel[:, [R_ANKLE, L_ANKLE]] @ up  # (T, 2)
         lower = np.where(heights[:, 0] <= heights[:, 1], R_ANKLE, L_ANKLE)
         self.step = step = max(1, round(STEP_S * fps))

@@ -29,7 +29,7 @@ from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 from ..skeleton import H36M_17, standing_height
 
 __all__ = ["ANKLE_HEIGHT_FRACTION", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M",
-           "WorldPlacement", "body_scale", "clean_root_path", "limit_root_motion", "place_in_world",
+           "WorldPlacement", "body_scale", "body_up", "clean_root_path", "limit_root_motion", "place_in_world",
            "root_jumps", "root_translation", "smooth_depth"]
 
 ANKLE_HEIGHT_FRACTION = 0.039
@@ -341,6 +341,17 @@ class WorldPlacement:
         return np.asarray(points) @ self.rotation.T + self.translation
 
 
+def body_up(people: list[np.ndarray]) -> np.ndarray:
+    """The bodies' up direction (3,), unit: the mean pelvis -> thorax direction over all people's
+    poses (T_i, 17, 3) and frames (the head pitches and would tilt it).
+
+    >>> pose = np.zeros((1, 17, 3)); pose[0, THORAX] = [0.0, -0.5, 0.0]  # camera frame: y down
+    >>> body_up([pose]).tolist()
+    [0.0, -1.0, 0.0]
+    """
+    return unit(np.concatenate([unit(p[:, THORAX] - p[:, PELVIS]) for p in people]).mean(0))
+
+
 def _contact_points(people: list[np.ndarray], up: np.ndarray, fps: float) -> np.ndarray:
     """Candidate foot contacts (N, 3) metres: the lower ankle along ``up`` in each person's slower half of frames."""
     points = []
@@ -438,7 +449,7 @@ def place_in_world(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0
             raise ValueError(f"person {i}: poses contain NaN or infinite values (fill gaps first)")
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    up = unit(np.concatenate([unit(p[:, THORAX] - p[:, PELVIS]) for p in people]).mean(0))
+    up = body_up(people)
     normal, offset, method, inliers = _fit_floor(_contact_points(people, up, fps), up, inlier_m, max_tilt_deg)
     x_axis = unit(np.array([1.0, 0.0, 0.0]) - normal[0] * normal)
     rotation = np.stack([x_axis, np.cross(normal, x_axis), normal])

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..geometry.rotations import unit
 from ..skeleton import H36M_17
+from .placement import body_up
 
 __all__ = ["MAX_TOUCH_GAP_M", "MAX_TOUCH_SIGMAS", "MIN_TOUCH_FRAMES", "SIZE_SIGMA_LOG", "TOUCH_FRACTION", "Contact", "Together",
            "find_contacts", "scale_together"]
@@ -82,10 +82,11 @@ MAX_TOUCH_SIGMAS = 3.0
 deviations (of their own uncertainty and the touch's) apart; where they cannot tell (a camera at
 foot height, one person's feet unseen), the touch decides."""
 
-_PELVIS, _THORAX = H36M_17.root, H36M_17.index("thorax")
 _HANDS = [H36M_17.index(n) for n in ("left_wrist", "right_wrist")]
 _TOUCHABLE = [H36M_17.index(n) for n in ("left_wrist", "right_wrist", "left_elbow", "right_elbow",
                                           "left_shoulder", "right_shoulder")]
+_JOINT_PAIRS = sorted({(h, j) for h in _HANDS for j in _TOUCHABLE} | {(j, h) for h in _HANDS for j in _TOUCHABLE})
+"""(joint of one person, joint of the other) that may touch: a hand and any touchable joint, either way round."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,6 @@ class Contact:
 class Together:
     """One scale per person (``scales`` (P,)), the contacts used and those set aside, and notes."""
 
-
     scales: np.ndarray
     contacts: list[Contact] = field(default_factory=list)
     rejected: list[Contact] = field(default_factory=list)
@@ -142,7 +142,7 @@ def find_contacts(poses: list[np.ndarray], frames: list[np.ndarray], keypoints: 
                 continue
             ka, kb = keypoints[a][ia], keypoints[b][ib]
             height = np.minimum(np.ptp(ka[..., 1], axis=1), np.ptp(kb[..., 1], axis=1))  # (F,) pixels
-            for ja, jb in _joint_pairs():
+            for ja, jb in _JOINT_PAIRS:
                 near = np.linalg.norm(ka[:, ja] - kb[:, jb], axis=-1) < TOUCH_FRACTION * height
                 near &= (scores[a][ia, ja] >= MIN_TOUCH_SCORE) & (scores[b][ib, jb] >= MIN_TOUCH_SCORE)
                 if near.sum() < MIN_TOUCH_FRAMES:
@@ -151,12 +151,6 @@ def find_contacts(poses: list[np.ndarray], frames: list[np.ndarray], keypoints: 
                 ratio = np.log(np.linalg.norm(xb, axis=-1) / np.maximum(np.linalg.norm(xa, axis=-1), 1e-6))
                 found.append(Contact(a, b, ja, jb, ia[near], ib[near], float(np.median(ratio))))
     return found
-
-
-def _joint_pairs() -> list[tuple[int, int]]:
-    """(joint of one, joint of the other): a hand and any touchable joint, either way round."""
-    pairs = {(h, j) for h in _HANDS for j in _TOUCHABLE} | {(j, h) for h in _HANDS for j in _TOUCHABLE}
-    return sorted(pairs)
 
 
 def _below_camera(people: list[np.ndarray], scores: list[np.ndarray], up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +196,7 @@ def scale_together(poses: list[np.ndarray], frames: list[np.ndarray], keypoints:
     count = len(poses)
     if count < 2:
         return Together(np.ones(count))
-    up = unit(np.concatenate([unit(p[:, _THORAX] - p[:, _PELVIS]) for p in poses]).mean(0))
+    up = body_up(poses)
     below, floor_sigma = _below_camera(poses, scores, up)
     rows: list[tuple[dict[int, float], float, float]] = [({i: 1.0}, 0.0, SIZE_SIGMA_LOG) for i in range(count)]
     height = count  # the unknown ln of the camera's height above the floor
