@@ -34,8 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..extras import missing, require
 from ..keypoints.convert import mediapipe_to_coco
 from .detectors import Detection, _native_stderr_silenced
+from .reader import require_cv2
 
 __all__ = ["BlazePoseDetector", "Region", "ssd_anchor_centres", "decode_anchors", "weighted_nms", "region_from_points",
            "crop_matrix", "crop_to_image", "refine_with_heatmap", "litert_available", "model_files"]
@@ -246,8 +248,8 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7
 
 
 def litert_available() -> bool:
-    """Whether ``ai-edge-litert`` is installed and the ``mediapipe`` wheel's two pose models are there."""
-    if importlib.util.find_spec("ai_edge_litert") is None:
+    """Whether ``ai-edge-litert`` and OpenCV are installed and the ``mediapipe`` wheel's two pose models are there."""
+    if missing("video", only=("ai_edge_litert", "cv2")):
         return False
     try:
         return all(p.is_file() for p in model_files())
@@ -276,8 +278,8 @@ class _Person:
     visibility: np.ndarray
     presence: float
     region: Region
-    mask: np.ndarray | None = None
-    """(256, 256) the model's segmentation of the person in the region's crop (logits), if kept."""
+    mask: np.ndarray
+    """(256, 256) uint8, 1 where the model's segmentation puts the person in the region's crop."""
 
     def next_region(self) -> Region:
         return region_from_points(self.marks[33], self.marks[34])
@@ -306,10 +308,10 @@ class BlazePoseDetector:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
         if redetect_every < 1:
             raise ValueError(f"redetect_every must be at least 1, got {redetect_every}")
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:
-            raise ValueError("the BlazePose backend needs LiteRT: pip install 'gastnet[video]'") from None
+        require("video", "the BlazePose backend", only=("ai_edge_litert", "cv2"))
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._cv2 = require_cv2()
         detector_file, landmark_file = model_files()
         with _native_stderr_silenced():  # LiteRT announces its CPU delegate on descriptor 2
             self._detector = Interpreter(model_path=str(detector_file), num_threads=threads)
@@ -323,13 +325,13 @@ class BlazePoseDetector:
                     model.allocate_tensors()
         self._det_in = self._detector.get_input_details()[0]["index"]
         outs = {tuple(d["shape"][1:]): d["index"] for d in self._detector.get_output_details()}
-        self._det_boxes, self._det_scores = outs[(2254, 12)], outs[(2254, 1)]
+        self.anchors = ssd_anchor_centres()
+        self._det_boxes, self._det_scores = outs[(len(self.anchors), 12)], outs[(len(self.anchors), 1)]
         self._lm_in = self._landmarker.get_input_details()[0]["index"]
         outs = {tuple(d["shape"][1:]): d["index"] for d in self._landmarker.get_output_details()}
-        self._lm_marks, self._lm_flag, self._lm_heat = outs[(195,)], outs[(1,)], outs[(64, 64, 39)]
-        self._lm_mask = outs[(256, 256, 1)]
+        self._lm_marks, self._lm_flag = outs[(195,)], outs[(1,)]
+        self._lm_heat, self._lm_mask = outs[(HEATMAP_SIZE, HEATMAP_SIZE, 39)], outs[(LANDMARK_SIZE, LANDMARK_SIZE, 1)]
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="gastnet-landmarks") if self._pair else None
-        self.anchors = ssd_anchor_centres()
         self.max_people, self.redetect_every = max_people, redetect_every
         self.min_detection, self.min_presence, self.refine = min_detection, min_presence, refine
         self._people: list[_Person] = []
@@ -344,8 +346,7 @@ class BlazePoseDetector:
         the detector looks (it reports the most prominent person well and the others hardly, above
         all one standing behind another).
         """
-        import cv2
-
+        cv2 = self._cv2
         h, w = frame.shape[:2]
         scale = DETECTOR_SIZE / max(h, w)
         nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
@@ -355,12 +356,10 @@ class BlazePoseDetector:
         board[y0:y0 + nh, x0:x0 + nw] = small.astype(np.float32) * (2 / 255) - 1
         shift = np.array([x0, y0], dtype=np.float64)
         for person in hide:
-            if person.mask is None:
-                continue
             # crop pixel index -> image pixel index -> board pixel index
             m = crop_matrix(person.region)
             to_board = np.concatenate([scale * m[:, :2], (scale * (m[:, 2] + 0.5) + shift - 0.5)[:, None]], axis=1)
-            inside = cv2.warpAffine((person.mask > 0).astype(np.uint8), to_board, (DETECTOR_SIZE, DETECTOR_SIZE),
+            inside = cv2.warpAffine(person.mask, to_board, (DETECTOR_SIZE, DETECTOR_SIZE),
                                     flags=cv2.INTER_NEAREST)
             board[cv2.dilate(inside, np.ones((3, 3), np.uint8)) > 0] = 0.0
         self._detector.set_tensor(self._det_in, board[None])
@@ -385,7 +384,7 @@ class BlazePoseDetector:
         beats one two-thread copy taking them in turn)."""
         crops = [self._crop(frame, region, hide) for region, hide in zip(regions, hides)]
         pair, pool = self._pair, self._pool
-        if len(crops) == 1 or pair is None or pool is None:
+        if len(crops) == 1 or pair is None or pool is None:  # (pool is set exactly when pair is)
             outputs = [self._infer(self._landmarker, crop) for crop in crops]
         else:
             half = (len(crops) + 1) // 2
@@ -395,8 +394,7 @@ class BlazePoseDetector:
 
     def _crop(self, frame: np.ndarray, region: Region, hide) -> np.ndarray:
         """The landmark model's input (1, 256, 256, 3) in [0, 1] for ``region``, the people of ``hide`` painted grey."""
-        import cv2
-
+        cv2 = self._cv2
         matrix = crop_matrix(region)
         crop = cv2.warpAffine(frame, matrix, (LANDMARK_SIZE, LANDMARK_SIZE),
                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
@@ -404,9 +402,9 @@ class BlazePoseDetector:
             to_crop = _inverse(matrix)
             for other in hide:
                 apart = np.hypot(*(other.region.centre - region.centre)) > (other.region.side + region.side) / math.sqrt(2)
-                if other.mask is not None and not apart:  # other's crop pixel index -> image -> this crop
+                if not apart:  # other's crop pixel index -> image -> this crop
                     across = (to_crop @ np.vstack([crop_matrix(other.region), [0, 0, 1]]))[:2]
-                    inside = cv2.warpAffine((other.mask > 0).astype(np.uint8), across, (LANDMARK_SIZE, LANDMARK_SIZE),
+                    inside = cv2.warpAffine(other.mask, across, (LANDMARK_SIZE, LANDMARK_SIZE),
                                             flags=cv2.INTER_NEAREST)
                     crop[inside > 0] = 127
         return (crop.astype(np.float32) * (1 / 255))[None]
@@ -417,7 +415,7 @@ class BlazePoseDetector:
         model.invoke()
         return (model.get_tensor(self._lm_marks).reshape(39, 5).astype(np.float64),
                 float(model.get_tensor(self._lm_flag).reshape(())), model.get_tensor(self._lm_heat)[0],
-                model.get_tensor(self._lm_mask)[0, :, :, 0].copy())
+                (model.get_tensor(self._lm_mask)[0, :, :, 0] > 0).astype(np.uint8))
 
     def _person(self, output: _Output, region: Region) -> _Person:
         raw, presence, heatmap, mask = output
@@ -491,14 +489,12 @@ visibility says (it calls a joint hidden behind another person visible). Under t
 
 def _hidden(points: np.ndarray, front: _Person) -> np.ndarray:
     """(N,) whether each image point (N, 2) lies on ``front``'s segmentation."""
-    if front.mask is None:
-        return np.zeros(len(points), bool)
     to_crop = _inverse(crop_matrix(front.region))
     index = np.rint((points - 0.5) @ to_crop[:2, :2].T + to_crop[:2, 2]).astype(int)  # crop (column, row)
     size = front.mask.shape[0]
     inside = ((index >= 0) & (index < size)).all(1)
     hidden = np.zeros(len(points), bool)
-    hidden[inside] = front.mask[index[inside, 1], index[inside, 0]] > 0
+    hidden[inside] = front.mask[index[inside, 1], index[inside, 0]] > 0  # 0 or 1
     return hidden
 
 
