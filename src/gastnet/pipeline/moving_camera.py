@@ -36,13 +36,16 @@ import numpy as np
 
 from ..video.camera_path import CameraPath, recover_camera_path
 from ..world.camera_motion import CameraMotion, MotionKind, to_reference_frame
-from ..world.placement import place_in_world
+from ..world.placement import fit_floor
 
-__all__ = ["ANKLE_HEIGHT_M", "MIN_MEASURED", "KeptPaths", "keep_paths"]
+__all__ = ["ANKLE_HEIGHT_M", "MIN_CAMERA_HEIGHT_M", "MIN_MEASURED", "KeptPaths", "keep_paths"]
 
 ANKLE_HEIGHT_M = 0.08
 """The ankle joint's height above the ground (metres) when the foot is flat: the placement's floor
 is fitted to the ankles, the background's floor is the ground."""
+
+MIN_CAMERA_HEIGHT_M = 0.3
+"""A camera lower than this above the floor sees too little of it to recover its path from it."""
 
 MIN_MEASURED = 0.6
 """The camera's path is used when at least this share of the frames had their pose measured."""
@@ -97,10 +100,10 @@ def keep_paths(poses: Sequence[np.ndarray], frames: Sequence[np.ndarray], motion
             person = to_reference_frame(person - person[:, :1] + root, motion.rotations[index])
         kept.append(person)
     if focal is not None and len(motion.tracks) == len(motion):
-        floor = place_in_world(raw, fps)
-        height = floor.camera_height + ANKLE_HEIGHT_M
+        floor = fit_floor(raw, fps)  # the floor only: the people are placed on it later, once
+        height = -floor.offset + ANKLE_HEIGHT_M
         # a zoom moves the floor as a plane square to the optical axis would: its motion is not found on the floor
-        path = recover_camera_path(motion, focal, -floor.rotation[2], height) if height > 0.3 else None
+        path = recover_camera_path(motion, focal, -floor.normal, height) if height > MIN_CAMERA_HEIGHT_M else None
         if path is not None and path.measured.mean() >= MIN_MEASURED:
             moved = [path.to_reference_frame(p, np.asarray(i)) for p, i in zip(raw, frames)]
             zoomed = ("the background grew as in a zoom, but the floor shows that the camera moved (parallax): "

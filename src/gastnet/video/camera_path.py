@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..world.camera_motion import CameraMotion
+from ..world.camera_motion import CameraMotion, intrinsics
 from .reader import require_cv2
 
 __all__ = ["MIN_FLOOR_POINTS", "CameraPath", "recover_camera_path"]
@@ -110,9 +110,9 @@ def recover_camera_path(motion: CameraMotion, focal: float, floor_normal: np.nda
         raise ValueError(f"expected a positive height (m) and focal length (px), got {height} and {focal}")
     normal = normal / np.linalg.norm(normal)
     w, h = motion.image_size
-    k = np.array([[focal, 0.0, w / 2], [0.0, focal, h / 2], [0.0, 0.0, 1.0]])
+    k = intrinsics(focal, (w, h))
     k_inv = np.linalg.inv(k)
-    keys = motion._measurements.keyframes
+    keys = motion.keyframes
     rotations, translations = np.tile(np.eye(3), (frames, 1, 1)), np.zeros((frames, 3))
     measured = np.zeros(frames, bool)
     measured[0] = True

@@ -251,19 +251,17 @@ class CameraMotionEstimator:
         boxes = [boxes_from_keypoints(k, s) for k, s in people]
         self.update(rgb_frame, np.concatenate(boxes) if boxes else ())
 
-    def _to_full(self, points: np.ndarray) -> np.ndarray:
-        """Working-size points (N, 1, 2) as full-size pixels (N, 2) float32."""
+    def _to_full(self, points: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+        """Working-size points (..., 2) as full-size pixels (N, 2) of ``dtype``."""
         u = self._unscale
         p = points.reshape(-1, 2).astype(np.float64)
-        return np.stack([p[:, 0] * u[0, 0] + u[0, 2], p[:, 1] * u[1, 1] + u[1, 2]], 1).astype(np.float32)
+        return np.stack([p[:, 0] * u[0, 0] + u[0, 2], p[:, 1] * u[1, 1] + u[1, 2]], 1).astype(dtype)
 
     def _measure_lines(self, grey: np.ndarray, boxes: np.ndarray) -> None:
         """The focal length from the straight lines of one working-size frame, people's boxes left out."""
         assert self._size is not None
         segments = detect_segments(grey, self._work_boxes(boxes))
-        ends = segments.reshape(-1, 2)
-        u = self._unscale
-        full = np.stack([ends[:, 0] * u[0, 0] + u[0, 2], ends[:, 1] * u[1, 1] + u[1, 2]], 1).reshape(-1, 4)
+        full = self._to_full(segments, np.float64).reshape(-1, 4)
         found = focal_from_segments(full, self._size, seed=len(self._lines))
         if found is not None:
             self._lines.append(found)

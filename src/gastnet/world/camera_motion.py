@@ -45,7 +45,7 @@ from .focal import FocalLengthEstimate
 
 __all__ = ["MAX_ROTATION_COST", "MIN_SELF_CALIBRATION_DEG", "NON_ROTATION_FRAMES", "PARALLAX_FRACTION",
            "ROTATION_RESIDUAL", "STATIC_MAX_DEG", "BackgroundMeasurements", "CameraMotion", "MotionKind",
-           "analyse_motion", "focal_from_homographies", "to_reference_frame"]
+           "analyse_motion", "focal_from_homographies", "intrinsics", "to_reference_frame"]
 
 class MotionKind(str, Enum):
     """What the camera did over a clip (the module's list); each member equals its string, e.g.
@@ -97,7 +97,9 @@ _FOCAL_RANGE = (0.12, 5.0)  # focal lengths searched, in units of the image's lo
 # --- small geometry --------------------------------------------------------------------------------
 
 
-def _intrinsics(focal: float, image_size: tuple[int, int]) -> np.ndarray:
+def intrinsics(focal: float, image_size: tuple[int, int]) -> np.ndarray:
+    """The camera matrix K (3, 3) of a focal length (pixels), the principal point at the centre of
+    ``image_size`` (w, h) pixels."""
     w, h = image_size
     return np.array([[focal, 0.0, w / 2], [0.0, focal, h / 2], [0.0, 0.0, 1.0]])
 
@@ -292,6 +294,11 @@ class CameraMotion:
         return self._measurements.line_focal
 
     @property
+    def keyframes(self) -> np.ndarray:
+        """(T,) int: the keyframe each frame's background was measured against."""
+        return self._measurements.keyframes
+
+    @property
     def tracks(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """Per frame, the background points (N, 2) full-size pixels tracked from its keyframe: where
         they were in the keyframe and where they are in the frame (empty when not kept)."""
@@ -432,7 +439,7 @@ def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, esti
     (a wrong one would not explain it; see :attr:`CameraMotion.residual_px`)."""
     if not (np.isfinite(focal) and focal > 0):
         raise ValueError(f"focal length must be positive pixels, got {focal}")
-    k = _intrinsics(focal, meas.image_size)
+    k = intrinsics(focal, meas.image_size)
     k_inv = np.linalg.inv(k)
     frames = len(meas.keyframes)
     step = nearest_rotation(k_inv @ meas.key_homographies @ k)  # keyframe -> frame t
@@ -444,7 +451,7 @@ def _analyse(meas: BackgroundMeasurements, focal: float, focal_source: str, esti
     measured = meas.measured.copy()
     measured[0] = False  # frame 0 is its own reference: nothing measured
     # whether a rotation explains the background is judged with the background's own focal length when it has one
-    k_judge = k if judge is None else _intrinsics(judge.focal_px, meas.image_size)
+    k_judge = k if judge is None else intrinsics(judge.focal_px, meas.image_size)
     judged = nearest_rotation(np.linalg.inv(k_judge) @ meas.key_homographies @ k_judge)
     residual = np.where(measured, _grid_error(meas.key_homographies, k_judge @ judged @ np.linalg.inv(k_judge), grid),
                         np.nan)

@@ -45,6 +45,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..animation.rig import Rig
+from ..geometry.rotations import unit
 from ..geometry.shapes import check_shape
 from ..skeleton import H36M_17
 
@@ -150,15 +151,16 @@ def _offset_basis() -> np.ndarray:
 _OFFSET_BASIS = _offset_basis()
 
 
+_THORAX, _LEFT_HIP, _RIGHT_HIP = (H36M_17.index(name) for name in ("thorax", "left_hip", "right_hip"))
+
+
 def body_axes(poses: np.ndarray) -> np.ndarray:
     """(T, 3, 3): per frame of ``poses`` (T, 17, 3) the body's axes as rows, left (right hip to left hip, made
     perpendicular to up), up (pelvis to thorax) and forward (left x up); as
     :func:`gastnet.data.augment.body_frame` defines them."""
-    up = poses[:, 8] - poses[:, 0]
-    up = up / np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
-    side = poses[:, 4] - poses[:, 1]
-    left = side - np.sum(side * up, -1, keepdims=True) * up
-    left = left / np.maximum(np.linalg.norm(left, axis=-1, keepdims=True), 1e-9)
+    up = unit(poses[:, _THORAX] - poses[:, H36M_17.root])
+    side = poses[:, _LEFT_HIP] - poses[:, _RIGHT_HIP]
+    left = unit(side - np.sum(side * up, -1, keepdims=True) * up)
     return np.stack([left, up, np.cross(left, up)], 1)
 
 

@@ -28,9 +28,9 @@ from ..keypoints.outliers import find_jumps, jitter
 from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 from ..skeleton import H36M_17, standing_height
 
-__all__ = ["ANKLE_HEIGHT_FRACTION", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M",
-           "WorldPlacement", "body_scale", "body_up", "clean_root_path", "limit_root_motion", "place_in_world",
-           "root_jumps", "root_translation", "smooth_depth"]
+__all__ = ["ANKLE_HEIGHT_FRACTION", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M", "Floor", "WorldPlacement",
+           "body_scale", "body_up", "clean_root_path", "fit_floor", "limit_root_motion", "place_in_world", "root_jumps",
+           "root_translation", "smooth_depth"]
 
 ANKLE_HEIGHT_FRACTION = 0.039
 """Height of the ankle joint above the sole as a fraction of stature (standard anthropometric tables)."""
@@ -427,17 +427,29 @@ def _feet_on_floor(poses: np.ndarray, fps: float, air_height: float, air_speed: 
     return poses + shift[:, None, None] * np.array([0.0, 0.0, 1.0]), contact
 
 
-def place_in_world(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0.06, max_tilt_deg: float = 30.0,
-                   air_height: float = 0.1, air_speed: float = 0.6, shift_s: float = 0.25) -> WorldPlacement:
-    """Fit a floor to everybody's foot contacts and express the people (camera-frame absolute
-    poses (T_i, 17, 3) metres, no NaN) in the world frame of :class:`WorldPlacement`.
+@dataclass(frozen=True)
+class Floor:
+    """A floor ``normal . X = offset`` in the camera frame (``normal`` (3,) unit, pointing up, along the
+    bodies; ``offset`` metres, negative below the camera), how it was fitted (``method``: "ransac",
+    "line" or "body-up") and how many foot contacts it holds (``inliers``)."""
 
-    Body up is the mean pelvis -> thorax direction over all people and frames (the head pitches
-    and would tilt it). The floor comes from the lower ankle of each person's slower half of the
-    frames (:func:`_fit_floor`: "ransac", else "line" or "body-up" when the contacts cannot fix
-    a plane); then each person's feet are put on it frame by frame (:func:`_feet_on_floor`).
-    Horizontal positions are kept as estimated.
-    """
+    normal: np.ndarray
+    offset: float
+    method: str
+    inliers: int
+
+
+def fit_floor(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0.06, max_tilt_deg: float = 30.0) -> Floor:
+    """The floor under everybody's foot contacts (camera-frame absolute poses (T_i, 17, 3) metres, no
+    NaN), as :func:`place_in_world` fits it before it places anybody on it."""
+    people = _checked_people(people_abs, fps)
+    up = body_up(people)
+    normal, offset, method, inliers = _fit_floor(_contact_points(people, up, fps), up, inlier_m, max_tilt_deg)
+    return Floor(normal, offset, method, inliers)
+
+
+def _checked_people(people_abs: list[np.ndarray], fps: float) -> list[np.ndarray]:
+    """The people's poses as float64 arrays, each checked (T, 17, 3), T >= 1, finite; ``fps`` > 0."""
     if not isinstance(people_abs, (list, tuple)) or not people_abs:
         raise ValueError("people_abs must be a non-empty list of (T, 17, 3) arrays")
     people = [np.asarray(p, np.float64) for p in people_abs]
@@ -449,8 +461,23 @@ def place_in_world(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0
             raise ValueError(f"person {i}: poses contain NaN or infinite values (fill gaps first)")
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    up = body_up(people)
-    normal, offset, method, inliers = _fit_floor(_contact_points(people, up, fps), up, inlier_m, max_tilt_deg)
+    return people
+
+
+def place_in_world(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0.06, max_tilt_deg: float = 30.0,
+                   air_height: float = 0.1, air_speed: float = 0.6, shift_s: float = 0.25) -> WorldPlacement:
+    """Fit a floor to everybody's foot contacts and express the people (camera-frame absolute
+    poses (T_i, 17, 3) metres, no NaN) in the world frame of :class:`WorldPlacement`.
+
+    Body up is the mean pelvis -> thorax direction over all people and frames (the head pitches
+    and would tilt it). The floor comes from the lower ankle of each person's slower half of the
+    frames (:func:`_fit_floor`: "ransac", else "line" or "body-up" when the contacts cannot fix
+    a plane); then each person's feet are put on it frame by frame (:func:`_feet_on_floor`).
+    Horizontal positions are kept as estimated.
+    """
+    people = _checked_people(people_abs, fps)
+    floor = fit_floor(people, fps, inlier_m, max_tilt_deg)
+    normal, offset, method, inliers = floor.normal, floor.offset, floor.method, floor.inliers
     x_axis = unit(np.array([1.0, 0.0, 0.0]) - normal[0] * normal)
     rotation = np.stack([x_axis, np.cross(normal, x_axis), normal])
     translation = -rotation @ (offset * normal)
