@@ -14,7 +14,7 @@ from ..fileio import folder_lock, matching_files, output_set
 from ..geometry.camera import DEFAULT_FOV_DEG
 from ..pipeline.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MAX_PEOPLE, DEFAULT_MODELS, LiftOptions
 from ..pipeline.results import OUTPUT_FILES, LiftResult
-from ..pipeline.writers import WRITERS, check_formats, missing_extras
+from ..pipeline.writers import WRITERS, require_formats
 
 RENDER_NEEDS = {".gif": (("plot", None),), ".mp4": (("plot", None), ("video", ("av",)))}
 """``--render`` suffix -> (extra, the modules of it needed, None: all) that it needs."""
@@ -23,7 +23,7 @@ RENDER_NEEDS = {".gif": (("plot", None),), ".mp4": (("plot", None), ("video", ("
 def _require_extras(args: argparse.Namespace, inputs: list[Path]) -> None:
     """MissingExtra (a ValueError: exit code 2) naming the extra to install, before any work, if a
     package that the inputs, --render or --attention need is not installed (the formats' own are
-    checked through their writers: :func:`~gastnet.pipeline.writers.missing_extras`)."""
+    checked through their writers: :func:`~gastnet.pipeline.writers.require_formats`)."""
     from ..pipeline.recording import is_video_input
 
     videos = [p for p in inputs if is_video_input(p)]
@@ -140,10 +140,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
     from ..pipeline.recording import lift
 
     out = Path(args.out)
-    formats = check_formats(args.formats.split(","))
-    missing = missing_extras(formats)
-    if missing:  # before any detection or lifting
-        raise ValueError(missing[0])
+    formats = require_formats(args.formats.split(","))  # before any detection or lifting
     _check_out(out)
     options = lift_options_from_args(args)
     inputs = expand_inputs(args.input)

@@ -153,10 +153,10 @@ def _importance(track: PersonTrack, height: float) -> np.ndarray:
     running median over :data:`RANK_WINDOW` of their detections."""
     scores = np.nan_to_num(np.asarray(track.scores, dtype=np.float64)).clip(0, 1)
     value = _sides(track) / height * scores.mean(-1)
+    if len(value) <= 1:  # nothing to take a median over (and an empty track cannot be edge-padded)
+        return value
     half = RANK_WINDOW // 2
     padded = np.pad(value, half, mode="edge")
-    if len(value) <= 1:
-        return value
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     return np.median(windows, axis=-1)
 

@@ -279,9 +279,10 @@ def _mixtures(dets: _Frame, crowded: np.ndarray, within: np.ndarray, expected: n
         if len(near) < 2:  # one track: no second person to have lent it limbs
             continue
         apart = np.linalg.norm(dets.points[d][None] - expected[near], axis=-1) / sizes[near, None]  # (K, J)
+        compared = both[near, d]  # (K, J)
         owners = set()
         for limb in _LIMBS:
-            seen = both[near][:, d][:, limb].all(0)  # the limb's joints compared with every near track
+            seen = compared[:, limb].all(0)  # the limb's joints compared with every near track
             if not seen.any():
                 continue
             distance = apart[:, np.array(limb)[seen]].mean(-1)  # (K,)
@@ -307,20 +308,23 @@ def _costs(tracks: list[_Track], dets: _Frame, frame: int, max_distance: float,
     tr = [tracks[i] for i in live]
     predicted = np.array([t.predict(frame) for t in tr])
     centres, sizes = predicted[:, :2], predicted[:, 2]  # (T, 2), (T,)
-    slack = 1.0 + GAP_GROWTH * (frame - np.array([t.seen for t in tr], dtype=np.float64) - 1.0)  # (T,)
+    seen = np.array([t.seen for t in tr], dtype=np.float64)  # (T,) the frame each track was last seen in
+    layouts = np.array([t.layout for t in tr])  # (T, J, 2) size-normalised
+    slack = 1.0 + GAP_GROWTH * (frame - seen - 1.0)  # (T,)
     offset = dets.centre[None] - centres[:, None]
     position = np.sqrt(np.einsum("tdk,tdk->td", offset, offset)) / (sizes * slack)[:, None]
     both = np.array([t.mask for t in tr])[:, None] & dets.mask[None]  # (T, D, J)
-    apart = np.array([t.layout for t in tr])[:, None] - dets.layout[None]
+    apart = layouts[:, None] - dets.layout[None]
     apart = np.sqrt(np.einsum("tdjk,tdjk->tdj", apart, apart))
     common = both.sum(-1)
     shape = np.where(common >= 3, (apart * both).sum(-1) / np.maximum(common, 1), np.inf) / slack[:, None]
     size = np.abs(np.log(dets.size[None] / sizes[:, None]))
     within = (position <= max_distance) & dets.usable[None]
     crowded = within.sum(0) >= 2  # (D,): where a detector mixes people up
-    expected = centres[:, None] + np.array([t.layout for t in tr]) * sizes[:, None, None]  # (T, J, 2) pixels
-    recent = frame - np.array([t.seen for t in tr]) <= max_gap  # not the lost tracks: their limbs are guesses
-    mixed = _mixtures(dets, crowded, within & recent[:, None], expected, both, sizes)
+    if crowded.any():  # only where people overlap can a detection mix them
+        expected = centres[:, None] + layouts * sizes[:, None, None]  # (T, J, 2) pixels
+        recent = frame - seen <= max_gap  # not the lost tracks: their limbs are guesses
+        mixed = _mixtures(dets, crowded, within & recent[:, None], expected, both, sizes)
     allowed = within & (shape <= np.where(crowded, MAX_SHAPE_CROWDED, MAX_SHAPE)) & (size <= np.log(MAX_SIZE_RATIO))
     allowed &= ~mixed[None]
     total = position + shape + size

@@ -45,7 +45,7 @@ from ..progress import progress_bar
 from .options import LiftOptions, lift_options
 from .recording import VIDEO_SUFFIXES, lift
 from .results import OUTPUT_FILES
-from .writers import check_formats, missing_extras
+from .writers import require_formats
 
 __all__ = ["DEFAULT_FORMATS", "REPORT_NAME", "expand_inputs", "lift_many", "lift_one", "output_folders"]
 
@@ -307,10 +307,7 @@ def lift_many(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     if timeout is not None and executor is not None:
         raise ValueError("timeout limits the local workers; with an executor, set the time limits on the executor")
     opts = lift_options(options, **overrides)  # a bad option fails the call, not every input
-    formats = check_formats(formats)  # so does an unknown format or a missing extra
-    missing = missing_extras(formats)
-    if missing:
-        raise ValueError(missing[0])
+    formats = require_formats(formats)  # so does an unknown format or a missing extra
     paths = [Path(p) for p in inputs]
     folders = output_folders(paths, out_root)
     threads = max(1, (os.cpu_count() or 1) // workers) if executor is None and workers > 1 else None

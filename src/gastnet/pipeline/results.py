@@ -45,7 +45,7 @@ from ..animation.rig import Rig
 from ..geometry.rotations import matrix_to_quaternion
 from ..keypoints.tracks import FillReport
 from ..world.camera_motion import MotionKind
-from .writers import WRITERS, check_formats, missing_extras
+from .writers import WRITERS, require_formats
 
 __all__ = ["OUTPUT_FILES", "CameraInfo", "LiftResult", "LiftedPerson"]
 
@@ -171,9 +171,6 @@ class LiftResult:
         frame k; ``poses.glb``, everybody, glTF 2.0) into ``out_dir``, every file atomically;
         returns the paths written. An unknown format, or one whose optional dependency is missing,
         raises ``ValueError`` before anything is written."""
-        names = check_formats(formats)
-        missing = missing_extras(names)
-        if missing:
-            raise ValueError(missing[0])
+        names = require_formats(formats)
         out_dir = Path(out_dir)
         return [path for name in names for path in WRITERS[name].write(self, out_dir)]

@@ -3,7 +3,7 @@
 :data:`WRITERS` is the one list of formats: ``gastnet lift --formats`` takes its names (and its
 help lists them), :meth:`gastnet.pipeline.results.LiftResult.save` writes through it, and a name
 that is not in it is an error (:func:`check_formats`). Each :class:`Writer` says which files it
-writes and which optional extra it needs (:func:`missing_extras` checks them before any work).
+writes and which optional extra it needs (:func:`require_formats` checks them before any work).
 Every file is written atomically (:func:`gastnet.fileio.atomic_path`).
 
 The coordinate contract of what is written is in :mod:`gastnet.pipeline.results`.
@@ -22,14 +22,14 @@ import numpy as np
 from ..animation.bvh import write_rig_bvh
 from ..animation.gltf import GlbCamera, GlbPerson, write_glb
 from ..animation.rig import Rig
-from ..extras import MissingExtra, require
+from ..extras import require
 from ..fileio import atomic_path, save_npz
 from ..skeleton import H36M_17
 
 if TYPE_CHECKING:
     from .results import CameraInfo, LiftedPerson, LiftResult
 
-__all__ = ["WRITERS", "Writer", "check_formats", "glb_camera", "missing_extras"]
+__all__ = ["WRITERS", "Writer", "check_formats", "glb_camera", "require_formats"]
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,15 @@ def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def missing_extras(formats: Iterable[str]) -> list[str]:
-    """One line per format in ``formats`` whose optional dependency is not installed, naming the extra."""
-    lines = []
-    for name in check_formats(formats):
+def require_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """The format names, checked (:func:`check_formats`), each with its optional dependency installed:
+    else :class:`~gastnet.extras.MissingExtra` (a ValueError), one line naming the extra to install."""
+    names = check_formats(formats)
+    for name in names:
         writer = WRITERS[name]
         if writer.extra:
-            try:
-                require(writer.extra, f"the {name} format", writer.modules or None)  # gastnet.extras: one place
-            except MissingExtra as err:
-                lines.append(str(err))
-    return lines
+            require(writer.extra, f"the {name} format", writer.modules or None)  # gastnet.extras: one place
+    return names
 
 
 def _meta(result: LiftResult) -> dict[str, Any]:
