@@ -77,15 +77,14 @@ def _ends(track: PersonTrack) -> _Ends | None:
 
 
 def _boxes(track: PersonTrack) -> dict[int, np.ndarray]:
-    """Frame -> (x0, y0, x1, y1) pixels of the track's given keypoints, grown by a tenth of its height."""
-    out = {}
-    for frame, kp, sc in zip(track.frames.tolist(), track.keypoints, track.scores):
-        given = kp[np.isfinite(kp).all(-1) & (np.nan_to_num(sc) > 0)]
-        if len(given) >= 2:
-            low, high = given.min(0), given.max(0)
-            grow = 0.1 * (high[1] - low[1])
-            out[frame] = np.concatenate([low - grow, high + grow])
-    return out
+    """Frame -> (x0, y0, x1, y1) pixels of the track's given keypoints, grown by a tenth of its height
+    (frames with fewer than two given joints have none)."""
+    given = np.isfinite(track.keypoints).all(-1) & (np.nan_to_num(track.scores) > 0)  # (T, J)
+    ok = given.sum(1) >= 2
+    points = np.where(given[ok][..., None], track.keypoints[ok], np.nan)  # (F, J, 2)
+    low, high = np.nanmin(points, axis=1), np.nanmax(points, axis=1)
+    grow = 0.1 * (high[:, 1:] - low[:, 1:])
+    return dict(zip(track.frames[ok].tolist(), np.concatenate([low - grow, high + grow], axis=1)))
 
 
 def _covered(point: np.ndarray, frames: range, boxes: list[dict[int, np.ndarray]]) -> float:
@@ -128,7 +127,7 @@ def join_hidden(tracks: list[PersonTrack], fps: float) -> tuple[list[PersonTrack
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
     ends = [_ends(t) for t in tracks]
-    boxes = [_boxes(t) for t in tracks]
+    boxes: dict[int, dict[int, np.ndarray]] = {}  # built only for the tracks an occluder is looked for among
     n = len(tracks)
     cost = np.full((n, n), np.inf)  # cost[a, b]: b continues a
     for i, a in enumerate(ends):
@@ -137,6 +136,8 @@ def join_hidden(tracks: list[PersonTrack], fps: float) -> tuple[list[PersonTrack
                 continue
             c = _cost(a, b, fps)
             if np.isfinite(c):
+                for k in set(range(n)) - {i, j} - set(boxes):
+                    boxes[k] = _boxes(tracks[k])
                 others = [boxes[k] for k in range(n) if k not in (i, j)]
                 if _covered(a.end, range(a.last + 1, b.first), others) >= _COVERED:
                     cost[i, j] = c
