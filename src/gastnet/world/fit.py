@@ -251,11 +251,13 @@ def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
     weight = np.zeros(frames)
     total = 0.0
     offsets = np.zeros(_OFFSET_BASIS.shape[-1])
+    fitted = 0  # frames over all pieces (overlaps counted in each): what the offsets' mean divides by
     for start in range(0, frames - FIT_CHUNK_OVERLAP, step):
         stop = min(start + FIT_CHUNK_FRAMES, frames)
         piece, loss, found = _optimise(poses[start:stop], keypoints[start:stop], scores[start:stop], focal, principal,
                                        fps, opts, rig)
         offsets += (stop - start) * found
+        fitted += stop - start
         ramp = np.ones(stop - start)
         if start > 0:
             ramp[:FIT_CHUNK_OVERLAP] = np.linspace(0, 1, FIT_CHUNK_OVERLAP + 2)[1:-1]
@@ -266,7 +268,7 @@ def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
         total += loss
         if stop == frames:
             break
-    return rig.conform(out / weight[:, None, None]), total, offsets / weight.sum()
+    return rig.conform(out / weight[:, None, None]), total, offsets / fitted
 
 
 def _solve_banded(h_blocks: list[np.ndarray], g: np.ndarray) -> np.ndarray:
