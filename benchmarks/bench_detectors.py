@@ -86,7 +86,7 @@ def detection_speed(frames: list[np.ndarray], name: str) -> tuple[float, float]:
     for frame in frames:
         found += len(detector.detect(frame))
     seconds = time.perf_counter() - start
-    detector.close()  # type: ignore[attr-defined]
+    detector.close()
     return len(frames) / seconds, found / len(frames)
 
 
@@ -98,7 +98,7 @@ def end_to_end(path: Path, name: str) -> float:
         warnings.simplefilter("ignore")
         result = gastnet.lift(path, detector=detector)
     seconds = time.perf_counter() - start
-    detector.close()  # type: ignore[attr-defined]
+    detector.close()
     return result.num_frames / seconds
 
 
@@ -111,7 +111,7 @@ def agreement(video: str) -> None:
     for name in BACKENDS:
         detector = make_detector(name, 2)
         found[name] = [detector.detect(f) for f in frames]
-        detector.close()  # type: ignore[attr-defined]
+        detector.close()
     gaps: list[list[float]] = [[] for _ in range(17)]
     for old, new in zip(found["mediapipe"], found["blazepose"]):
         for person in old:

@@ -206,7 +206,7 @@ def test_a_new_backend_prints_nothing(video_frames, capfd):
 
     detector = make_detector("blazepose", 2)
     assert len(detector.detect(video_frames[60])) == 2
-    detector.close()  # type: ignore[attr-defined]
+    detector.close()
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
 

@@ -15,6 +15,7 @@ from ..geometry.camera import DEFAULT_FOV_DEG
 from ..pipeline.options import DEFAULT_KEYPOINT_FPS, DEFAULT_MAX_PEOPLE, DEFAULT_MODELS, LiftOptions
 from ..pipeline.results import OUTPUT_FILES, LiftResult
 from ..pipeline.writers import WRITERS, require_formats
+from ..video.backends import DETECTORS
 
 RENDER_NEEDS = {".gif": (("plot", None),), ".mp4": (("plot", None), ("video", ("av",)))}
 """``--render`` suffix -> (extra, the modules of it needed, None: all) that it needs."""
@@ -166,7 +167,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
             try:
                 result = lift(args.input, options, detector=detector, progress=True, timings=timings)
             finally:
-                if detector is not None and hasattr(detector, "close"):
+                if detector is not None:
                     detector.close()
         with output_set(out, OUTPUT_FILES, args.overwrite) as stage:  # the whole set replaces the earlier one, or nothing
             paths = [out / p.name for p in _write_outputs(args, options, result, stage, formats, timings)]
@@ -209,7 +210,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--people", type=int, default=DEFAULT_MAX_PEOPLE, help="most people lifted in any frame, in each frame the "
                                                           "largest there (default: %(default)s); what is not a person is dropped "
                                                           "either way")
-    p.add_argument("--detector", choices=["blazepose", "mediapipe"],
+    p.add_argument("--detector", choices=DETECTORS,
                    help="the 2D detector for a video: blazepose (one detector pass finds everyone, people followed "
                         "between frames; runs under LiteRT) or mediapipe (MediaPipe Pose, one pass per person); "
                         "default: blazepose when ai-edge-litert is installed, else mediapipe")

@@ -4,7 +4,7 @@ and ``"mediapipe"`` (:class:`gastnet.video.detectors.MultiPersonDetector`)."""
 from __future__ import annotations
 
 from .blazepose import BlazePoseDetector, litert_available
-from .detectors import MultiPersonDetector, PoseDetector, search_slots
+from .detectors import MultiPersonDetector, search_slots
 
 __all__ = ["DETECTORS", "make_detector"]
 
@@ -12,7 +12,7 @@ DETECTORS = ("blazepose", "mediapipe")
 """The built-in backends' names (:func:`make_detector`)."""
 
 
-def make_detector(name: str | None = None, people: int = 4) -> PoseDetector:
+def make_detector(name: str | None = None, people: int = 4) -> BlazePoseDetector | MultiPersonDetector:
     """A built-in backend that looks for :func:`search_slots` (``people``) people a frame.
 
     Args:
