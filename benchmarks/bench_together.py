@@ -1,6 +1,6 @@
 """People placed together: two people who shake hands, seen from several sides, lifted alone or together.
 
-    python benchmarks/bench_together.py --data-dir ../shared/data [--ratios 0.85 0.92 1.0]
+    python benchmarks/bench_together.py --data-dir ../shared/data [--ratios 0.85 0.92 1.0] [--detector-2d]
 
 Scenes with known truth (``tests/helpers.handshake``): a Human3.6M subject (S9, S11; "Greeting")
 reaching out a hand, and their mirror image facing them, the hands meeting, scaled by a size
@@ -12,6 +12,12 @@ length, once with each person placed alone (the scales of :mod:`gastnet.world.to
 to 1: the release before) and once together (the default). Printed per scene and as medians: the
 distance (m) between the meeting hands in ``poses_world`` at the middle frame, and the error (m)
 of the distance between the two pelvises, over all frames.
+
+With ``--detector-2d`` the 2D is a detector's instead: each person's joints moved to a detector's
+definitions as training moves them (:func:`gastnet.data.augment.displace_joint_definitions`, one
+seeded draw per person) and the detector errors of training added on top
+(:func:`~gastnet.data.augment.detector_errors`: noise, blur, left/right swaps, outliers); the truth
+stays the mocap's joints.
 """
 
 from __future__ import annotations
@@ -24,24 +30,52 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import torch  # noqa: E402
+
 import gastnet.pipeline.placing as placing  # noqa: E402
 from gastnet import create_model  # noqa: E402
+from gastnet.data.augment import (  # noqa: E402
+    DetectorErrorRanges,
+    JointDefinitionRanges,
+    detector_errors,
+    displace_joint_definitions,  # noqa: E402
+)
+from gastnet.data.virtual_cameras import seeded_generator  # noqa: E402
 from gastnet.keypoints.tracks import PersonTrack  # noqa: E402
 from gastnet.pipeline.tracks_to_3d import lift_tracks  # noqa: E402
+from gastnet.skeleton import standing_height  # noqa: E402
 from gastnet.world.together import Together  # noqa: E402
 from helpers import handshake, two_person_view  # noqa: E402
 
+SIZE = (1920, 1080)
 
-def lift_pair(pixels: np.ndarray, focal: float, model, together: bool, seed: int = 0):
-    """The LiftResult of two people's pixels (2, T, 17, 2) with 2 px of noise, placed together or alone."""
-    noisy = pixels + np.random.default_rng(seed).normal(0.0, 2.0, pixels.shape)
+
+def detector_joints(world: np.ndarray, seed: int) -> np.ndarray:
+    """World poses (T, 17, 3) metres with the joints a detector defines otherwise moved as training moves them."""
+    poses = torch.from_numpy(np.ascontiguousarray(world, dtype=np.float32))
+    height = standing_height(poses[len(poses) // 2])[None]
+    moved = displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, 0, 2))
+    return moved[0].double().numpy()
+
+
+def detector_pixels(pixels: np.ndarray, seed: int) -> np.ndarray:
+    """Two people's pixels (2, T, 17, 2) with training's detector errors added (in normalised screen units)."""
+    w, h = SIZE
+    normalised = torch.from_numpy(np.stack([pixels[..., 0] * 2 / w - 1, (pixels[..., 1] - h / 2) * 2 / w], -1))
+    noisy = detector_errors(normalised.float(), DetectorErrorRanges(), seeded_generator(seed, 0, 1)).double().numpy()
+    return np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1)
+
+
+def lift_pair(pixels: np.ndarray, focal: float, model, together: bool, seed: int = 0, noise_px: float = 2.0):
+    """The LiftResult of two people's pixels (2, T, 17, 2) with ``noise_px`` of noise, placed together or alone."""
+    noisy = pixels + np.random.default_rng(seed).normal(0.0, noise_px, pixels.shape)
     frames = pixels.shape[1]
     tracks = [PersonTrack(i, np.arange(frames), noisy[i], np.full((frames, 17), 0.9)) for i in range(2)]
     original = placing.scale_together
     if not together:
         placing.scale_together = lambda poses, *args, **kwargs: Together(np.ones(len(poses)))
     try:
-        return lift_tracks(tracks, (1920, 1080), model, frames, 25.0, focal_length=focal)
+        return lift_tracks(tracks, SIZE, model, frames, 25.0, focal_length=focal)
     finally:
         placing.scale_together = original
 
@@ -61,6 +95,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--ratios", type=float, nargs="+", default=[0.85, 0.92, 1.0])
     parser.add_argument("--azimuths", type=float, nargs="+", default=[-60.0, -30.0, 0.0, 30.0, 60.0])
+    parser.add_argument("--detector-2d", action="store_true",
+                        help="a detector's joint definitions and errors instead of the mocap's joints and 2 px of noise")
     args = parser.parse_args()
     model = create_model("gastnet_rf27_c32.video", pretrained=True).eval()
     rows = []
@@ -69,10 +105,14 @@ def main() -> None:
         for ratio in args.ratios:
             a, b, hands = handshake(args.data_dir, subject, action, ratio)
             true_gap = float(np.linalg.norm(a[len(a) // 2, hands[0]] - b[len(a) // 2, hands[1]]))
+            seen = (detector_joints(a, 1), detector_joints(b, 2)) if args.detector_2d else (a, b)
             for azimuth in args.azimuths:
-                pixels, focal = two_person_view(a, b, azimuth)
-                alone = measure(lift_pair(pixels, focal, model, False), a, b, hands)
-                together = measure(lift_pair(pixels, focal, model, True), a, b, hands)
+                pixels, focal = two_person_view(*seen, azimuth)
+                noise = 0.0 if args.detector_2d else 2.0
+                if args.detector_2d:
+                    pixels = detector_pixels(pixels, int(azimuth) % 1000)
+                alone = measure(lift_pair(pixels, focal, model, False, noise_px=noise), a, b, hands)
+                together = measure(lift_pair(pixels, focal, model, True, noise_px=noise), a, b, hands)
                 rows.append((true_gap, *alone, *together))
                 print(f"{subject} {action} x{ratio:.2f}".ljust(27) + f"{azimuth:7.0f}  {true_gap:8.2f} | "
                       f"{alone[0]:19.2f} {together[0]:9.2f} | {alone[1]:29.2f} {together[1]:9.2f}")
