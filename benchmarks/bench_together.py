@@ -30,40 +30,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import torch  # noqa: E402
-
 import gastnet.pipeline.placing as placing  # noqa: E402
 from gastnet import create_model  # noqa: E402
-from gastnet.data.augment import (  # noqa: E402
-    DetectorErrorRanges,
-    JointDefinitionRanges,
-    detector_errors,
-    displace_joint_definitions,  # noqa: E402
-)
-from gastnet.data.virtual_cameras import seeded_generator  # noqa: E402
 from gastnet.keypoints.tracks import PersonTrack  # noqa: E402
 from gastnet.pipeline.tracks_to_3d import lift_tracks  # noqa: E402
-from gastnet.skeleton import standing_height  # noqa: E402
 from gastnet.world.together import Together  # noqa: E402
-from helpers import handshake, two_person_view  # noqa: E402
+from helpers import detector_joints, detector_pixels, handshake, two_person_view  # noqa: E402
 
 SIZE = (1920, 1080)
-
-
-def detector_joints(world: np.ndarray, seed: int) -> np.ndarray:
-    """World poses (T, 17, 3) metres with the joints a detector defines otherwise moved as training moves them."""
-    poses = torch.from_numpy(np.ascontiguousarray(world, dtype=np.float32))
-    height = standing_height(poses[len(poses) // 2])[None]
-    moved = displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, 0, 2))
-    return moved[0].double().numpy()
-
-
-def detector_pixels(pixels: np.ndarray, seed: int) -> np.ndarray:
-    """Two people's pixels (2, T, 17, 2) with training's detector errors added (in normalised screen units)."""
-    w, h = SIZE
-    normalised = torch.from_numpy(np.stack([pixels[..., 0] * 2 / w - 1, (pixels[..., 1] - h / 2) * 2 / w], -1))
-    noisy = detector_errors(normalised.float(), DetectorErrorRanges(), seeded_generator(seed, 0, 1)).double().numpy()
-    return np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1)
 
 
 def lift_pair(pixels: np.ndarray, focal: float, model, together: bool, seed: int = 0, noise_px: float = 2.0):

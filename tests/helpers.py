@@ -237,3 +237,28 @@ def two_person_view(a: np.ndarray, b: np.ndarray, azimuth_deg: float, fov_deg: f
         if (pixels > 40).all() and (pixels[..., 0] < size[0] - 40).all() and (pixels[..., 1] < size[1] - 40).all():
             return np.stack([pixels[:, :17], pixels[:, 17:]]), focal
     raise RuntimeError("no camera distance sees both people")
+
+
+def detector_joints(world: np.ndarray, seed: int) -> np.ndarray:
+    """World poses (T, 17, 3) metres with the joints a detector defines otherwise moved as training moves
+    them (:func:`gastnet.data.augment.displace_joint_definitions`, one seeded draw)."""
+    from gastnet.data.augment import JointDefinitionRanges, displace_joint_definitions
+    from gastnet.data.virtual_cameras import seeded_generator
+    from gastnet.skeleton import standing_height
+
+    poses = torch.from_numpy(np.ascontiguousarray(world, dtype=np.float32))
+    height = standing_height(poses[len(poses) // 2])[None]
+    moved = displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, 0, 2))
+    return moved[0].double().numpy()
+
+
+def detector_pixels(pixels: np.ndarray, seed: int, size: tuple[int, int] = (1920, 1080)) -> np.ndarray:
+    """Pixels (..., T, 17, 2) of an image ``size`` (w, h) with training's detector errors added (noise, blur,
+    swaps, outliers: :func:`gastnet.data.augment.detector_errors`, in normalised screen units)."""
+    from gastnet.data.augment import DetectorErrorRanges, detector_errors
+    from gastnet.data.virtual_cameras import seeded_generator
+
+    w, h = size
+    normalised = torch.from_numpy(np.stack([pixels[..., 0] * 2 / w - 1, (pixels[..., 1] - h / 2) * 2 / w], -1))
+    noisy = detector_errors(normalised.float(), DetectorErrorRanges(), seeded_generator(seed, 0, 1)).double().numpy()
+    return np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1)

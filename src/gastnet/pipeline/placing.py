@@ -27,7 +27,7 @@ from ..world.camera_motion import CameraMotion, MotionKind, to_reference_frame
 from ..world.fit import KinematicFit, describe_definition_offsets, fit_person
 from ..world.focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
 from ..world.placement import WorldPlacement, place_in_world, root_translation
-from ..world.together import Together, scale_together
+from ..world.together import TOUCH_GAP_M, Together, contact_targets, scale_together
 from .moving_camera import keep_paths
 from .options import LiftOptions
 from .results import CameraInfo
@@ -160,6 +160,7 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
     chosen = choose_focal(people, image_size, fps, opts, focal_source, motion)
     focal = chosen.focal_px
     absolute = [p.poses + root_translation(p.poses, p.keypoints, p.scores, focal, centre, fps)[:, None] for p in people]
+    lifted = absolute  # the network's poses placed, before the fit
     start = time.perf_counter()
     fits: list[KinematicFit | None] = [None] * len(people)
     if opts.fit:  # one skeleton per person, posed to agree with the 2D: it replaces the network's poses
@@ -179,12 +180,37 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         placing = [a * s for a, s in zip(placing, scales)]
         fits = [None if f is None else dataclasses.replace(f, poses=f.poses * s, rig=f.rig.scaled(s))
                 for f, s in zip(fits, scales)]
+    notes_touch: list[str] = []
+    if opts.fit and together.contacts:  # touching joints: both people posed again so that they meet
+        start = time.perf_counter()
+        fits = _fit_touching(people, [a * s for a, s in zip(lifted, scales)], absolute, fits, together, focal, centre, fps)
+        absolute = [f.poses if f is not None else a for a, f in zip(absolute, fits)]
+        touching = sorted({i for c in together.contacts for i in (c.a, c.b)})
+        notes_touch = [f"touching joints posed to meet ({TOUCH_GAP_M:g} m apart) in the fits of "
+                       + ", ".join(f"track {people[i].track_id}" for i in touching)]
+        placing = motion_frames(absolute, [p.frames for p in people], motion, focal, fps).poses
+        fit_seconds += time.perf_counter() - start
     world = place_in_world(placing, fps)
     camera = _camera_info(chosen, centre, world, motion, moved.camera_path)
-    notes = _camera_notes(camera, chosen, world, motion) + moved.notes + together.notes
+    notes = _camera_notes(camera, chosen, world, motion) + moved.notes + together.notes + notes_touch
     notes.extend(_fit_note(p.track_id, f) for p, f in zip(people, fits) if f is not None)
     placed = [PlacedPerson(a, pw, c, f) for a, pw, c, f in zip(absolute, world.poses_world, world.contacts, fits)]
     return Placement(placed, camera, notes, fit_seconds)
+
+
+def _fit_touching(people: Sequence[LiftedTrack], lifted: list[np.ndarray], fitted: list[np.ndarray],
+                  fits: list[KinematicFit | None], together: Together, focal: float, centre: tuple[float, float],
+                  fps: float) -> list[KinematicFit | None]:
+    """The fits again, for the people who touch someone, with the touching joints pulled together
+    (:func:`~gastnet.world.together.contact_targets` of the ``fitted`` poses): from the network's
+    ``lifted`` poses, with the same skeletons; both (T_i, 17, 3) camera-frame metres, scaled."""
+    targets = contact_targets(fitted, together.contacts)
+    refitted = list(fits)
+    for i, (person, pose, fit, target) in enumerate(zip(people, lifted, fits, targets)):
+        if fit is not None and target is not None:
+            refitted[i] = fit_person(pose, person.keypoints, person.scores, focal, centre, fps, rig=fit.rig,
+                                     targets=target)
+    return refitted
 
 
 def _camera_info(chosen: ChosenFocal, centre: tuple[float, float], world: WorldPlacement,

@@ -88,6 +88,9 @@ class FitOptions:
     photo_definition_offset_std: float = 0.3
     """``definition_offset_std`` for a sequence of fewer than 3 frames: the detected torso joints barely
     move the skeleton's own (0: no offsets)."""
+    target_sd_m: float = 0.03
+    """How far (metres) a joint may stay from a 3D target given to :func:`fit_person` (``targets``: where
+    people touch) for one unit of loss."""
 
 
 @dataclass
@@ -198,7 +201,7 @@ def _reprojection(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, 
 
 def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
                principal: tuple[float, float], fps: float, options: FitOptions | None = None,
-               rig: Rig | None = None) -> KinematicFit:
+               rig: Rig | None = None, targets: np.ndarray | None = None) -> KinematicFit:
     """Fit one rigid skeleton to a person's lifted sequence and detected 2D.
 
     Args:
@@ -210,6 +213,8 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
         fps: the recording's frame rate (for the smoothness term).
         options: the terms' weights (:class:`FitOptions`).
         rig: the skeleton to pose; default :meth:`Rig.from_poses` of ``poses`` weighted by ``scores``.
+        targets: (T, 17, 3) camera-frame metres, NaN where none: where a joint should be (a touch between
+            people, :mod:`gastnet.world.together`), pulled with :attr:`FitOptions.target_sd_m`.
     """
     opts = options or FitOptions()
     poses = np.asarray(poses, np.float64)
@@ -218,6 +223,9 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
     sizes = check_shape(poses, "T 17 3", "poses")
     check_shape(keypoints, "T 17 2", "keypoints", sizes)
     check_shape(scores, "T 17", "scores", sizes)
+    if targets is not None:
+        targets = np.asarray(targets, np.float64)
+        check_shape(targets, "T 17 3", "targets", sizes)
     if sizes["T"] == 0:
         raise ValueError("poses must have at least one frame, got none")
     if not (np.isfinite(focal) and focal > 0 and np.isfinite(fps) and fps > 0):
@@ -225,7 +233,7 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
     rig = rig or Rig.from_poses(poses, H36M_17, weights=0.1 + scores)
     before = _reprojection(poses, keypoints, scores, focal, principal)
     with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add waiting (seconds on a busy machine)
-        fitted, loss, offsets = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig)
+        fitted, loss, offsets = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig, targets)
     return KinematicFit(rig, fitted, _reprojection(fitted, keypoints, scores, focal, principal), before, loss,
                         np.einsum("jkp,p->jk", _OFFSET_BASIS, offsets))
 
@@ -240,12 +248,12 @@ FIT_CHUNK_OVERLAP = 32
 
 def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
                    principal: tuple[float, float], fps: float, opts: FitOptions,
-                   rig: Rig) -> tuple[np.ndarray, float, np.ndarray]:
+                   rig: Rig, targets: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
     """:func:`_optimise` over pieces of at most :data:`FIT_CHUNK_FRAMES` frames, cross-faded over their overlaps
     and made rigid again (:meth:`Rig.conform`); the loss is the pieces' sum, the offsets their mean by length."""
     frames = len(poses)
     if frames <= FIT_CHUNK_FRAMES:
-        return _optimise(poses, keypoints, scores, focal, principal, fps, opts, rig)
+        return _optimise(poses, keypoints, scores, focal, principal, fps, opts, rig, targets)
     step = FIT_CHUNK_FRAMES - FIT_CHUNK_OVERLAP
     out = np.zeros_like(poses)
     weight = np.zeros(frames)
@@ -255,7 +263,7 @@ def _fit_in_chunks(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
     for start in range(0, frames - FIT_CHUNK_OVERLAP, step):
         stop = min(start + FIT_CHUNK_FRAMES, frames)
         piece, loss, found = _optimise(poses[start:stop], keypoints[start:stop], scores[start:stop], focal, principal,
-                                       fps, opts, rig)
+                                       fps, opts, rig, None if targets is None else targets[start:stop])
         offsets += (stop - start) * found
         fitted += stop - start
         ramp = np.ones(stop - start)
@@ -300,10 +308,12 @@ class _Problem:
     """The fit's objective and its Jacobians, per frame, for parameters ``x`` (T, 51): the root (3) and
     one (not necessarily unit) direction per bone (16 x 3); and for the person's joint-definition offsets
     ``o`` (P,) metres (:func:`_offset_basis`; P = 0 without them): the detector sees joint j at frame t
-    where the skeleton has it plus ``offset_map[t, j] @ o`` (the body's axes from the network's poses)."""
+    where the skeleton has it plus ``offset_map[t, j] @ o`` (the body's axes from the network's poses);
+    ``targets`` (T, 17, 3) metres, NaN where none: 3D positions the joints are pulled to."""
 
     def __init__(self, poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
-                 principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig) -> None:
+                 principal: tuple[float, float], fps: float, opts: FitOptions, rig: Rig,
+                 targets: np.ndarray | None = None) -> None:
         frames = len(poses)
         self.frames, self.focal = frames, focal
         self.centre = np.asarray(principal, np.float64)
@@ -326,6 +336,9 @@ class _Problem:
         self.offset_sd = (opts.photo_definition_offset_std if photo else opts.definition_offset_std) * rig.height
         basis = _OFFSET_BASIS if self.offset_sd > 0 else _OFFSET_BASIS[..., :0]
         self.offset_map = np.einsum("jkp,tkc->tjcp", basis, body_axes(poses))  # (T, 17, 3, P)
+        given = np.full((frames, 17, 3), np.nan) if targets is None else np.asarray(targets, np.float64)
+        self.target_w = np.where(np.isfinite(given).all(-1), np.sqrt(17.0) / opts.target_sd_m, 0.0)  # (T, 17)
+        self.targets = np.nan_to_num(given)
 
     def seen(self, p: np.ndarray, o: np.ndarray) -> np.ndarray:
         """(T, 17, 3): where the detector sees the joints ``p`` (T, 17, 3) with the offsets ``o`` (P,)."""
@@ -367,6 +380,7 @@ class _Problem:
             total += float(np.sum((o / self.offset_sd) ** 2))
         total += float(np.sum((self.prior_w[..., None] * (p - p[:, :1] - self.rel0)) ** 2))
         total += float(np.sum((self.root_w * (x[:, :3] - self.root0)) ** 2))
+        total += float(np.sum((self.target_w[..., None] * (p - self.targets)) ** 2))
         total += float(np.sum((norm - 1.0) ** 2))
         for g, *_ in self._knees(unit, vectors):
             total += float(np.sum((self.knee_w * np.maximum(-g - self.sin_limit, 0.0)) ** 2))
@@ -418,6 +432,9 @@ class _Problem:
         root = np.zeros((t, 3, _PER_FRAME))
         root[:, :, :3] = self.root_w * np.eye(3)
         jacobians.append(root)
+        if self.target_w.any():  # the joints' 3D targets
+            residuals.append((self.target_w[..., None] * (p - self.targets)).reshape(t, -1))
+            jacobians.append((self.target_w[..., None, None] * jp).reshape(t, -1, _PER_FRAME))
         # unit directions (the parameters' free scale)
         residuals.append(norm - 1.0)
         gauge = np.zeros((t, len(_BONES), _PER_FRAME))
@@ -507,10 +524,10 @@ def _damped_step(blocks: list[np.ndarray], grad: np.ndarray, cross: np.ndarray, 
 
 def _optimise(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, focal: float,
               principal: tuple[float, float], fps: float, opts: FitOptions,
-              rig: Rig) -> tuple[np.ndarray, float, np.ndarray]:
+              rig: Rig, targets: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
     """Levenberg-Marquardt over every frame at once (see the module): the fitted poses (T, 17, 3), the loss and
     the joint-definition offsets (P,) (:func:`_offset_basis`; zero without them)."""
-    problem = _Problem(poses, keypoints, scores, focal, principal, fps, opts, rig)
+    problem = _Problem(poses, keypoints, scores, focal, principal, fps, opts, rig, targets)
     bones0 = poses[:, _CHILD] - poses[:, _PARENT]
     x = np.concatenate([poses[:, 0], (bones0 / np.maximum(np.linalg.norm(bones0, axis=-1, keepdims=True), 1e-9))
                         .reshape(len(poses), -1)], 1)
