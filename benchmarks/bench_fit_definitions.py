@@ -54,9 +54,15 @@ FPS = 25.0
 OPTIONS = {"the default": FitOptions(),
            "without the definition offsets": FitOptions(definition_offset_std=0.0, photo_definition_offset_std=0.0),
            "offsets with a prior of 30% of the height": FitOptions(definition_offset_std=0.3),
-           "without the photo rules": FitOptions(photo_prior_m=0.3, photo_definition_offset_std=0.03),
+           "offsets with a prior of 1.5% of the height": FitOptions(definition_offset_std=0.015),
+           "reprojection scale 2%": FitOptions(reprojection_scale=0.02),
+           "network prior 0.2 m": FitOptions(prior_m=0.2),
+           "smoothness weight 4": FitOptions(smoothness_weight=4.0),
+           "photos: left and right bones averaged, prior 0.05 m": FitOptions(photo_prior_m=0.05, photo_own_bones=False),
+           "without the photo rules": FitOptions(photo_prior_m=0.3, photo_definition_offset_std=0.03,
+                                                 photo_own_bones=False),
            "as before the offsets (neither)": FitOptions(definition_offset_std=0.0, photo_prior_m=0.3,
-                                                         photo_definition_offset_std=0.0)}
+                                                         photo_definition_offset_std=0.0, photo_own_bones=False)}
 
 
 def level_camera(world: np.ndarray, azimuth: float) -> np.ndarray:

@@ -23,7 +23,8 @@ lift's, left and right alike), optimised over every frame at once to
   under a prior (:attr:`FitOptions.definition_offset_std`): over a clip the offsets take what stays
   put in the body while it moves, so that a detector's habits do not become the person's anatomy
   (:attr:`KinematicFit.definition_offsets`). A photo (fewer than 3 frames) cannot tell them apart:
-  there the offsets are nearly free and the network's 3D counts more (:attr:`FitOptions.photo_prior_m`).
+  there the offsets are nearly free, the network's 3D counts more (:attr:`FitOptions.photo_prior_m`)
+  and the skeleton keeps the network's own bone lengths (:attr:`FitOptions.photo_own_bones`).
 
 The unknowns are, per frame, the root's position and the direction of every bone (51 numbers), and
 per person the 21 numbers of the offsets; Levenberg-Marquardt (the Cauchy loss by reweighting,
@@ -82,7 +83,7 @@ class FitOptions:
     offset per joint and person in the body's frame (left and right mirrored), with a prior of this
     standard deviation (a fraction of the rig's height, per axis); 0: the detected 2D of those joints is
     taken as the skeleton's own (no offsets)."""
-    photo_prior_m: float = 0.05
+    photo_prior_m: float = 0.03
     """``prior_m`` for a sequence of fewer than 3 frames (a photo): without motion nothing tells the body
     from the detector's habits, so the network's 3D counts more."""
     photo_definition_offset_std: float = 0.3
@@ -91,6 +92,10 @@ class FitOptions:
     target_sd_m: float = 0.03
     """How far (metres) a joint may stay from a 3D target given to :func:`fit_person` (``targets``: where
     people touch) for one unit of loss."""
+    photo_own_bones: bool = True
+    """For a sequence of fewer than 3 frames, pose the network's own bone lengths (their median over the
+    frames) rather than the rig's, whose left and right are averaged: a single lifted frame has nothing to
+    average its asymmetry against, and averaging it alone made some photos worse than the network."""
 
 
 @dataclass
@@ -230,7 +235,10 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
         raise ValueError("poses must have at least one frame, got none")
     if not (np.isfinite(focal) and focal > 0 and np.isfinite(fps) and fps > 0):
         raise ValueError(f"expected a positive focal length and frame rate, got {focal} and {fps}")
-    rig = rig or Rig.from_poses(poses, H36M_17, weights=0.1 + scores)
+    if rig is None:
+        rig = Rig.from_poses(poses, H36M_17, weights=0.1 + scores)
+        if sizes["T"] < _PHOTO_FRAMES and opts.photo_own_bones:
+            rig = _with_own_bones(rig, poses)
     before = _reprojection(poses, keypoints, scores, focal, principal)
     with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add waiting (seconds on a busy machine)
         fitted, loss, offsets = _fit_in_chunks(poses, keypoints, scores, focal, principal, fps, opts, rig, targets)
@@ -239,6 +247,15 @@ def fit_person(poses: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, foc
 
 
 _PER_FRAME = 3 + 3 * len(_BONES)  # root and one direction per bone
+_PHOTO_FRAMES = 3  # fewer frames than this: a photo (no motion), fitted by the photo rules of FitOptions
+
+
+def _with_own_bones(rig: Rig, poses: np.ndarray) -> Rig:
+    """``rig`` with every bone the median length (metres) it has in ``poses`` (T, 17, 3), its rest directions kept."""
+    own = np.zeros(17)
+    own[_CHILD] = np.median(np.linalg.norm(poses[:, _CHILD] - poses[:, _PARENT], axis=-1), axis=0)
+    rest = rig.bone_lengths
+    return Rig(rig.skeleton, rig.offsets * np.where(rest > 0, own / np.maximum(rest, 1e-12), 0.0)[:, None])
 
 FIT_CHUNK_FRAMES = 1024
 """Longer sequences are fitted in pieces of this many frames (overlapping by :data:`FIT_CHUNK_OVERLAP`),
@@ -324,7 +341,7 @@ class _Problem:
         self.scale_px = opts.reprojection_scale * person_image_height(keypoints, scores)
         n = 17 * frames  # every term is a sum over frames and joints, weighted as a mean over them would be
         self.c_rep = n / max(float(scores.sum()), 1.0)
-        photo = frames < 3  # no motion: the network's 3D counts more and the detector's torso joints less
+        photo = frames < _PHOTO_FRAMES  # no motion: the network's 3D counts more and the detector's torso joints less
         prior_m = opts.photo_prior_m if photo else opts.prior_m
         self.prior_w = np.sqrt((1.0 + opts.unsure_prior_gain * (1.0 - scores)) / prior_m**2)  # (T, 17)
         self.root_w = np.sqrt(17.0) / opts.root_prior_m
