@@ -23,6 +23,7 @@ from gastnet.world.fit import (
     describe_definition_offsets,
     fit_person,
     person_image_height,
+    seen_joints,
 )
 from helpers import walking_world
 
@@ -339,6 +340,11 @@ def test_the_detectors_joint_definitions_become_offsets_not_anatomy():
     assert mpjpe(result.poses, poses) < 0.5 * mpjpe(noisy, poses) and mpjpe(plain.poses, poses) > mpjpe(noisy, poses)
     assert np.all(plain.definition_offsets == 0)
     assert describe_definition_offsets(result).startswith("pelvis ")
+    # the skeleton's joints plus the offsets are where the detector saw the torso: they reproject onto its 2D
+    torso = list(DEFINITION_JOINTS)
+    at_skeleton = np.linalg.norm(project(result.poses) - keypoints, axis=-1)[:, torso]
+    at_seen = np.linalg.norm(project(seen_joints(result.poses, result.definition_offsets)) - keypoints, axis=-1)[:, torso]
+    assert np.median(at_seen) < 3.0 < 3 * np.median(at_seen) < np.median(at_skeleton)
     # exact torso joints: offsets near zero
     exact = fit(noisy, project(poses) + rng.normal(0.0, 1.0, (100, 17, 2)))
     assert np.abs(exact.definition_offsets).max() < 0.025
@@ -463,6 +469,8 @@ def test_lifting_with_the_fit_saves_rotations_that_pose_the_saved_skeleton(tmp_p
     assert quats.shape == (110, 23, 4) and np.isnan(quats[:10]).all() and np.isnan(quats[100:]).all()
     np.testing.assert_allclose(saved["bone_lengths"][0], person.rig.bone_lengths, atol=1e-6)
     np.testing.assert_allclose(saved["reprojection_px"][0, 10:100], person.reprojection_px, atol=1e-3)
+    np.testing.assert_allclose(saved["definition_offsets"][0], person.definition_offsets, atol=1e-6)
+    assert person.definition_offsets[list(DEFINITION_JOINTS)].any()
     # forward kinematics written out here from the file alone: global = parent's global @ local,
     # position = parent's position + parent's global @ rest offset; the joints are the nodes named so
     local = Rotation.from_quat(quats[10:100].reshape(-1, 4).astype(np.float64)).as_matrix().reshape(90, 23, 3, 3)

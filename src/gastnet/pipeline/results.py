@@ -22,7 +22,10 @@ Coordinate and unit contract of the results (all metres, Human3.6M-17 joints):
   23 nodes (``meta["rig"]`` names them and their parents) and ``rotations`` (T, 23, 4) each node's
   local rotation as a unit quaternion (x, y, z, w), so that forward kinematics from
   ``poses_world``'s pelvis gives back ``poses_world``; ``reprojection_px`` (T, 17): how far each
-  fitted joint projects from the detected 2D (NaN where the detector gave none).
+  fitted joint projects from the detected 2D (NaN where the detector gave none);
+  ``definition_offsets`` (17, 3) metres: where the detector puts each joint against the skeleton's,
+  along the body's left, up and forward axes (:func:`gastnet.world.fit.seen_joints` turns them into
+  the poses' frame).
 - ``keypoints_2d`` (T, 17, 2) pixels, ``scores`` (T, 17) and ``interpolated`` (T, 17): the 2D
   that was lifted; the detector's own positions and confidences wherever it gave a joint, however
   uncertain, and interpolated positions (score 0, ``interpolated`` True) only where it did not
@@ -119,6 +122,7 @@ class LiftedPerson:
     foot_contact: np.ndarray  # (T,) bool: a foot judged to stand on the floor
     rig: Rig | None = None  # the fitted skeleton (None: not fitted)
     reprojection_px: np.ndarray | None = None  # (T, 17) pixels, NaN where no joint was detected
+    definition_offsets: np.ndarray | None = None  # (17, 3) metres, body frame: where the detector puts each joint
 
     @cached_property
     def rotations(self) -> np.ndarray | None:

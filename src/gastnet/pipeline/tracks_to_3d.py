@@ -118,7 +118,8 @@ def _person(lifted: TrackLift, person: LiftedTrack, placed: PlacedPerson) -> Lif
         track_id=person.track_id, frames=person.frames, keypoints_2d=person.keypoints, scores=person.scores,
         poses_camera=absolute - absolute[:, :1], poses_world=placed.poses_world, fill=lifted.report,
         poses_camera_absolute=absolute, foot_contact=placed.contacts, rig=None if fit is None else fit.rig,
-        reprojection_px=None if fit is None else fit.reprojection_px)
+        reprojection_px=None if fit is None else fit.reprojection_px,
+        definition_offsets=None if fit is None else fit.definition_offsets)
 
 
 def _input_notes(model: GASTNet, fps: float, num_frames: int, min_frames: int) -> list[str]:

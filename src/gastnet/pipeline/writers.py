@@ -100,7 +100,8 @@ def _write_npz(result: LiftResult, out_dir: Path) -> list[Path]:
                        "rotations": "local to the parent node, quaternions (x, y, z, w)"}
         rig_arrays = {"bone_lengths": np.stack([r.bone_lengths for r in rigs]).astype(np.float32),
                       "rig_offsets": np.stack([r.nodes.offsets for r in rigs]).astype(np.float32),
-                      "rotations": result.padded("rotations", 4), "reprojection_px": result.padded("reprojection_px")}
+                      "rotations": result.padded("rotations", 4), "reprojection_px": result.padded("reprojection_px"),
+                      "definition_offsets": np.stack([_offsets(p) for p in result.people]).astype(np.float32)}
     return [save_npz(
         out_dir / "poses.npz", poses_world=result.padded("poses_world", 3), poses_camera=result.padded("poses_camera", 3),
         poses_camera_absolute=result.padded("poses_camera_absolute", 3),
@@ -118,7 +119,13 @@ def _rig_json(person: LiftedPerson) -> dict[str, Any]:
         return {}
     return {"bone_lengths": np.round(person.rig.bone_lengths, 5).tolist(),
             "rig_offsets": np.round(person.rig.nodes.offsets, 5).tolist(),
-            "rotations": np.round(rotations, 6).tolist()}
+            "rotations": np.round(rotations, 6).tolist(),
+            "definition_offsets": np.round(_offsets(person), 4).tolist()}
+
+
+def _offsets(person: LiftedPerson) -> np.ndarray:
+    """(17, 3) metres: the fit's joint-definition offsets of ``person`` (zero without them)."""
+    return np.zeros((17, 3)) if person.definition_offsets is None else person.definition_offsets
 
 
 def _write_json(result: LiftResult, out_dir: Path) -> list[Path]:

@@ -51,7 +51,7 @@ from ..geometry.shapes import check_shape
 from ..skeleton import H36M_17
 
 __all__ = ["FitOptions", "KinematicFit", "fit_person", "person_image_height", "describe_definition_offsets",
-           "DEFINITION_JOINTS", "body_axes"]
+           "DEFINITION_JOINTS", "body_axes", "seen_joints"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,22 @@ def person_image_height(keypoints: np.ndarray, scores: np.ndarray | None = None)
         extent = np.nanmax(k[..., 1], axis=1) - np.nanmin(k[..., 1], axis=1)
     extent = extent[np.isfinite(extent)]
     return float(max(np.median(extent), 1.0)) if len(extent) else 1.0
+
+
+def seen_joints(poses: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(T, 17, 3) metres: where a detector with the joint-definition ``offsets`` (17, 3) metres, in the body's
+    frame (left, up, forward: :attr:`KinematicFit.definition_offsets`), sees the joints of ``poses``
+    (T, 17, 3) metres: each joint plus its offset turned into the frame of ``poses`` (:func:`body_axes`).
+
+    >>> poses = np.zeros((1, 17, 3)); poses[0, 8] = (0.0, -0.5, 0.0)  # thorax above the pelvis (y down)
+    >>> poses[0, 4], poses[0, 1] = (0.1, 0.0, 0.0), (-0.1, 0.0, 0.0)  # left hip at +x
+    >>> offsets = np.zeros((17, 3)); offsets[0] = (0.0, 0.05, 0.0)  # the pelvis seen 5 cm up
+    >>> seen_joints(poses, offsets)[0, 0].round(3).tolist()
+    [0.0, -0.05, 0.0]
+    """
+    sizes = check_shape(poses, "T 17 3", "poses")
+    check_shape(offsets, "17 3", "offsets", sizes)
+    return poses + np.einsum("jk,tkc->tjc", offsets, body_axes(poses))
 
 
 def describe_definition_offsets(fit: KinematicFit) -> str:
