@@ -9,10 +9,11 @@ in a shiny floor (a camera 2.5 m up, pitched 20 degrees down), or a person sitti
 waiting, a child walking, in a handstand, lying on the floor, in a cartwheel, or cut by the frame
 (legs below the image). Each track is lifted by the default model, fitted and placed
 (:func:`gastnet.pipeline.placing.place_people`). Printed per track: the share of its frames upside
-down and the height (m) of its lowest seen joint above the floor the upright others stand on (the
-:class:`~gastnet.world.upside_down.FloorSigns` the drop is decided by), and who was dropped. Then,
-per scene, the fitted skeleton's legs (hip to ankle) over its spine (pelvis to thorax), each track
-placed alone (alone, nobody is judged).
+down and the height (m) of its lowest seen joint above the floor the others stand on (the
+:class:`~gastnet.world.upside_down.FloorSigns` the drop is decided by), who was dropped, and how far
+(degrees) the floor placed under the people kept is from the true floor. Then, per scene, the
+fitted skeleton's legs (hip to ankle) over its spine (pelvis to thorax), each track placed alone
+(alone, nobody is judged).
 """
 
 from __future__ import annotations
@@ -38,17 +39,25 @@ from test_not_a_person import FPS, PEOPLE, SIZE, at, bag, boxer_and, clip, detec
 
 
 def scenes(h36m, noise: float):
-    """(name, tracks) of every scene at ``noise``."""
-    yield "bag", boxer_and(h36m, bag(h36m), noise, confidence=0.7)
+    """(name, tracks, the camera's pitch in degrees) of every scene at ``noise``."""
+    yield "bag", boxer_and(h36m, bag(h36m), noise, confidence=0.7), 5.0
     camera = {"eye": (0.0, -6.0, 2.5), "pitch_deg": 20.0}
     person = at(clip(h36m, "Waiting 1"), 0.8)
     tracks = boxer_and(h36m, person, noise, **camera)
     tracks.append(seen(2, detected(person * np.array([1.0, 1.0, -1.0]), 2), 2, noise=noise, confidence=0.7, **camera))
-    yield "reflection", tracks
+    yield "reflection", tracks, 20.0
     for name, make in PEOPLE.items():
         if name != "directions":
-            yield name, boxer_and(h36m, make(h36m) + np.array([1.2, 0.0, 0.0]), noise)
-    yield "cut by the frame", boxer_and(h36m, at(clip(h36m, "Directions 1"), 0.6, -3.0), noise, pitch_deg=0.0)
+            yield name, boxer_and(h36m, make(h36m) + np.array([1.2, 0.0, 0.0]), noise), 5.0
+    yield "cut by the frame", boxer_and(h36m, at(clip(h36m, "Directions 1"), 0.6, -3.0), noise, pitch_deg=0.0), 0.0
+
+
+def floor_tilt(placement, pitch_deg: float) -> float:
+    """Degrees between the placed floor's normal and the true up of :func:`seen`'s camera pitched ``pitch_deg`` down."""
+    p = np.radians(pitch_deg)
+    true_up = np.array([0.0, -np.cos(p), -np.sin(p)])  # the world's z in that camera's frame (y down, z forward)
+    normal = np.asarray(placement.camera.camera_to_world_rotation)[2]
+    return float(np.degrees(np.arccos(np.clip(normal @ true_up, -1.0, 1.0))))
 
 
 def main() -> None:
@@ -67,9 +76,10 @@ def main() -> None:
         return found[-1]
 
     upside.floor_signs = spy
-    print(f"{'noise':>5}  {'scene':<24} {'per track: upside down, lowest joint above the others floor (m)':<70} dropped")
+    print(f"{'noise':>5}  {'scene':<24} {'per track: upside down, lowest joint above the others floor (m)':<64} "
+          "dropped  floor tilt (deg)")
     for noise in args.noise:
-        for name, tracks in scenes(h36m, noise):
+        for name, tracks, pitch in scenes(h36m, noise):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the interpolated legs of the person cut by the frame
                 lifted = [lift_track(t, SIZE, model, FPS, opts).lifted for t in tracks]
@@ -79,7 +89,7 @@ def main() -> None:
             signs = " | ".join("not judged" if s is None else f"{100 * s.upside_down:3.0f}% {s.lowest_m:+.2f}"
                                for s in found[0])
             dropped = [p.track_id for i, p in enumerate(people) if i not in placement.kept]
-            print(f"{noise:5.2f}  {name:<24} {signs:<70} {dropped}")
+            print(f"{noise:5.2f}  {name:<24} {signs:<64} {str(dropped):<8} {floor_tilt(placement, pitch):.1f}")
             if noise == args.noise[-1]:
                 legs = []
                 for person in people:

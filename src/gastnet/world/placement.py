@@ -350,38 +350,51 @@ class WorldPlacement:
 
 
 UP_AGREEMENT_DEG = 50.0
-"""Frames whose pelvis -> thorax direction lies within this angle of the direction most bodies agree on
-make the bodies' up direction (:func:`body_up`). Lifted people standing side by side disagree by up
-to 45 degrees (two people greeting each other, Human3.6M S11 Greeting, ``tests/test_together.py``);
-a person lying down lies 90 degrees off, one sitting back on the floor 75-80 (lifted), and either
-would tilt the floor of the people standing beside them."""
+"""Frames whose body axis (the ankles' midpoint -> thorax) lies within this angle of the axis most bodies
+agree on make the bodies' up direction (:func:`body_up`) and count as upright (:func:`standing`). In
+Human3.6M's motion capture (S9, S11) standing, walking, bowing (S11 Greeting 1: the torso 35 degrees
+forward), phoning and walking a dog keep that axis within 41 degrees of upright in every frame; a
+person lying down lies 90 degrees off and would tilt the floor of the people standing beside them.
+Sitting on a chair (a median of 28-60 degrees, the legs forward) counts in part."""
+
+
+def _flipped(directions: np.ndarray) -> np.ndarray:
+    """Unit directions (T, 3), camera frame, turned into the camera's upper half (y < 0)."""
+    d = unit(directions)
+    return d * np.where(d[:, 1:2] > 0, -1.0, 1.0)
+
+
+def _axes(poses: np.ndarray) -> np.ndarray:
+    """Per frame (T, 3) the unit body axis of poses (T, 17, 3): from the ankles' midpoint to the thorax."""
+    return unit(poses[:, THORAX] - poses[:, ANKLES].mean(1))
 
 
 def body_up(people: list[np.ndarray]) -> np.ndarray:
     """The bodies' up direction (3,), unit, in the camera frame, from their poses (T_i, 17, 3): the mean
-    pelvis -> thorax direction (the head pitches and would tilt it) over the frames that agree on it.
+    pelvis -> thorax direction (the head pitches and would tilt it) over the frames whose body agrees.
 
-    Each frame's direction is first turned into the camera's upper half (y < 0: a camera is not
-    held upside down, a person in a handstand is); the direction the frames agree on is the one of
-    the people's median directions that the most upright frames lie within
-    :data:`UP_AGREEMENT_DEG` of (each frame counting by how upright it is in the image), so a
-    person lying, sitting back or in a cartwheel beside people standing does not tilt it. When every
-    frame agrees (people standing or walking) it is the plain mean.
+    Each frame's directions are first turned into the camera's upper half (y < 0: a camera is not
+    held upside down, a person in a handstand is). The frames that count are those whose body axis
+    (the ankles' midpoint -> thorax: upright while standing, walking or bowing) lies
+    within :data:`UP_AGREEMENT_DEG` of the one of the people's median axes that the most upright
+    frames lie near (each frame counting by how upright it is in the image), so a person lying
+    beside people standing does not tilt it. When every frame agrees (people standing, walking,
+    bowing to each other) it is the plain mean, as it was.
 
-    >>> pose = np.zeros((1, 17, 3)); pose[0, THORAX] = [0.0, -0.5, 0.0]  # camera frame: y down
-    >>> body_up([pose]).tolist()
+    >>> pose = np.zeros((1, 17, 3)); pose[0, THORAX] = [0.0, -0.5, 0.0]; pose[0, ANKLES] = [0.0, 0.9, 0.0]
+    >>> body_up([pose]).tolist()  # camera frame: y down
     [0.0, -1.0, 0.0]
     >>> body_up([-pose]).tolist()  # upside down: the same up
     [0.0, -1.0, 0.0]
     """
-    each = [unit(p[:, THORAX] - p[:, PELVIS]) for p in people]
-    each = [d * np.where(d[:, 1:2] > 0, -1.0, 1.0) for d in each]  # into the camera's upper half
-    frames = np.concatenate(each)
+    torsos = np.concatenate([_flipped(p[:, THORAX] - p[:, PELVIS]) for p in people])
+    axes = [_flipped(_axes(p)) for p in people]
+    every = np.concatenate(axes)
     near = math.cos(math.radians(UP_AGREEMENT_DEG))
-    candidates = [unit(np.median(d, 0)) for d in each]
-    support = [float(np.where(frames @ c >= near, -frames[:, 1], 0.0).sum()) for c in candidates]
-    agree = frames @ candidates[int(np.argmax(support))] >= near
-    return unit(frames[agree].mean(0) if agree.any() else frames.mean(0))
+    candidates = [unit(np.median(a, 0)) for a in axes]
+    support = [float(np.where(every @ c >= near, -every[:, 1], 0.0).sum()) for c in candidates]
+    agree = every @ candidates[int(np.argmax(support))] >= near
+    return unit(torsos[agree].mean(0) if agree.any() else torsos.mean(0))
 
 
 def resting_joint(heights: np.ndarray) -> np.ndarray:
@@ -488,11 +501,11 @@ class Floor:
 
 
 def standing(people: list[np.ndarray], up: np.ndarray) -> list[bool]:
-    """Per person (poses (T_i, 17, 3)) whether they are upright: their pelvis -> thorax direction within
-    :data:`UP_AGREEMENT_DEG` of ``up`` in at least half of their frames (standing, walking, sitting on a
-    chair; not lying, in a handstand or in a cartwheel)."""
+    """Per person (poses (T_i, 17, 3)) whether they are upright: their body axis (the ankles' midpoint ->
+    thorax) within :data:`UP_AGREEMENT_DEG` of ``up`` in at least half of their frames (standing,
+    walking, bowing; not lying, in a handstand or in a cartwheel)."""
     near = math.cos(math.radians(UP_AGREEMENT_DEG))
-    return [bool(np.mean(unit(p[:, THORAX] - p[:, PELVIS]) @ up >= near) >= 0.5) for p in people]
+    return [bool(np.mean(_axes(p) @ up >= near) >= 0.5) for p in people]
 
 
 def fit_floor(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0.06, max_tilt_deg: float = 30.0) -> Floor:
