@@ -3,18 +3,24 @@
 People: Human3.6M subjects sitting down, sitting, waiting, boxing-like directions, walking (a child:
 scaled to 1.1 m), a handstand and a person lying on the floor built from their poses, a cartwheel,
 a person cut by the bottom of the frame. Things: a punching bag found as an upside-down skeleton
-swinging at a boxer's side, and a short second skeleton on the boxer. Detector noise 1% of the height.
+swinging at a boxer's side, a short second skeleton on the boxer, a person's reflection in a shiny
+floor. Detector noise 1% of the height; the 3D checks' cases also 2% and a detector's joint
+definitions (:func:`gastnet.data.augment.displace_joint_definitions`).
 """
 
 import numpy as np
 import pytest
+import torch
 
 import gastnet
+from gastnet.data.augment import JointDefinitionRanges, displace_joint_definitions
 from gastnet.keypoints.objects import RIGID_CHANGE, rigid_motion
 from gastnet.keypoints.people import screen_tracks
 from gastnet.keypoints.tracks import PersonTrack
 from gastnet.pipeline.recording import DEFAULT_MODELS
 from gastnet.pipeline.tracks_to_3d import lift_tracks
+from gastnet.skeleton import standing_height
+from gastnet.world.upside_down import OFF_FLOOR_M, upside_down
 from helpers import shared_file
 
 SIZE = (1280, 720)
@@ -184,3 +190,74 @@ def test_people_doing_unusual_things_are_lifted():
     with pytest.warns(UserWarning, match="interpolated"):  # the legs of the person cut by the frame
         result = lift_tracks(tracks, SIZE, model, num_frames=FRAMES, fps=FPS, max_people=len(tracks))
     assert [p.track_id for p in result.people] == list(range(len(tracks)))
+
+
+def detected(world: np.ndarray, seed: int) -> np.ndarray:
+    """``world`` (T, 17, 3) metres with one detector's joint definitions (pelvis, hips, spine, neck, head
+    and shoulders where a 2D detector puts them, :func:`displace_joint_definitions`)."""
+    height = torch.tensor([float(np.median(standing_height(world)))], dtype=torch.float64)
+    moved = displace_joint_definitions(torch.as_tensor(world)[None], height, JointDefinitionRanges(),
+                                       torch.Generator().manual_seed(seed))
+    return moved[0].numpy()
+
+
+@pytest.fixture(scope="module")
+def model():
+    return gastnet.create_model(DEFAULT_MODELS[False], pretrained=True)
+
+
+def boxer_and(h36m, other: np.ndarray, noise: float = 0.02, confidence: float = 0.9, **camera) -> list[PersonTrack]:
+    """The boxer (Directions) and ``other`` (T, 17, 3) world metres, as a detector gives them (its joint
+    definitions, ``noise`` of the height) to one camera (``camera``: :func:`seen`'s ``eye``, ``pitch_deg``)."""
+    boxer = seen(0, detected(at(clip(h36m, "Directions 1"), -0.3), 0), 0, noise=noise, **camera)
+    return [boxer, seen(1, detected(other, 1), 1, noise=noise, confidence=confidence, **camera)]
+
+
+@pytest.mark.data
+def test_a_bag_that_passes_the_2d_checks_is_dropped_in_3d(h36m, model):
+    """Seen through 2% detector noise the swinging bag is not rigid enough for the 2D check; lifted, it
+    hangs upside down with nothing on the boxer's floor, and is dropped before it is placed or saved."""
+    tracks = boxer_and(h36m, bag(h36m), confidence=0.7)
+    kept, notes = screen_tracks(tracks, SIZE, FPS, num_frames=FRAMES)
+    assert len(kept) == 2 and notes == []
+    result = lift_tracks(tracks, SIZE, model, num_frames=FRAMES, fps=FPS)
+    assert [p.track_id for p in result.people] == [0]
+    dropped = [n for n in result.notes if n.startswith("dropped track 1: upside down in 100% of its frames")]
+    assert len(dropped) == 1 and " m above it" in dropped[0]
+    feet = result.people[0].poses_world[:, [3, 6], 2].min(1)
+    assert np.abs(np.median(feet)) < 0.03  # the boxer stands on the floor
+
+
+@pytest.mark.data
+def test_a_reflection_in_a_shiny_floor_is_dropped(h36m, model):
+    """A person and their mirror image in the floor (a camera 2.5 m up, pitched 20 degrees down, sees
+    both): the image is a body upside down under the floor the boxer and the person stand on."""
+    camera = {"eye": (0.0, -6.0, 2.5), "pitch_deg": 20.0}
+    person = at(clip(h36m, "Waiting 1"), 0.8)
+    tracks = boxer_and(h36m, person, **camera)
+    tracks.append(seen(2, detected(person * np.array([1.0, 1.0, -1.0]), 2), 2, noise=0.02, confidence=0.7, **camera))
+    result = lift_tracks(tracks, SIZE, model, num_frames=FRAMES, fps=FPS)
+    assert [p.track_id for p in result.people] == [0, 1]
+    dropped = [n for n in result.notes if n.startswith("dropped track 2: upside down")]
+    assert len(dropped) == 1 and " m under it" in dropped[0]
+
+
+@pytest.mark.data
+@pytest.mark.filterwarnings("ignore:track 1. interpolated")
+@pytest.mark.parametrize("name", [name for name in PEOPLE if name != "directions"] + ["cut by the frame"])
+def test_people_doing_unusual_things_beside_a_boxer_are_kept_in_3d(h36m, model, name):
+    """Each person beside the boxer, lifted, fitted and placed on one floor, is kept; a handstand is
+    upside down on that floor with its hands on it, not under or above it."""
+    camera = {}
+    if name == "cut by the frame":  # closer than the boxer, the camera level: the legs below the image
+        other, camera = at(clip(h36m, "Directions 1"), 0.6, -3.0), {"pitch_deg": 0.0}
+    else:
+        other = PEOPLE[name](h36m) + np.array([1.2, 0.0, 0.0])
+    tracks = boxer_and(h36m, other, **camera)
+    result = lift_tracks(tracks, SIZE, model, num_frames=FRAMES, fps=FPS, max_people=2)
+    assert [p.track_id for p in result.people] == [0, 1]
+    assert not [n for n in result.notes if n.startswith("dropped")]
+    if name == "a handstand":
+        world = result.people[1].poses_world
+        assert upside_down(world, np.array([0.0, 0.0, 1.0])).mean() > 0.8
+        assert np.abs(np.median(world[:, [13, 16], 2].min(1))) < OFF_FLOOR_M / 3  # the hands on the floor

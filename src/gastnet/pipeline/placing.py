@@ -28,6 +28,7 @@ from ..world.fit import KinematicFit, describe_definition_offsets, fit_person
 from ..world.focal import FocalLengthEstimate, combine_focal, default_focal, estimate_focal
 from ..world.placement import WorldPlacement, place_in_world, root_translation
 from ..world.together import TOUCH_GAP_M, Together, contact_targets, scale_together
+from ..world.upside_down import hanging_or_under
 from .moving_camera import keep_paths
 from .options import LiftOptions
 from .results import CameraInfo
@@ -62,13 +63,15 @@ class PlacedPerson:
 
 @dataclass(frozen=True)
 class Placement:
-    """What :func:`place_people` found: the people (in the order given), the camera, notes, and the
-    seconds the kinematic fit took."""
+    """What :func:`place_people` found: the people kept (in the order given; ``kept`` their indices in
+    it: a body upside down off the others' floor is dropped, and a note says why), the camera, notes,
+    and the seconds the kinematic fit took."""
 
     people: list[PlacedPerson]
     camera: CameraInfo
     notes: list[str]
     fit_seconds: float
+    kept: list[int]
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,10 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
 
     ``image_size`` (w, h) pixels, the principal point its centre; ``fps`` the frame rate; ``opts``
     gives the lens (``focal_length``, ``fov``) and ``fit``; ``focal_source`` words for a
-    ``focal_length`` that came from the input; ``motion`` the camera's (None: fixed)."""
+    ``focal_length`` that came from the input; ``motion`` the camera's (None: fixed). After the fit,
+    a body upside down off the floor the upright others stand on is dropped
+    (:func:`~gastnet.world.upside_down.hanging_or_under`: a thing hanging, or a reflection); the
+    others are scaled together and placed without it."""
     w, h = image_size
     centre = (w / 2, h / 2)
     chosen = choose_focal(people, image_size, fps, opts, focal_source, motion)
@@ -169,6 +175,11 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
     fit_seconds = time.perf_counter() - start
     moved = motion_frames(absolute, [p.frames for p in people], motion, focal, fps)
     placing, motion = moved.poses, moved.motion
+    reasons = hanging_or_under(placing, [p.scores for p in people], fps)  # things, judged by the others' floor
+    kept = [i for i, reason in enumerate(reasons) if reason is None]
+    dropped = [f"dropped track {people[i].track_id}: {reason}" for i, reason in enumerate(reasons) if reason is not None]
+    people, lifted, absolute = [people[i] for i in kept], [lifted[i] for i in kept], [absolute[i] for i in kept]
+    placing, fits = [placing[i] for i in kept], [fits[i] for i in kept]
     if opts.person_height is not None or (motion is not None and motion.kind == MotionKind.TRANSLATING):
         together = Together(np.ones(len(people)))  # statures given; or people seen from several camera centres
     else:  # one camera centre: a scale about it keeps every frame's 2D
@@ -192,10 +203,10 @@ def place_people(people: Sequence[LiftedTrack], image_size: tuple[int, int], fps
         fit_seconds += time.perf_counter() - start
     world = place_in_world(placing, fps)
     camera = _camera_info(chosen, centre, world, motion, moved.camera_path)
-    notes = _camera_notes(camera, chosen, world, motion) + moved.notes + together.notes + notes_touch
+    notes = dropped + _camera_notes(camera, chosen, world, motion) + moved.notes + together.notes + notes_touch
     notes.extend(_fit_note(p.track_id, f) for p, f in zip(people, fits) if f is not None)
     placed = [PlacedPerson(a, pw, c, f) for a, pw, c, f in zip(absolute, world.poses_world, world.contacts, fits)]
-    return Placement(placed, camera, notes, fit_seconds)
+    return Placement(placed, camera, notes, fit_seconds, kept)
 
 
 def _fit_touching(people: Sequence[LiftedTrack], lifted: list[np.ndarray], fitted: list[np.ndarray],

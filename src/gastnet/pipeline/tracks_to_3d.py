@@ -64,7 +64,8 @@ def lift_tracks(
     track is filled and lifted (:func:`lift_track`) and bodies no pose explains are dropped (a
     model without weights is not asked); the people are scaled to ``person_height`` when given
     (:func:`~gastnet.world.placement.body_scale`) and placed
-    (:func:`~gastnet.pipeline.placing.place_people`: the lens, roots, fit, camera motion, floor).
+    (:func:`~gastnet.pipeline.placing.place_people`: the lens, roots, fit, camera motion, floor; a
+    body upside down off the others' floor is dropped there).
 
     ``image_size`` (w, h) pixels, which the 2D must fit (``input_name`` names the input in the
     message); ``num_frames`` of the input (default: up to the last tracked frame); ``fps`` the
@@ -105,7 +106,7 @@ def lift_tracks(
     if timings is not None and opts.fit:
         timings["fit"] = placement.fit_seconds
     notes.extend(placement.notes)
-    result_people = [_person(lifted, person, placed) for lifted, person, placed in zip(kept, people, placement.people)]
+    result_people = [_person(kept[i], people[i], placed) for i, placed in zip(placement.kept, placement.people)]
     notes.extend(_input_notes(model, fps, num_frames, min_frames))
     return LiftResult(result_people, num_frames, (w, h), fps, model.config, notes, placement.camera)
 

@@ -8,8 +8,9 @@ squares, weighted by the joints' confidences), then cleans the path over time
 rejected (:func:`root_jumps`), the noisy depth is smoothed (:func:`smooth_depth`) and the path is
 kept within what people do (:func:`limit_root_motion`: :data:`MAX_ROOT_SPEED`,
 :data:`MAX_ROOT_ACCELERATION`).
-:func:`place_in_world` fits a floor to the foot contacts of everybody, builds a world frame on it
-(z up; origin on the floor below the camera) and puts the feet on that floor frame by frame.
+:func:`place_in_world` fits a floor to the contacts of everybody (their lowest joints: the feet, or
+the hands in a handstand), builds a world frame on it (z up; origin on the floor below the camera)
+and puts those contacts on that floor frame by frame.
 
 Human3.6M-17 has no foot joints: the floor z = 0 is the height of the ankle joint of a standing
 foot (the true ground lies some 5-10 cm lower), and so is the camera height reported.
@@ -28,9 +29,9 @@ from ..keypoints.outliers import find_jumps, jitter
 from ..keypoints.tracks import DEFAULT_KEYPOINT_FPS
 from ..skeleton import H36M_17, standing_height
 
-__all__ = ["ANKLE_HEIGHT_FRACTION", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M", "Floor", "WorldPlacement",
-           "body_scale", "body_up", "clean_root_path", "fit_floor", "limit_root_motion", "place_in_world", "root_jumps",
-           "root_translation", "smooth_depth"]
+__all__ = ["ANKLE_HEIGHT_FRACTION", "MAX_ROOT_ACCELERATION", "MAX_ROOT_SPEED", "ROOT_JUMP_M", "RESTING_BELOW_ANKLE_M",
+           "UP_AGREEMENT_DEG", "Floor", "WorldPlacement", "body_scale", "body_up", "clean_root_path", "fit_floor",
+           "limit_root_motion", "place_in_world", "resting_joint", "root_jumps", "standing", "root_translation", "smooth_depth"]
 
 ANKLE_HEIGHT_FRACTION = 0.039
 """Height of the ankle joint above the sole as a fraction of stature (standard anthropometric tables)."""
@@ -51,7 +52,14 @@ noise (:func:`root_jumps`); real motion capture stays below 2.5 cm. Below 30 fps
 ``(30 / fps) ** 2`` like the misses of real motion."""
 
 PELVIS, THORAX = H36M_17.root, H36M_17.index("thorax")
-ANKLES = tuple(ankle for _, _, ankle in H36M_17.legs())
+ANKLES = np.array([ankle for _, _, ankle in H36M_17.legs()])
+
+RESTING_BELOW_ANKLE_M = 0.1
+"""How far (metres) another joint must lie below the lower ankle to be what rests on the floor instead
+(:func:`resting_joint`): the hands in a handstand lie a metre below the ankles; a knee, hip or hand
+near the floor beside a foot (kneeling, sitting on the ground, a walker's knee in a long stride)
+lies within a few centimetres of the ankle's level, and the floor stays at the ankles' height
+(z = 0 is the height of a standing ankle)."""
 
 
 def _centred(x: np.ndarray, half: int, reduce) -> np.ndarray:
@@ -341,23 +349,75 @@ class WorldPlacement:
         return np.asarray(points) @ self.rotation.T + self.translation
 
 
-def body_up(people: list[np.ndarray]) -> np.ndarray:
-    """The bodies' up direction (3,), unit: the mean pelvis -> thorax direction over all people's
-    poses (T_i, 17, 3) and frames (the head pitches and would tilt it).
+UP_AGREEMENT_DEG = 50.0
+"""Frames whose body axis (the ankles' midpoint -> thorax) lies within this angle of the axis most bodies
+agree on make the bodies' up direction (:func:`body_up`) and count as upright (:func:`standing`). In
+Human3.6M's motion capture (S9, S11) standing, walking, bowing (S11 Greeting 1: the torso 35 degrees
+forward), phoning and walking a dog keep that axis within 41 degrees of upright in every frame; a
+person lying down lies 90 degrees off and would tilt the floor of the people standing beside them.
+Sitting on a chair (a median of 28-60 degrees, the legs forward) counts in part."""
 
-    >>> pose = np.zeros((1, 17, 3)); pose[0, THORAX] = [0.0, -0.5, 0.0]  # camera frame: y down
-    >>> body_up([pose]).tolist()
+
+def _flipped(directions: np.ndarray) -> np.ndarray:
+    """Unit directions (T, 3), camera frame, turned into the camera's upper half (y < 0)."""
+    d = unit(directions)
+    return d * np.where(d[:, 1:2] > 0, -1.0, 1.0)
+
+
+def _axes(poses: np.ndarray) -> np.ndarray:
+    """Per frame (T, 3) the unit body axis of poses (T, 17, 3): from the ankles' midpoint to the thorax."""
+    return unit(poses[:, THORAX] - poses[:, ANKLES].mean(1))
+
+
+def body_up(people: list[np.ndarray]) -> np.ndarray:
+    """The bodies' up direction (3,), unit, in the camera frame, from their poses (T_i, 17, 3): the mean
+    pelvis -> thorax direction (the head pitches and would tilt it) over the frames whose body agrees.
+
+    Each frame's directions are first turned into the camera's upper half (y < 0: a camera is not
+    held upside down, a person in a handstand is). The frames that count are those whose body axis
+    (the ankles' midpoint -> thorax: upright while standing, walking or bowing) lies
+    within :data:`UP_AGREEMENT_DEG` of the one of the people's median axes that the most upright
+    frames lie near (each frame counting by how upright it is in the image), so a person lying
+    beside people standing does not tilt it. When every frame agrees (people standing, walking,
+    bowing to each other) it is the plain mean, as it was.
+
+    >>> pose = np.zeros((1, 17, 3)); pose[0, THORAX] = [0.0, -0.5, 0.0]; pose[0, ANKLES] = [0.0, 0.9, 0.0]
+    >>> body_up([pose]).tolist()  # camera frame: y down
+    [0.0, -1.0, 0.0]
+    >>> body_up([-pose]).tolist()  # upside down: the same up
     [0.0, -1.0, 0.0]
     """
-    return unit(np.concatenate([unit(p[:, THORAX] - p[:, PELVIS]) for p in people]).mean(0))
+    torsos = np.concatenate([_flipped(p[:, THORAX] - p[:, PELVIS]) for p in people])
+    axes = [_flipped(_axes(p)) for p in people]
+    every = np.concatenate(axes)
+    near = math.cos(math.radians(UP_AGREEMENT_DEG))
+    candidates = [unit(np.median(a, 0)) for a in axes]
+    support = [float(np.where(every @ c >= near, -every[:, 1], 0.0).sum()) for c in candidates]
+    agree = every @ candidates[int(np.argmax(support))] >= near
+    return unit(torsos[agree].mean(0) if agree.any() else torsos.mean(0))
+
+
+def resting_joint(heights: np.ndarray) -> np.ndarray:
+    """Per frame (T,) the joint that rests on the floor, from each joint's height (T, 17) along the up
+    direction (metres): the lower ankle, unless another joint lies more than
+    :data:`RESTING_BELOW_ANKLE_M` below it (the hands in a handstand, the back lying down).
+
+    >>> heights = np.ones((2, 17)); heights[:, 3] = 0.1; heights[0, 13] = 0.05; heights[1, 13] = -0.5
+    >>> resting_joint(heights).tolist()  # an ankle, then a wrist well below it
+    [3, 13]
+    """
+    t = np.arange(len(heights))
+    ankle = ANKLES[np.argmin(heights[:, ANKLES], axis=1)]
+    lowest = np.argmin(heights, axis=1)
+    return np.where(heights[t, lowest] < heights[t, ankle] - RESTING_BELOW_ANKLE_M, lowest, ankle)
 
 
 def _contact_points(people: list[np.ndarray], up: np.ndarray, fps: float) -> np.ndarray:
-    """Candidate foot contacts (N, 3) metres: the lower ankle along ``up`` in each person's slower half of frames."""
+    """Candidate floor contacts (N, 3) metres: the joint resting on the floor (:func:`resting_joint`: an
+    ankle, the hands in a handstand) in each person's slower half of frames."""
     points = []
     for poses in people:
-        ankles = poses[:, ANKLES]  # (T, 2, 3)
-        lower = ankles[np.arange(len(poses)), np.argmin(ankles @ up, axis=1)]
+        lower = poses[np.arange(len(poses)), resting_joint(poses @ up)]  # (T, 3)
         if len(lower) < 4:
             points.append(lower)
             continue
@@ -406,14 +466,15 @@ def _fit_floor(points: np.ndarray, up: np.ndarray, threshold: float, max_tilt_de
 
 def _feet_on_floor(poses: np.ndarray, fps: float, air_height: float, air_speed: float,
                    shift_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Shift world poses (T, 17, 3) vertically so the lower ankle is at z = 0 in contact frames.
+    """Shift world poses (T, 17, 3) vertically so the joint resting on the floor (:func:`resting_joint`: an
+    ankle when standing; the hands in a handstand) is at z = 0 in contact frames.
 
-    Contact: the lower ankle is less than ``air_height`` metres above its running 20th percentile
+    Contact: that joint is less than ``air_height`` metres above its running 20th percentile
     over 2 s (which follows a slow drift of the estimated height but not a jump) and moves up or
     down slower than ``air_speed`` m/s (not taking off or landing). The shift is -height in
     contact frames, interpolated linearly across the others (so a jump keeps its height) and
     averaged over ``shift_s`` seconds. Returns (poses, contact (T,) bool)."""
-    height = poses[:, ANKLES, 2].min(1)
+    height = poses[np.arange(len(poses)), resting_joint(poses[..., 2]), 2]
     n, half = len(height), max(1, round(float(fps)))
     lo = np.array([np.percentile(height[max(0, t - half): t + half + 1], 20) for t in range(n)])
     contact = height - lo < air_height
@@ -439,11 +500,25 @@ class Floor:
     inliers: int
 
 
+def standing(people: list[np.ndarray], up: np.ndarray) -> list[bool]:
+    """Per person (poses (T_i, 17, 3)) whether they are upright: their body axis (the ankles' midpoint ->
+    thorax) within :data:`UP_AGREEMENT_DEG` of ``up`` in at least half of their frames (standing,
+    walking, bowing; not lying, in a handstand or in a cartwheel)."""
+    near = math.cos(math.radians(UP_AGREEMENT_DEG))
+    return [bool(np.mean(_axes(p) @ up >= near) >= 0.5) for p in people]
+
+
 def fit_floor(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0.06, max_tilt_deg: float = 30.0) -> Floor:
-    """The floor under everybody's foot contacts (camera-frame absolute poses (T_i, 17, 3) metres, no
-    NaN), as :func:`place_in_world` fits it before it places anybody on it."""
+    """The floor under the people's contacts (camera-frame absolute poses (T_i, 17, 3) metres, no NaN),
+    as :func:`place_in_world` fits it before it places anybody on it: the floor that the people
+    upright (:func:`standing`) stand on when there are any, up along their bodies (a handstand's
+    hands or a lying body's back rest some centimetres lower than a standing ankle, z = 0, and would
+    tilt it); else the floor that everybody's resting joints lie on."""
     people = _checked_people(people_abs, fps)
     up = body_up(people)
+    upright = [p for p, stands in zip(people, standing(people, up)) if stands]
+    if upright:
+        people, up = upright, body_up(upright)
     normal, offset, method, inliers = _fit_floor(_contact_points(people, up, fps), up, inlier_m, max_tilt_deg)
     return Floor(normal, offset, method, inliers)
 
@@ -469,10 +544,11 @@ def place_in_world(people_abs: list[np.ndarray], fps: float, inlier_m: float = 0
     """Fit a floor to everybody's foot contacts and express the people (camera-frame absolute
     poses (T_i, 17, 3) metres, no NaN) in the world frame of :class:`WorldPlacement`.
 
-    Body up is the mean pelvis -> thorax direction over all people and frames (the head pitches
-    and would tilt it). The floor comes from the lower ankle of each person's slower half of the
-    frames (:func:`_fit_floor`: "ransac", else "line" or "body-up" when the contacts cannot fix
-    a plane); then each person's feet are put on it frame by frame (:func:`_feet_on_floor`).
+    Body up is the pelvis -> thorax direction the people's frames agree on (:func:`body_up`). The
+    floor comes from the joint resting on it (:func:`resting_joint`: an ankle when standing; the
+    hands in a handstand) in each person's slower half of the frames (:func:`_fit_floor`: "ransac",
+    else "line" or "body-up" when the contacts cannot fix a plane); then that joint is put on it
+    frame by frame where it rests (:func:`_feet_on_floor`).
     Horizontal positions are kept as estimated.
     """
     people = _checked_people(people_abs, fps)
