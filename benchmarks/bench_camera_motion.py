@@ -31,6 +31,10 @@ camera (``root_translation``, true focal length). Then the people are placed in 
   with the focal length the background gave (``focal_estimate``; the true one when it gives none);
 - oracle: brought into the frame-0 camera with the true rotations.
 
+Rows marked "detector 2D" (``--joints``, both by default) see the walk as a detector would: the joints a
+detector defines otherwise moved as training moves them (``helpers.detector_joints``) and training's
+detector errors added (``detected_and_lifted``); the truth stays the mocap's joints.
+
 Columns (means over the walks of a row): root error in the frame-0 camera as a percentage of the
 distance the root travelled; horizontal pelvis path error in the world (the placement's frame
 built on the true floor below the frame-0 camera); angle between the fitted and the true floor
@@ -66,7 +70,7 @@ from gastnet.world.placement import place_in_world, root_translation
 
 # the camera placement and the synthetic footage are shared with the tests and live there
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers import floor_frame, place_camera, real_walks  # noqa: E402
+from helpers import detector_joints, floor_frame, place_camera, real_walks  # noqa: E402
 from synthetic_footage import (  # noqa: E402
     Footage,
     fixed_camera,
@@ -230,12 +234,16 @@ def lenses(render_size: tuple[int, int], fovs: tuple[float, ...] = (50.0, 60.0, 
                       f"to {100 * (high / true - 1):+.2f} | {error:.2f} |")
 
 
-def detected_and_lifted(model: torch.nn.Module, camera_joints: np.ndarray, focal: float, fps: float, seed: int
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def detected_and_lifted(model: torch.nn.Module, camera_joints: np.ndarray, focal: float, fps: float, seed: int,
+                        definitions: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Camera-frame joints (T, 17, 3) projected to 1920 x 1080 pixels with detector errors (``detector_errors``,
-    seeded), and lifted by ``model`` as ``gastnet lift`` does: (pixels (T, 17, 2), root-relative poses (T, 17, 3) m)."""
+    seeded), and lifted by ``model`` as ``gastnet lift`` does: (pixels (T, 17, 2), root-relative poses (T, 17, 3) m);
+    with ``definitions`` the joints a detector defines otherwise are moved first (``helpers.detector_joints``:
+    one seeded offset in the body's frame, as training draws them, midpoint conventions included)."""
     from gastnet.data.augment import DetectorErrorRanges, detector_errors
 
+    if definitions:
+        camera_joints = detector_joints(camera_joints, seed)
     pixels = project_to_2d(camera_joints, focal, np.array(SIZE) / 2)
     normalised = torch.from_numpy(normalize_screen_coordinates(pixels.astype(np.float32), *SIZE))[None]
     noisy = detector_errors(normalised, DetectorErrorRanges(), torch.Generator().manual_seed(seed))[0].numpy()
@@ -247,7 +255,7 @@ def detected_and_lifted(model: torch.nn.Module, camera_joints: np.ndarray, focal
 MOVING_SECONDS = 4.0
 
 
-def moving(data_dir: Path, render_size: tuple[int, int]) -> None:
+def moving(data_dir: Path, render_size: tuple[int, int], definitions: bool = False) -> None:
     """A camera that moves through space (beside, behind, toward the walker) against a fixed one, the lens known.
 
     The first :data:`MOVING_SECONDS` of each real walk in a generated room (``moving_walk``; the fixed
@@ -273,7 +281,7 @@ def moving(data_dir: Path, render_size: tuple[int, int]) -> None:
                 estimator.update(small.frame(t), small.boxes(t))
             motion = estimator.finish()
             true_focal = float(footage.focal[0])
-            pixels, rel = detected_and_lifted(model, footage.camera_joints, true_focal, fps, 100 * index)
+            pixels, rel = detected_and_lifted(model, footage.camera_joints, true_focal, fps, 100 * index, definitions)
             result = evaluate(rel, pixels, true_focal, fps, footage, motion.rotations if motion.kind == "rotating" else None,
                               motion)
             camera_path = float(np.linalg.norm(np.diff(footage.eyes, axis=0), axis=-1).sum())
@@ -308,7 +316,8 @@ SCENE_FOVS = (50.0, 70.0, 90.0)
 SCENE_YAW, SCENE_PITCH = 30.0, 0.0  # the scene lens's camera: turned 30 degrees from the walls, level
 
 
-def scene_lens(data_dir: Path, render_size: tuple[int, int], fovs: tuple[float, ...] = SCENE_FOVS) -> None:
+def scene_lens(data_dir: Path, render_size: tuple[int, int], fovs: tuple[float, ...] = SCENE_FOVS,
+               definitions: bool = False) -> None:
     """The lens unknown, in a scene with straight lines: focal length and root error, lines against people.
 
     Each real walk is seen by a level fixed camera in a generated room (``room_walk``: tiled ground,
@@ -332,7 +341,7 @@ def scene_lens(data_dir: Path, render_size: tuple[int, int], fovs: tuple[float, 
             footage = room_walk(world, fps, SIZE, fov, SCENE_YAW, SCENE_PITCH, distance=None, seed=index)
             truth_cam = footage.camera_joints
             true_focal = float(footage.focal[0])
-            pixels, rel = detected_and_lifted(model, truth_cam, true_focal, fps, 1000 * index + int(fov))
+            pixels, rel = detected_and_lifted(model, truth_cam, true_focal, fps, 1000 * index + int(fov), definitions)
             small = footage.resized(render_size)
             found = []
             for t in (t for t in LINE_FRAMES if t < len(small)):
@@ -400,7 +409,12 @@ def main() -> None:
                         help="only a camera moving beside, behind and toward the walker against a fixed one")
     parser.add_argument("--scene-lens", action="store_true",
                         help="only the lens unknown in a scene with lines: focal length and root error, 50-90 deg")
+    parser.add_argument("--joints", choices=("exact", "detector", "both"), default="both",
+                        help="the 2D of the turning-camera table: the mocap's joints projected, a detector's (its joint "
+                             "definitions and errors), or both rows (default); --moving and --scene-lens always add "
+                             "detector errors, and a detector's joint definitions with --joints detector")
     args = parser.parse_args()
+    definitions = args.joints == "detector"
     if args.speed:
         speed()
         return
@@ -411,10 +425,10 @@ def main() -> None:
         lenses((render_size[0], render_size[1]))
         return
     if args.moving:
-        moving(args.data_dir, (render_size[0], render_size[1]))
+        moving(args.data_dir, (render_size[0], render_size[1]), definitions)
         return
     if args.scene_lens:
-        scene_lens(args.data_dir, (render_size[0], render_size[1]))
+        scene_lens(args.data_dir, (render_size[0], render_size[1]), definitions=definitions)
         return
     torch.set_num_threads(2)
     model = create_model(DEFAULT_MODELS[False], pretrained=True)
@@ -422,14 +436,18 @@ def main() -> None:
     rows: dict[tuple[str, str, str], list[dict[str, float]]] = defaultdict(list)
     checks: dict[tuple[str, str], list[str]] = defaultdict(list)
     per_walk = []
-    for name, world, fps in real_walks(args.data_dir):
+    for index, (name, world, fps) in enumerate(real_walks(args.data_dir)):
         data = "CMU" if name.startswith("CMU") else "H36M"
         for camera, footage in cameras(world, fps).items():
             cam = footage.camera_joints
-            pixels = project_to_2d(cam, true_focal, np.array(SIZE) / 2)
-            rel = lift_at_model_rate(model, normalize_screen_coordinates(pixels.astype(np.float32), *SIZE), fps,
-                                     H36M_17)
-            rel = rel - rel[:, :1]
+            seen = {}  # the 2D kind -> (pixels (T, 17, 2), root-relative lifted poses (T, 17, 3))
+            if args.joints in ("exact", "both"):
+                pixels = project_to_2d(cam, true_focal, np.array(SIZE) / 2)
+                rel = lift_at_model_rate(model, normalize_screen_coordinates(pixels.astype(np.float32), *SIZE), fps,
+                                         H36M_17)
+                seen[""] = (pixels, rel - rel[:, :1])
+            if args.joints in ("detector", "both"):
+                seen[", detector 2D"] = detected_and_lifted(model, cam, true_focal, fps, 10 * index + len(seen), True)
             given, own = measure(footage, render_size)
             # the background's focal length (scaled to 1920 x 1080) where it gives one, else the true one
             own_focal = own.focal / render_size[0] * SIZE[0] if own.focal_estimate else true_focal
@@ -440,14 +458,15 @@ def main() -> None:
                           else "focal: none from the background")
             checks[(data, camera)].append(f"{name}: {given.kind}, turned {turn:.0f} deg, rotation error max "
                                           f"{rotation_error.max():.2f} mean {rotation_error.mean():.2f} deg, {focal_note}")
-            variants = {"uncompensated": (rel, true_focal, None),
-                        "compensated (estimated rotations)": (rel, true_focal, given.rotations),
-                        "compensated, focal from background": (rel, own_focal, own_rotations),
-                        "oracle (true rotations)": (rel, true_focal, footage.rotations)}
-            for variant, (poses, focal, rotations) in variants.items():
-                result = evaluate(poses, pixels, focal, fps, footage, rotations)
-                rows[(data, camera, variant)].append(result)
-                per_walk.append((name, camera, variant, result))
+            variants = {"uncompensated": (true_focal, None),
+                        "compensated (estimated rotations)": (true_focal, given.rotations),
+                        "compensated, focal from background": (own_focal, own_rotations),
+                        "oracle (true rotations)": (true_focal, footage.rotations)}
+            for kind, (pixels, rel) in seen.items():
+                for variant, (focal, rotations) in variants.items():
+                    result = evaluate(rel, pixels, focal, fps, footage, rotations)
+                    rows[(data, camera, variant + kind)].append(result)
+                    per_walk.append((name, camera, variant + kind, result))
     for (data, camera), lines in checks.items():
         print(f"estimator, {data} {camera}: " + "; ".join(lines))
     print()

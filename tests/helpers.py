@@ -253,12 +253,13 @@ def detector_joints(world: np.ndarray, seed: int) -> np.ndarray:
 
 
 def detector_pixels(pixels: np.ndarray, seed: int, size: tuple[int, int] = (1920, 1080)) -> np.ndarray:
-    """Pixels (..., T, 17, 2) of an image ``size`` (w, h) with training's detector errors added (noise, blur,
+    """Pixels (T, 17, 2) or (B, T, 17, 2) of an image ``size`` (w, h) with training's detector errors added (noise, blur,
     swaps, outliers: :func:`gastnet.data.augment.detector_errors`, in normalised screen units)."""
     from gastnet.data.augment import DetectorErrorRanges, detector_errors
     from gastnet.data.virtual_cameras import seeded_generator
 
     w, h = size
-    normalised = torch.from_numpy(np.stack([pixels[..., 0] * 2 / w - 1, (pixels[..., 1] - h / 2) * 2 / w], -1))
+    batch = pixels.reshape(-1, *pixels.shape[-3:])  # (B, T, 17, 2)
+    normalised = torch.from_numpy(np.stack([batch[..., 0] * 2 / w - 1, (batch[..., 1] - h / 2) * 2 / w], -1))
     noisy = detector_errors(normalised.float(), DetectorErrorRanges(), seeded_generator(seed, 0, 1)).double().numpy()
-    return np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1)
+    return np.stack([(noisy[..., 0] + 1) * w / 2, noisy[..., 1] * w / 2 + h / 2], -1).reshape(pixels.shape)
