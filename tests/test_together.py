@@ -137,13 +137,17 @@ def test_a_touch_is_found_through_a_detectors_noise():
 
 def test_a_hand_touches_only_the_nearest_joint_of_the_other():
     """An elbow 4 cm from a hand that touches the other's hand is no touch of its own; alone (the hand
-    moved away) it is."""
+    moved away) it is; an elbow a little nearer than the hand held (2 cm against 3) loses to the hand."""
     poses, pixels, scores = _hands_meeting(0.02, elbow_m=0.04)
     found = [(c.joint_a, c.joint_b) for c in find_contacts(poses, [np.arange(40)] * 2, pixels, scores)]
     assert found == [(RIGHT_WRIST, LEFT_WRIST)]
     poses, pixels, scores = _hands_meeting(1.0, elbow_m=0.04)
     found = [(c.joint_a, c.joint_b) for c in find_contacts(poses, [np.arange(40)] * 2, pixels, scores)]
     assert found == [(RIGHT_WRIST, LEFT_ELBOW)]
+    # the elbow projects nearer the hand (2 cm) than the hand it holds (3 cm): the hands still touch
+    poses, pixels, scores = _hands_meeting(0.03, elbow_m=0.02)
+    found = [(c.joint_a, c.joint_b) for c in find_contacts(poses, [np.arange(40)] * 2, pixels, scores)]
+    assert found == [(RIGHT_WRIST, LEFT_WRIST)]
 
 
 def test_unsure_joints_make_no_touch():

@@ -69,13 +69,19 @@ TOUCH_FRACTION = 0.08
 clasped wrists' centres lie about 5% of the height apart, and a detector's noise (2-3% of the height per
 frame, less after :data:`TOUCH_SMOOTH_FRAMES`) spreads them. With a detector's 2D the meeting hands of
 ``benchmarks/bench_together.py --detector-2d --ratios 0.92 1.0`` end within 0.15 m of the truth's gap in 21
-of 30 scenes at 6%, 25 at 7% and 28 at 8%."""
+of 30 scenes at 6%, 25 at 7% and 28 at 8% (before :data:`HAND_PREFERENCE`)."""
 
 MIN_TOUCH_FRAMES = 3
 """Frames (where the detector is sure of both joints, confidence >= :data:`MIN_TOUCH_SCORE`) that a
 contact must be seen in."""
 
 MIN_TOUCH_SCORE = 0.5
+
+HAND_PREFERENCE = 0.5
+"""A hand near both another person's hand and their elbow or shoulder in the image touches the hand
+when it is within twice the other's distance (the distances are multiplied by this before the
+nearest is taken): seen from the side, a handshake's forearms overlap, and the other's elbow can
+project nearer the hand than the hand it holds."""
 
 TOUCH_SMOOTH_FRAMES = 5
 """Frames of the running median the 2D is smoothed with before touches are looked for."""
@@ -165,9 +171,12 @@ def find_contacts(poses: list[np.ndarray], frames: list[np.ndarray], keypoints: 
             ka, kb = smooth[a][ia][:, touchable], smooth[b][ib][:, touchable]
             height = np.minimum(np.ptp(keypoints[a][ia][..., 1], axis=1), np.ptp(keypoints[b][ib][..., 1], axis=1))
             distance = np.linalg.norm(ka[:, :, None] - kb[:, None], axis=-1)  # (F, a's joint, b's joint)
-            nearest = np.zeros(distance.shape, bool)  # a hand's nearest joint of the other person (either way round)
-            nearest |= hand_rows[None, :, None] & (distance == distance.min(2, keepdims=True))
-            nearest |= hand_rows[None, None, :] & (distance == distance.min(1, keepdims=True))
+            # a hand's nearest joint of the other person (either way round), the other's hand counting as
+            # HAND_PREFERENCE times as near: where an arm overlaps an arm, hands meet hands
+            ranked = distance * np.where(hand_rows[:, None] & hand_rows[None, :], HAND_PREFERENCE, 1.0)
+            nearest = np.zeros(distance.shape, bool)
+            nearest |= hand_rows[None, :, None] & (ranked == ranked.min(2, keepdims=True))
+            nearest |= hand_rows[None, None, :] & (ranked == ranked.min(1, keepdims=True))
             sure = ((scores[a][ia][:, touchable] >= MIN_TOUCH_SCORE)[:, :, None]
                     & (scores[b][ib][:, touchable] >= MIN_TOUCH_SCORE)[:, None])
             close = nearest & sure & (distance < TOUCH_FRACTION * height[:, None, None])
