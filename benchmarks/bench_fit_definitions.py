@@ -23,6 +23,10 @@ each lifted on its own as a photo is): the mean errors and how many frames the f
 
 With ``--options``: the clips are lifted once and fitted with each :data:`OPTIONS` variant of
 :class:`~gastnet.world.fit.FitOptions` (what the joint-definition offsets buy).
+
+With ``--relift`` (alone): each clip lifted and fitted, then its 2D moved back by the offsets the fit
+found (their projection) and lifted again by the network, so that it sees the joints as motion
+capture defines them (MPJPE of each step).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from gastnet.keypoints.tracks import PersonTrack
 from gastnet.pipeline.results import LiftedPerson
 from gastnet.pipeline.tracks_to_3d import lift_tracks
 from gastnet.skeleton import standing_height
-from gastnet.world.fit import FitOptions, fit_person, person_image_height
+from gastnet.world.fit import FitOptions, fit_person, person_image_height, seen_joints
 
 CLIPS = (("S9", "Walking 1"), ("S9", "Eating 1"), ("S9", "Greeting 1"), ("S9", "Phoning 1"), ("S9", "SittingDown 1"),
          ("S9", "WalkDog 1"), ("S11", "Walking 1"), ("S11", "Eating 1"), ("S11", "Greeting 2"), ("S11", "Phoning 1"),
@@ -137,6 +141,34 @@ def measure(model, pieces: list[tuple[np.ndarray, np.ndarray]], variants: dict[s
     return {name: np.array(values) for name, values in rows.items()}
 
 
+RELIFT_STEPS = ("off", "fit", "lifted again, off", "lifted again, fit", "lifted again, fit to the moved 2D without offsets")
+
+
+def relift(model, pieces: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Mean MPJPE (mm) of each piece (2D (T, 17, 2) pixels, truth (T, 17, 3)) lifted and fitted, then with the 2D
+    moved back by the fitted joint-definition offsets (their projection) and lifted again: fitted to the
+    detected 2D with offsets, or to the moved 2D without them."""
+    centre = (SIZE[0] / 2, SIZE[1] / 2)
+
+    def project(poses: np.ndarray) -> np.ndarray:
+        return FOCAL * poses[..., :2] / poses[..., 2:] + np.array(SIZE) / 2
+
+    rows: dict[str, list[float]] = {name: [] for name in RELIFT_STEPS}
+    for keypoints, truth in pieces:
+        person = lift(model, keypoints, fit=False)
+        truth = truth[person.frames]
+        fit = fit_person(person.poses_camera_absolute, person.keypoints_2d, person.scores, FOCAL, centre, FPS)
+        moved = keypoints - (project(seen_joints(fit.poses, fit.definition_offsets)) - project(fit.poses))
+        again = lift(model, moved, fit=False)
+        refit = fit_person(again.poses_camera_absolute, person.keypoints_2d, person.scores, FOCAL, centre, FPS)
+        plain = fit_person(again.poses_camera_absolute, moved, person.scores, FOCAL, centre, FPS,
+                           FitOptions(definition_offset_std=0.0))
+        for name, poses in zip(rows, (person.poses_camera_absolute, fit.poses, again.poses_camera_absolute,
+                                      refit.poses, plain.poses)):
+            rows[name].append(errors(poses, truth)[0])
+    return {name: float(np.mean(values)) for name, values in rows.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="../shared/data")
@@ -146,11 +178,20 @@ def main() -> None:
     parser.add_argument("--single-every", type=int, default=0, help="also single frames, every N-th of each clip")
     parser.add_argument("--options", action="store_true", help="also each FitOptions variant of OPTIONS")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--relift", action="store_true",
+                        help="only: the clips lifted again from 2D moved back by the fitted offsets (MPJPE)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     model = create_model(args.model, pretrained=True)
     chosen = clips(Path(args.data_dir), args.frames, args.seed)[:args.limit]
     variants = OPTIONS if args.options else {"the default": FitOptions()}
+    if args.relift:
+        print("| 2D | " + " | ".join(RELIFT_STEPS) + " |")
+        print("|---|---|---|---|---|---|")
+        for kind in ("exact", "displaced"):
+            found = relift(model, [(c[kind], c["truth"]) for c in chosen])
+            print(f"| {kind} | " + " | ".join(f"{v:.1f}" for v in found.values()) + " |", flush=True)
+        return
 
     def label(name: str) -> str:
         return "off" if name == "off" else f"on ({name})" if args.options else "on"
