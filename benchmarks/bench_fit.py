@@ -26,7 +26,7 @@ cameras (pinhole, each camera's mean focal length) with the exact 2D.
 
 With ``--joints``: the virtual-camera and HumanEva-I sets as above (``exact``: the mocap's own joints), with
 the joints a detector defines otherwise drawn as training draws them on top of the detector errors
-(``detector``: :func:`detector_joints`), or both (the default: a row of each).
+(``detector``: ``helpers.detector_joints``), or both (the default: a row of each).
 
 With ``--ablations``: only one set's clips (``--ablation-set``: the Human3.6M virtual-camera clips by
 default; ``--joints detector`` for its detector-joint clips), lifted once and fitted with each term of the
@@ -41,6 +41,7 @@ detector's joint-definition offsets, :attr:`gastnet.world.fit.KinematicFit.defin
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -48,7 +49,7 @@ import numpy as np
 import torch
 
 from gastnet import create_model
-from gastnet.data.augment import DetectorErrorRanges, JointDefinitionRanges, detector_errors, displace_joint_definitions
+from gastnet.data.augment import DetectorErrorRanges, detector_errors
 from gastnet.data.cmu import load_cmu_bvh
 from gastnet.data.sources import load_dataset_mocap, load_pose_data
 from gastnet.data.virtual_cameras import CameraRanges, sample_cameras, seeded_generator
@@ -59,25 +60,19 @@ from gastnet.pipeline.tracks_to_3d import lift_tracks
 from gastnet.skeleton import H36M_17, standing_height
 from gastnet.world.fit import DEFINITION_JOINTS, FitOptions, fit_person, person_image_height, seen_joints
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import detector_joints  # noqa: E402
+
 LONG_SIDE = 1920
 LIMBS = [j for j in range(17) if j not in DEFINITION_JOINTS]  # the joints every detector defines as the mocap does
 CLIP_S = 4.0
-
-
-def detector_joints(poses: torch.Tensor, seed: int, index: int) -> torch.Tensor:
-    """Poses (T, 17, 3) metres with the joints a detector defines otherwise moved as training moves them
-    (:func:`~gastnet.data.augment.displace_joint_definitions` with the default ranges: one seeded offset per
-    clip in the body's frame, std 3% of the standing height, and half the clips with the pelvis, spine and
-    thorax re-made as midpoints)."""
-    height = standing_height(poses[len(poses) // 2])[None]
-    return displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, index, 2))[0]
 
 
 def synthetic_clips(sequences: list[tuple[str, np.ndarray]], fps: float, limit: int, seed: int,
                     ranges: CameraRanges | None = None, views: int = 1, definitions: bool = False) -> list[dict]:
     """Clips of world ``sequences`` (name, (N, 17, 3) metres z up) through seeded cameras (``views`` of them
     per 4-second piece), 2D in pixels with detector errors (and, with ``definitions``, the detector's joint
-    definitions: :func:`detector_joints`): dicts with keypoints (T, 17, 2), truth (T, 17, 3) camera metres,
+    definitions: ``helpers.detector_joints``): dicts with keypoints (T, 17, 2), truth (T, 17, 3) camera metres,
     image size, focal (px)."""
     frames = int(CLIP_S * fps)
     pieces = [(name, world[s:s + frames]) for name, world in sequences for s in range(0, len(world) - frames + 1, frames)
@@ -90,7 +85,8 @@ def synthetic_clips(sequences: list[tuple[str, np.ndarray]], fps: float, limit: 
         middle = world[len(world) // 2]
         cam = sample_cameras(middle[None, 0], standing_height(middle)[None], ranges or CameraRanges(),
                              seeded_generator(seed, int(index), 0))
-        normalised = cam.project((detector_joints(world, seed, int(index)) if definitions else world)[None])
+        shown = torch.from_numpy(detector_joints(world.numpy(), seed, int(index))).float() if definitions else world
+        normalised = cam.project(shown[None])
         noisy = detector_errors(normalised, DetectorErrorRanges(), seeded_generator(seed, int(index), 1))[0].numpy()
         aspect = float(cam.aspect[0])
         w, h = (LONG_SIDE, round(LONG_SIDE / aspect)) if aspect >= 1 else (round(LONG_SIDE * aspect), LONG_SIDE)
@@ -135,7 +131,7 @@ def humaneva_clips(data_dir: Path, limit: int, seed: int, definitions: bool = Fa
     least 1 s), as the ``humaneva-cross`` benchmark lifts it, but in pixels with seeded detector errors. Its
     15 joints feed the 17 as there (:data:`~gastnet.evaluation.cross_dataset.HUMANEVA_TO_H36M`; the spine
     and the neck made halfway); each camera is taken as a pinhole fitted to the dataset's own 2D, centred. With
-    ``definitions`` the 2D has the detector's joint definitions too (:func:`detector_joints`)."""
+    ``definitions`` the 2D has the detector's joint definitions too (``helpers.detector_joints``)."""
     mocap, points, _ = load_pose_data("humaneva", "gt", data_dir)
     fps = 60.0
     longest, shortest = int(CLIP_S * fps), int(fps)
@@ -156,7 +152,7 @@ def humaneva_clips(data_dir: Path, limit: int, seed: int, definitions: bool = Fa
         truth[:, h36m_idx] = he[:, he_idx]
         truth[:, 7], truth[:, 9] = (truth[:, 0] + truth[:, 8]) / 2, (truth[:, 8] + truth[:, 10]) / 2
         focal, (w, h) = lenses[subject, c], (cam.width, cam.height)
-        shown = detector_joints(torch.from_numpy(truth), seed, int(index)).numpy() if definitions else truth
+        shown = detector_joints(truth, seed, int(index), np.float64) if definitions else truth
         normalised = torch.from_numpy(focal * shown[..., :2] / shown[..., 2:] * 2 / w)
         noisy = detector_errors(normalised[None].float(), DetectorErrorRanges(),
                                 seeded_generator(seed, int(index), 1))[0].double().numpy()

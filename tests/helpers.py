@@ -239,16 +239,18 @@ def two_person_view(a: np.ndarray, b: np.ndarray, azimuth_deg: float, fov_deg: f
     raise RuntimeError("no camera distance sees both people")
 
 
-def detector_joints(world: np.ndarray, seed: int) -> np.ndarray:
-    """World poses (T, 17, 3) metres with the joints a detector defines otherwise moved as training moves
-    them (:func:`gastnet.data.augment.displace_joint_definitions`, one seeded draw)."""
+def detector_joints(world: np.ndarray, seed: int, index: int = 0, dtype: type = np.float32) -> np.ndarray:
+    """Poses (T, 17, 3) metres (any frame) with the joints a detector defines otherwise moved as training moves
+    them (:func:`gastnet.data.augment.displace_joint_definitions` with the default ranges: one offset in the
+    body's frame, std 3% of the standing height, and in half the draws the pelvis, spine and thorax re-made as
+    midpoints), drawn from ``seed`` and ``index`` and computed in ``dtype``; returned as float64."""
     from gastnet.data.augment import JointDefinitionRanges, displace_joint_definitions
     from gastnet.data.virtual_cameras import seeded_generator
     from gastnet.skeleton import standing_height
 
-    poses = torch.from_numpy(np.ascontiguousarray(world, dtype=np.float32))
+    poses = torch.from_numpy(np.ascontiguousarray(world, dtype=dtype))
     height = standing_height(poses[len(poses) // 2])[None]
-    moved = displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, 0, 2))
+    moved = displace_joint_definitions(poses[None], height, JointDefinitionRanges(), seeded_generator(seed, index, 2))
     return moved[0].double().numpy()
 
 

@@ -372,6 +372,7 @@ class _Problem:
         given = np.full((frames, 17, 3), np.nan) if targets is None else np.asarray(targets, np.float64)
         self.target_w = np.where(np.isfinite(given).all(-1), np.sqrt(17.0) / opts.target_sd_m, 0.0)  # (T, 17)
         self.targets = np.nan_to_num(given)
+        self.has_targets = bool(self.target_w.any())
 
     def seen(self, p: np.ndarray, o: np.ndarray) -> np.ndarray:
         """(T, 17, 3): where the detector sees the joints ``p`` (T, 17, 3) with the offsets ``o`` (P,)."""
@@ -413,7 +414,8 @@ class _Problem:
             total += float(np.sum((o / self.offset_sd) ** 2))
         total += float(np.sum((self.prior_w[..., None] * (p - p[:, :1] - self.rel0)) ** 2))
         total += float(np.sum((self.root_w * (x[:, :3] - self.root0)) ** 2))
-        total += float(np.sum((self.target_w[..., None] * (p - self.targets)) ** 2))
+        if self.has_targets:
+            total += float(np.sum((self.target_w[..., None] * (p - self.targets)) ** 2))
         total += float(np.sum((norm - 1.0) ** 2))
         for g, *_ in self._knees(unit, vectors):
             total += float(np.sum((self.knee_w * np.maximum(-g - self.sin_limit, 0.0)) ** 2))
@@ -465,7 +467,7 @@ class _Problem:
         root = np.zeros((t, 3, _PER_FRAME))
         root[:, :, :3] = self.root_w * np.eye(3)
         jacobians.append(root)
-        if self.target_w.any():  # the joints' 3D targets
+        if self.has_targets:  # the joints' 3D targets
             residuals.append((self.target_w[..., None] * (p - self.targets)).reshape(t, -1))
             jacobians.append((self.target_w[..., None, None] * jp).reshape(t, -1, _PER_FRAME))
         # unit directions (the parameters' free scale)
